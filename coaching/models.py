@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person with an account: the coach, a buyer, a client. Email is the login."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return self.name.split(" ")[0] if self.name else self.email
+
+
+class CoachProfile(models.Model):
+    """The coach as the site presents them. One row; edited in the admin."""
+
+    name = models.CharField(max_length=120)
+    headline = models.CharField(max_length=200)
+    bio = models.TextField(help_text="Markdown. Shown on the home and about pages.")
+    photo = models.ImageField(upload_to="coach/", blank=True)
+    email = models.EmailField()
+    time_zone = models.CharField(max_length=64, default="Europe/London")
+    linkedin_url = models.URLField(blank=True)
+    credentials = models.TextField(
+        blank=True, help_text="One per line, shown as a list on the about page."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "coach profile"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> CoachProfile | None:
+        return cls.objects.order_by("pk").first()
+
+    @property
+    def credential_list(self) -> list[str]:
+        return [line.strip() for line in self.credentials.splitlines() if line.strip()]
+
+
+class TestimonialQuerySet(models.QuerySet["Testimonial"]):
+    def published(self) -> TestimonialQuerySet:
+        return self.filter(is_published=True).order_by("position", "-created_at")
+
+
+class Testimonial(models.Model):
+    quote = models.TextField()
+    author = models.CharField(max_length=120)
+    role = models.CharField(max_length=160, blank=True, help_text="e.g. 'ML Engineer at …'")
+    outcome = models.CharField(max_length=160, blank=True, help_text="e.g. 'Offer in 6 weeks'")
+    is_published = models.BooleanField(default=True)
+    is_featured = models.BooleanField(default=False, help_text="Shown on the home page.")
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TestimonialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.quote[:40]}"
+
+
+class CoachingOffer(models.Model):
+    """A way to work with the coach, listed on the coaching page."""
+
+    title = models.CharField(max_length=120)
+    slug = models.SlugField(unique=True)
+    summary = models.CharField(max_length=300)
+    description = models.TextField(help_text="Markdown.")
+    price_label = models.CharField(max_length=60, help_text="e.g. 'Free', '£450'")
+    duration_label = models.CharField(max_length=60, blank=True, help_text="e.g. '3 sessions'")
+    call_to_action = models.CharField(max_length=60, default="Book a discovery call")
+    link = models.CharField(max_length=200, default="/book/")
+    position = models.PositiveIntegerField(default=0)
+    is_published = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OutboundEmailQuerySet(models.QuerySet["OutboundEmail"]):
+    def pending(self) -> OutboundEmailQuerySet:
+        return self.filter(status=OutboundEmail.Status.PENDING)
+
+
+class OutboundEmail(models.Model):
+    """A transactional email recorded before it is sent (an outbox).
+
+    Saving the row happens in the same transaction as the change that owes the
+    email, so the email is never lost when Redis or SMTP is down: the sender
+    task is enqueued after commit and beat sweeps whatever is still pending.
+    `key` makes "send this once" a database promise.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    key = models.CharField(max_length=200, unique=True)
+    template = models.CharField(max_length=100)
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    attachments = models.JSONField(
+        default=list, blank=True, help_text="[{filename, content (text), mimetype}]"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutboundEmailQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="outbox_pending_idx",
+                condition=models.Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} to {self.to} ({self.status})"
+
+    def mark_sent(self) -> None:
+        self.status = self.Status.SENT
+        self.sent_at = timezone.now()
+        self.last_error = ""
+        self.save(update_fields=["status", "sent_at", "last_error"])
+
+    def mark_attempt_failed(self, error: str, *, give_up_after: int) -> None:
+        self.attempts += 1
+        self.last_error = error[:2000]
+        if self.attempts >= give_up_after:
+            self.status = self.Status.FAILED
+        self.save(update_fields=["attempts", "last_error", "status"])

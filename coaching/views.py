@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from coaching.models import CoachingOffer, CoachProfile, Testimonial
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "coaching/home.html",
+        {
+            "profile": CoachProfile.current(),
+            "testimonials": list(Testimonial.objects.published().filter(is_featured=True)[:3]),
+            "offers": list(CoachingOffer.objects.filter(is_published=True)[:3]),
+        },
+    )
+
+
+@require_GET
+def about(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "coaching/about.html",
+        {
+            "profile": CoachProfile.current(),
+            "testimonials": list(Testimonial.objects.published()),
+        },
+    )
+
+
+@require_GET
+def coaching_offers(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "coaching/offers.html",
+        {
+            "offers": list(CoachingOffer.objects.filter(is_published=True)),
+            "testimonials": list(Testimonial.objects.published()[:4]),
+        },
+    )
+
+
+def _check(probe: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        probe()
+    except Exception as error:  # noqa: BLE001 - any failure means "down"
+        return {"status": "down", "error": error.__class__.__name__}
+    return {"status": "up", "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("select 1")
+
+
+def _cache() -> None:
+    # Asks the client directly: the site's cache hides outages on purpose.
+    cache._cache.get_client(write=True).ping()  # type: ignore[attr-defined]
+
+
+def _broker() -> None:
+    from coaching.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=1)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _check(_database), "cache": _check(_cache), "broker": _check(_broker)}
+    healthy = checks["database"]["status"] == "up"
+    overall = "ok" if all(c["status"] == "up" for c in checks.values()) else "degraded"
+    if not healthy:
+        overall = "down"
+    return JsonResponse(
+        {"status": overall, "site": settings.SITE_NAME, **checks},
+        status=200 if healthy else 503,
+    )

@@ -1,0 +1,47 @@
+"""The one gating rule (DESIGN.md rule 1): who may read a guide's full text.
+
+Every output that shows guide text (page, search, feeds, newsletter emails,
+API, downloads) asks `can_view`. Paid guides are unlocked by other apps (the
+store) through `register_entitlement_source`, so guides never imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from guides.models import Guide
+
+EntitlementSource = Callable[[Any], Iterable[int]]
+_sources: list[EntitlementSource] = []
+
+
+def register_entitlement_source(source: EntitlementSource) -> None:
+    """`source(user)` returns the ids of the paid guides that user may read."""
+    if source not in _sources:
+        _sources.append(source)
+
+
+def entitled_guide_ids(user: Any) -> set[int]:
+    if user is None or not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_entitled_guide_ids", None)
+    if cached is not None:
+        return cached
+    ids: set[int] = set()
+    for source in _sources:
+        ids.update(source(user))
+    user._entitled_guide_ids = ids
+    return ids
+
+
+def can_view(user: Any, guide: Guide) -> bool:
+    if guide.visibility == Guide.Visibility.PUBLIC:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if guide.visibility == Guide.Visibility.MEMBERS:
+        return True
+    return guide.pk in entitled_guide_ids(user)

@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+class StripTags(models.Func):
+    """HTML to text inside PostgreSQL, so search vectors never index markup."""
+
+    function = "regexp_replace"
+    template = "%(function)s(%(expressions)s, '<[^>]+>', ' ', 'g')"
+    output_field = models.TextField()
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('guides:hub')}?category={self.slug}"
+
+
+class Role(models.Model):
+    """Who a guide is for ("software engineer", "researcher"): the hub's "navigate by role"."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GuideQuerySet(models.QuerySet["Guide"]):
+    def published(self) -> GuideQuerySet:
+        return self.filter(status=Guide.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def listed(self) -> GuideQuerySet:
+        """Published guides as list pages show them: without the heavy body columns."""
+        return (
+            self.published()
+            .select_related("category")
+            .defer(
+                "body", "body_html", "preview_html", "toc", "search_vector", "full_search_vector"
+            )
+        )
+
+    def featured(self) -> GuideQuerySet:
+        return self.listed().filter(is_featured=True).order_by("-published_at")
+
+    def update_search_vectors(self) -> int:
+        """Title weighs most, then summary, then body; the stored HTML is plain enough."""
+        return self.update(
+            search_vector=(
+                SearchVector("title", weight="A", config="english")
+                + SearchVector("summary", weight="B", config="english")
+                + SearchVector(StripTags("preview_html"), weight="C", config="english")
+            ),
+            full_search_vector=(
+                SearchVector("title", weight="A", config="english")
+                + SearchVector("summary", weight="B", config="english")
+                + SearchVector(StripTags("body_html"), weight="C", config="english")
+            ),
+        )
+
+    def due_for_publication(self) -> GuideQuerySet:
+        return self.filter(status=Guide.Status.SCHEDULED, published_at__lte=timezone.now())
+
+
+class Guide(models.Model):
+    class Kind(models.TextChoices):
+        ARTICLE = "article", "Article"
+        VIDEO = "video", "Video"
+        INTERACTIVE = "interactive", "Interactive"
+        STUDY_GUIDE = "study-guide", "Study guide"
+
+    class Level(models.TextChoices):
+        NONE = "", "Any level"
+        BEGINNER = "beginner", "Beginner"
+        INTERMEDIATE = "intermediate", "Intermediate"
+        SENIOR = "senior-level", "Senior level"
+        ADVANCED = "advanced", "Advanced"
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        MEMBERS = "members", "Members (signed in)"
+        PAID = "paid", "Paid"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    summary = models.TextField(max_length=1000)
+    body = models.TextField(
+        blank=True,
+        help_text="Markdown. A line holding only <!-- more --> ends the public preview "
+        "of a gated guide; a line holding only <!-- cta --> places the call to action.",
+    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="guides")
+    roles = models.ManyToManyField(Role, blank=True, related_name="guides")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ARTICLE)
+    level = models.CharField(max_length=20, choices=Level.choices, blank=True, default="")
+    read_time_minutes = models.PositiveIntegerField(
+        default=0, help_text="Leave at 0 to compute it from the words (230 a minute)."
+    )
+    cover_image = models.ImageField(upload_to="guides/covers/", blank=True)
+    video_url = models.URLField(blank=True)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="The date readers see as 'last updated'."
+    )
+    change_note = models.CharField(
+        max_length=300, blank=True, help_text="What changed in the last update."
+    )
+    seo_title = models.CharField(max_length=200, blank=True)
+    seo_description = models.CharField(max_length=300, blank=True)
+    canonical_url = models.URLField(blank=True)
+    is_featured = models.BooleanField(default=False)
+    view_count = models.PositiveIntegerField(default=0, editable=False)
+    word_count = models.PositiveIntegerField(default=0, editable=False)
+
+    # Rendered when saved, never per request.
+    body_html = models.TextField(blank=True, editable=False)
+    preview_html = models.TextField(blank=True, editable=False)
+    toc = models.JSONField(default=list, blank=True, editable=False)
+    # Two vectors so that a visitor's query can only ever match the public part
+    # of a gated guide: `search_vector` covers title, summary and preview,
+    # `full_search_vector` the whole text for readers entitled to it.
+    search_vector = SearchVectorField(null=True, editable=False)
+    full_search_vector = SearchVectorField(null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    objects = GuideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "title"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="guide_search_idx"),
+            GinIndex(fields=["full_search_vector"], name="guide_full_search_idx"),
+            models.Index(fields=["status", "published_at"], name="guide_published_idx"),
+            models.Index(fields=["category", "status"], name="guide_category_idx"),
+            models.Index(fields=["-view_count"], name="guide_most_read_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="guide_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("guides:detail", args=[self.slug])
+
+    @property
+    def is_gated(self) -> bool:
+        return self.visibility != self.Visibility.PUBLIC
+
+    @property
+    def is_live(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def last_updated(self) -> Any:
+        return self.updated_at or self.published_at
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "body" in update_fields:
+            self.render()
+            if update_fields is not None:
+                kwargs["update_fields"] = {
+                    *update_fields, "body_html", "preview_html", "toc", "word_count",
+                    "read_time_minutes",
+                }  # fmt: skip
+        super().save(*args, **kwargs)
+        if update_fields is None or {"body", "title", "summary"} & set(update_fields):
+            Guide.objects.filter(pk=self.pk).update_search_vectors()
+
+    def render(self) -> None:
+        """Derive the HTML, preview, contents and read time from the Markdown body."""
+        from guides.rendering import read_time, render_body
+
+        rendered = render_body(self.body)
+        self.body_html = rendered.html
+        self.preview_html = rendered.preview_html
+        self.toc = rendered.toc
+        self.word_count = rendered.word_count
+        if not self.read_time_minutes:
+            self.read_time_minutes = read_time(rendered.word_count)
+
+    def publish(self) -> bool:
+        """Publish a scheduled guide whose time has come. Guarded: False if not due."""
+        if self.status != self.Status.SCHEDULED or not self.published_at:
+            return False
+        if self.published_at > timezone.now():
+            return False
+        self.status = self.Status.PUBLISHED
+        self.save(update_fields=["status", "modified_at"])
+        return True
+
+
+class GuideRevision(models.Model):
+    """The body as it was before a save: the coach can compare and restore."""
+
+    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(max_length=200)
+    summary = models.TextField()
+    body = models.TextField()
+    change_note = models.CharField(max_length=300, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.guide.title} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class GuideView(models.Model):
+    """One counted read: our own analytics, no third party, no IP stored.
+
+    `user` is kept for signed-in readers so the coach's timeline can show what a
+    client read; anonymous reads are counted only.
+    """
+
+    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="views")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    viewed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-viewed_at"], name="guideview_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.guide_id} at {self.viewed_at:%Y-%m-%d}"
