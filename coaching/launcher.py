@@ -339,7 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     manage_parser = commands.add_parser("manage", help="run a manage.py command")
     manage_parser.add_argument("rest", nargs=argparse.REMAINDER)
     commands.add_parser("totp", help="print the demo coach's current TOTP code")
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # pytest's and manage.py's own options pass through untouched.
+    if argv and argv[0] in {"test", "manage"}:
+        args = argparse.Namespace(command=argv[0], rest=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     handlers = {"run": run, "test": test, "manage": manage_command, "totp": totp}
     try:
         return handlers[args.command](args)

@@ -7,6 +7,7 @@ variable rather than silently falling back to a default.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -71,7 +72,8 @@ def redis_db(url: str, offset: int) -> str:
 
 
 DEBUG = env_bool("DEBUG", False)
-TESTING = env_bool("TESTING", False)
+# Under pytest unless told otherwise: plain static storage, fast password hashing.
+TESTING = env_bool("TESTING", "pytest" in sys.modules)
 PRODUCTION = env_bool("PRODUCTION", False)
 # In production a missing SECRET_KEY stops start-up; elsewhere a fixed dev key.
 SECRET_KEY = env_str("SECRET_KEY", None if PRODUCTION else "insecure-development-key-only")
@@ -224,6 +226,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_VERBOSE = False
+
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

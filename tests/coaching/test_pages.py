@@ -1,0 +1,65 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_home_page_shows_the_coach_guides_testimonials_and_both_calls_to_action(
+    client, demo_data
+):
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Land the AI role you are aiming for" in html
+    assert "Book a discovery call" in html
+    assert 'action="/newsletter/subscribe/"' in html
+    assert "What clients say" in html
+    assert html.count('class="card"') >= 3
+
+
+def test_every_page_advertises_the_guide_feeds(client, demo_data):
+    for path in ["/", "/about/", "/coaching/", "/guides/"]:
+        html = client.get(path).content.decode()
+        assert 'type="application/rss+xml"' in html, path
+        assert 'type="application/atom+xml"' in html, path
+
+
+def test_the_about_page_renders_the_profile_as_markdown(client, demo_data):
+    html = client.get("/about/").content.decode()
+    assert "<h1>About Alex Morgan</h1>" in html
+    assert "Coached 150+ people" in html
+
+
+def test_the_coaching_page_lists_every_published_offer(client, demo_data):
+    from coaching.models import CoachingOffer
+
+    CoachingOffer.objects.filter(slug="career-transition").update(is_published=False)
+    html = client.get("/coaching/").content.decode()
+    assert "Interview sprint" in html
+    assert "Career transition programme" not in html
+
+
+def test_pages_carry_a_content_security_policy_with_a_nonce(client, demo_data):
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self' 'nonce-" in policy
+    assert "unsafe-inline" not in policy
+
+
+def test_an_unknown_page_answers_404_with_the_site_frame(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+
+
+def test_loading_the_demo_twice_changes_nothing(demo_data):
+    from django.core.management import call_command
+
+    from coaching.models import CoachingOffer, Testimonial, User
+    from guides.models import Guide
+
+    before = (User.objects.count(), Guide.objects.count(), Testimonial.objects.count(),
+              CoachingOffer.objects.count())  # fmt: skip
+    call_command("load_demo", quiet=True)
+    after = (User.objects.count(), Guide.objects.count(), Testimonial.objects.count(),
+             CoachingOffer.objects.count())  # fmt: skip
+    assert before == after
