@@ -211,6 +211,9 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # link scanners must not confirm an addres
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
+# Failed sign-ins are throttled by django-axes (kept in the database, so it holds
+# while Redis is down); allauth's cache-based limit on them would only race it.
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
