@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from unfold.admin import ModelAdmin
@@ -36,7 +37,7 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
 class CoachProfileAdmin(ModelAdmin):
     list_display = ["name", "headline", "email", "time_zone"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # One profile: the site shows the first row.
         return not CoachProfile.objects.exists()
 
@@ -63,5 +64,5 @@ class OutboundEmailAdmin(ModelAdmin):
     search_fields = ["to", "subject", "key"]
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

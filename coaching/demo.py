@@ -16,7 +16,7 @@ from django.conf import settings
 from coaching.models import CoachingOffer, CoachProfile, Testimonial, User
 
 COACH_EMAIL = os.environ.get("COACH_EMAIL", "coach@example.com")
-LOGIN_FILE = Path(settings.BASE_DIR) / ".data" / "coach-login.json"
+LOGIN_FILE = Path(settings.DATA_DIR) / "coach-login.json"
 
 PROFILE = {
     "name": "Alex Morgan",

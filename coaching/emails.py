@@ -20,11 +20,10 @@ from coaching.models import OutboundEmail
 
 def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"emails/{name}-subject.txt", context)
-    subject = " ".join(subject.split())
-    text = render_to_string(f"emails/{name}-body.txt", context).strip() + "\n"
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+    text = str(render_to_string(f"emails/{name}-body.txt", context)).strip() + "\n"
     try:
-        html = render_to_string(f"emails/{name}-body.html", context)
+        html = str(render_to_string(f"emails/{name}-body.html", context))
     except TemplateDoesNotExist:
         html = ""
     return subject, text, html

@@ -20,9 +20,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("COACHING_DATA_DIR", ROOT / ".data"))
@@ -45,7 +46,7 @@ def port_answers(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_for(check, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -128,7 +129,7 @@ def start_postgres(services: Embedded) -> str:
     pgdata = DATA / "postgres"
     user = _unprivileged_user()
     bindir = _pg_bin()
-    run_as = {"user": user, "group": "nogroup", "extra_groups": []} if user else {}
+    run_as: dict[str, Any] = {"user": user, "group": "nogroup", "extra_groups": []} if user else {}
     if not (pgdata / "PG_VERSION").exists():
         say("creating the embedded PostgreSQL cluster in .data/postgres")
         if pgdata.exists():
@@ -151,8 +152,7 @@ def start_postgres(services: Embedded) -> str:
     log = open(DATA / "postgres.log", "ab")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
         [str(bindir / "postgres"), "-D", str(pgdata), "-k", str(pgdata), "-h", "127.0.0.1",
-         "-p", str(port), "-c", "max_connections=200", "-c", "fsync=off",
-         "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+         "-p", str(port), "-c", "max_connections=200", "-c", "synchronous_commit=off"],
         stdout=log, stderr=log, start_new_session=True, **run_as,
     )  # fmt: skip
     # SIGINT is PostgreSQL's "fast" shutdown: roll back and stop at once.
@@ -161,27 +161,24 @@ def start_postgres(services: Embedded) -> str:
     if proc.poll() is not None:
         raise SystemExit("PostgreSQL stopped at start; see .data/postgres.log")
     url = f"postgres://postgres@127.0.0.1:{port}/coaching"
-    _create_database(bindir, port, "coaching", run_as)
+    _create_database(bindir, port, "coaching")
     say(f"embedded PostgreSQL on 127.0.0.1:{port} (pid {proc.pid})")
     return url
 
 
-def _create_database(bindir: Path, port: int, name: str, run_as: dict) -> None:  # type: ignore[type-arg]
+def _create_database(bindir: Path, port: int, name: str) -> None:
+    psql = [str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-tA"]
+    found: list[str] = []
+
     def ready() -> bool:
-        check = subprocess.run(
-            [str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-             "-tAc", f"select 1 from pg_database where datname = '{name}'"],
-            capture_output=True, text=True,
-        )  # fmt: skip
-        ready.exists = check.stdout.strip() == "1"  # type: ignore[attr-defined]
+        query = f"select 1 from pg_database where datname = '{name}'"  # noqa: S608 - our constant
+        check = subprocess.run([*psql, "-c", query], capture_output=True, text=True)
+        found[:] = check.stdout.split()
         return check.returncode == 0
 
     wait_for(ready, "PostgreSQL accepting connections")
-    if not ready.exists:  # type: ignore[attr-defined]
-        subprocess.run(
-            [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", name],
-            check=True,
-        )
+    if found != ["1"]:
+        subprocess.run([*psql, "-c", f'create database "{name}"'], check=True, capture_output=True)
 
 
 # --- Redis ------------------------------------------------------------------

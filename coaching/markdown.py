@@ -58,7 +58,9 @@ def _add_heading_ids(tokens: list[Any]) -> list[dict[str, Any]]:
         level = int(token.tag[1])
         inline = tokens[index + 1]
         text = "".join(
-            child.content for child in (inline.children or []) if child.type in {"text", "code_inline"}
+            child.content
+            for child in (inline.children or [])
+            if child.type in {"text", "code_inline"}
         ).strip()
         base = slugify(text)[:80] or "section"
         count = seen.get(base, 0)

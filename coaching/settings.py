@@ -71,6 +71,8 @@ def redis_db(url: str, offset: int) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{int(base) + offset}", parts.query, ""))
 
 
+# Where the embedded services, uploads and the demo login live (see coaching/launcher.py).
+DATA_DIR = Path(env_str("COACHING_DATA_DIR", str(BASE_DIR / ".data")))
 DEBUG = env_bool("DEBUG", False)
 # Under pytest unless told otherwise: plain static storage, fast password hashing.
 TESTING = env_bool("TESTING", "pytest" in sys.modules)
@@ -193,6 +195,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "send-pending-outbox": {"task": "coaching.tasks.send_pending_outbox", "schedule": 60.0},
+    "bookings-send-due-reminders": {"task": "bookings.tasks.send_due_reminders", "schedule": 60.0},
+    "bookings-expire-holds": {"task": "bookings.tasks.expire_holds", "schedule": 60.0},
 }
 
 # --- Accounts ---------------------------------------------------------------
@@ -270,7 +274,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -340,11 +344,16 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     "COLORS": {
         "primary": {
-            "50": "oklch(97% .02 255)", "100": "oklch(94% .04 255)",
-            "200": "oklch(88% .07 255)", "300": "oklch(80% .11 255)",
-            "400": "oklch(70% .15 255)", "500": "oklch(60% .18 255)",
-            "600": "oklch(52% .19 255)", "700": "oklch(45% .17 255)",
-            "800": "oklch(38% .14 255)", "900": "oklch(32% .11 255)",
+            "50": "oklch(97% .02 255)",
+            "100": "oklch(94% .04 255)",
+            "200": "oklch(88% .07 255)",
+            "300": "oklch(80% .11 255)",
+            "400": "oklch(70% .15 255)",
+            "500": "oklch(60% .18 255)",
+            "600": "oklch(52% .19 255)",
+            "700": "oklch(45% .17 255)",
+            "800": "oklch(38% .14 255)",
+            "900": "oklch(32% .11 255)",
             "950": "oklch(24% .08 255)",
         },
     },  # fmt: skip

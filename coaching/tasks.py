@@ -72,10 +72,9 @@ def send_pending_outbox(limit: int = 500) -> int:
     )
     sent = 0
     for email_id, attempts in ids:
-        if attempts and attempts > 0:
-            # Exponential back-off in sweeps: retry attempt n after 2**n sweeps.
-            if int(now.timestamp() // 60) % (2 ** min(attempts, 6)) != 0:
-                continue
+        # Exponential back-off in sweeps: retry attempt n after 2**n sweeps.
+        if attempts and int(now.timestamp() // 60) % (2 ** min(attempts, 6)) != 0:
+            continue
         if send_outbound_email(email_id) == "sent":
             sent += 1
     return sent

@@ -20,7 +20,15 @@ class RoleAdmin(ModelAdmin):
 
 @admin.register(Guide)
 class GuideAdmin(ModelAdmin):
-    list_display = ["title", "category", "kind", "visibility", "status", "published_at", "view_count"]
+    list_display = [
+        "title",
+        "category",
+        "kind",
+        "visibility",
+        "status",
+        "published_at",
+        "view_count",
+    ]
     list_filter = ["status", "visibility", "kind", "category"]
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}

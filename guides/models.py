@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+
 class StripTags(models.Func):
     """HTML to text inside PostgreSQL, so search vectors never index markup."""
 

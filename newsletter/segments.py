@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -91,54 +90,40 @@ register_filter(
 register_filter(SegmentFilter("has_account", "Has an account on the site", "bool", _has_account))
 
 
-def _model(label: str) -> Any:
-    try:
-        return apps.get_model(label)
-    except (LookupError, ValueError):
-        return None
+# Filters that need another app's data, by model label. Each such model is
+# expected to offer `newsletter_emails(value)` on its default manager, returning
+# lower-cased emails (for example the buyers of a product slug). Until the
+# model exists, or while it lacks that method, the filter is simply not offered.
+CROSS_APP_FILTERS = [
+    ("bought_product", "Bought a product (slug, or 'any')", "text", "store.Order"),
+    ("booked_call", "Booked a call", "bool", "bookings.Booking"),
+    ("pipeline_stage", "Client pipeline stage (slug)", "text", "clients.Contact"),
+    ("exclude_active_clients", "Leave out active clients", "bool", "clients.Contact"),
+]
 
 
 def _register_cross_app_filters() -> None:
-    """Purchases, bookings, pipeline stage: only when those apps have their models.
+    for name, label, kind, model_label in CROSS_APP_FILTERS:
+        if name in _filters:
+            continue
+        try:
+            model = apps.get_model(model_label)
+        except (LookupError, ValueError):
+            continue
+        emails_for = getattr(model.objects, "newsletter_emails", None)
+        if emails_for is None:
+            continue
+        exclude = name.startswith("exclude_")
 
-    Matching is by email, the one key the newsletter shares with them. Each app
-    is probed with a guarded get_model so a missing model leaves the filter out.
-    """
-    order = _model("store.Order")
-    if order is not None and "bought_product" not in _filters:
+        def apply(
+            qs: SubscriberQuerySet, value: Any, emails_for: Any = emails_for, exclude: bool = exclude
+        ) -> SubscriberQuerySet:
+            emails = emails_for(value)
+            if exclude:
+                return qs.exclude(email_lower__in=emails)
+            return qs.filter(email_lower__in=emails)
 
-        def bought(qs: SubscriberQuerySet, value: Any) -> SubscriberQuerySet:
-            emails = _emails_of(order, "paid_orders", value)
-            return qs.filter(email_lower__in=emails) if emails is not None else qs.none()
-
-        register_filter(SegmentFilter("bought_product", "Bought a product (slug)", "text", bought))
-    booking = _model("bookings.Booking")
-    if booking is not None and "booked_call" not in _filters:
-
-        def booked(qs: SubscriberQuerySet, value: Any) -> SubscriberQuerySet:
-            emails = _emails_of(booking, "bookings", value)
-            return qs.filter(email_lower__in=emails) if emails is not None else qs.none()
-
-        register_filter(SegmentFilter("booked_call", "Booked a call", "bool", booked))
-
-
-def _emails_of(model: Any, kind: str, value: Any) -> Any:
-    """Lower-cased emails from another app's model, by the field names it is likely to use."""
-    fields = {f.name for f in model._meta.get_fields()}
-    for name in ("email", "customer_email", "buyer_email", "invitee_email"):
-        if name in fields:
-            from django.db.models.functions import Lower
-
-            qs = model.objects.all()
-            if kind == "paid_orders" and value:
-                for product_field in ("product__slug", "items__product__slug"):
-                    try:
-                        return qs.filter(**{product_field: value}).values(lower=Lower(name))
-                    except Exception:  # noqa: BLE001, S112 - the other app's schema decides
-                        continue
-                return None
-            return qs.values(lower=Lower(name))
-    return None
+        register_filter(SegmentFilter(name, label, kind, apply))
 
 
 def segment_queryset(campaign: Campaign) -> SubscriberQuerySet:
@@ -149,9 +134,9 @@ def apply_segment(mailing_list_id: int, segment: dict[str, Any]) -> SubscriberQu
     qs = Subscriber.objects.receiving(mailing_list_id)
     known = {f.name: f for f in available_filters()}
     for name, value in segment.items():
-        if value in (None, "", False) and name != "has_account":
+        if value in (None, "", False):
             continue
         segment_filter = known.get(name)
         if segment_filter is not None:
             qs = segment_filter.apply(qs, value)
-    return qs.filter(~Q(pk__in=[]))
+    return qs

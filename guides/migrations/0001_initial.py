@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,120 +17,275 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('slug', models.SlugField(unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('position', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("slug", models.SlugField(unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("position", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['position', 'name'],
+                "verbose_name_plural": "categories",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Role',
+            name="Role",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('slug', models.SlugField(unique=True)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('position', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("slug", models.SlugField(unique=True)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                ("position", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Guide',
+            name="Guide",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=200, unique=True)),
-                ('summary', models.TextField(max_length=1000)),
-                ('body', models.TextField(blank=True, help_text='Markdown. A line holding only <!-- more --> ends the public preview of a gated guide; a line holding only <!-- cta --> places the call to action.')),
-                ('kind', models.CharField(choices=[('article', 'Article'), ('video', 'Video'), ('interactive', 'Interactive'), ('study-guide', 'Study guide')], default='article', max_length=20)),
-                ('level', models.CharField(blank=True, choices=[('', 'Any level'), ('beginner', 'Beginner'), ('intermediate', 'Intermediate'), ('senior-level', 'Senior level'), ('advanced', 'Advanced')], default='', max_length=20)),
-                ('read_time_minutes', models.PositiveIntegerField(default=0, help_text='Leave at 0 to compute it from the words (230 a minute).')),
-                ('cover_image', models.ImageField(blank=True, upload_to='guides/covers/')),
-                ('video_url', models.URLField(blank=True)),
-                ('visibility', models.CharField(choices=[('public', 'Public'), ('members', 'Members (signed in)'), ('paid', 'Paid')], default='public', max_length=10)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('scheduled', 'Scheduled'), ('published', 'Published')], default='draft', max_length=10)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(blank=True, help_text="The date readers see as 'last updated'.", null=True)),
-                ('change_note', models.CharField(blank=True, help_text='What changed in the last update.', max_length=300)),
-                ('seo_title', models.CharField(blank=True, max_length=200)),
-                ('seo_description', models.CharField(blank=True, max_length=300)),
-                ('canonical_url', models.URLField(blank=True)),
-                ('is_featured', models.BooleanField(default=False)),
-                ('view_count', models.PositiveIntegerField(default=0, editable=False)),
-                ('word_count', models.PositiveIntegerField(default=0, editable=False)),
-                ('body_html', models.TextField(blank=True, editable=False)),
-                ('preview_html', models.TextField(blank=True, editable=False)),
-                ('toc', models.JSONField(blank=True, default=list, editable=False)),
-                ('search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
-                ('full_search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('modified_at', models.DateTimeField(auto_now=True)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='guides', to='guides.category')),
-                ('roles', models.ManyToManyField(blank=True, related_name='guides', to='guides.role')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=200, unique=True)),
+                ("summary", models.TextField(max_length=1000)),
+                (
+                    "body",
+                    models.TextField(
+                        blank=True,
+                        help_text="Markdown. A line holding only <!-- more --> ends the public preview of a gated guide; a line holding only <!-- cta --> places the call to action.",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("article", "Article"),
+                            ("video", "Video"),
+                            ("interactive", "Interactive"),
+                            ("study-guide", "Study guide"),
+                        ],
+                        default="article",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Any level"),
+                            ("beginner", "Beginner"),
+                            ("intermediate", "Intermediate"),
+                            ("senior-level", "Senior level"),
+                            ("advanced", "Advanced"),
+                        ],
+                        default="",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "read_time_minutes",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Leave at 0 to compute it from the words (230 a minute).",
+                    ),
+                ),
+                ("cover_image", models.ImageField(blank=True, upload_to="guides/covers/")),
+                ("video_url", models.URLField(blank=True)),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public"),
+                            ("members", "Members (signed in)"),
+                            ("paid", "Paid"),
+                        ],
+                        default="public",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("scheduled", "Scheduled"),
+                            ("published", "Published"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        blank=True, help_text="The date readers see as 'last updated'.", null=True
+                    ),
+                ),
+                (
+                    "change_note",
+                    models.CharField(
+                        blank=True, help_text="What changed in the last update.", max_length=300
+                    ),
+                ),
+                ("seo_title", models.CharField(blank=True, max_length=200)),
+                ("seo_description", models.CharField(blank=True, max_length=300)),
+                ("canonical_url", models.URLField(blank=True)),
+                ("is_featured", models.BooleanField(default=False)),
+                ("view_count", models.PositiveIntegerField(default=0, editable=False)),
+                ("word_count", models.PositiveIntegerField(default=0, editable=False)),
+                ("body_html", models.TextField(blank=True, editable=False)),
+                ("preview_html", models.TextField(blank=True, editable=False)),
+                ("toc", models.JSONField(blank=True, default=list, editable=False)),
+                (
+                    "search_vector",
+                    django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
+                ),
+                (
+                    "full_search_vector",
+                    django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("modified_at", models.DateTimeField(auto_now=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="guides",
+                        to="guides.category",
+                    ),
+                ),
+                (
+                    "roles",
+                    models.ManyToManyField(blank=True, related_name="guides", to="guides.role"),
+                ),
             ],
             options={
-                'ordering': ['-published_at', 'title'],
+                "ordering": ["-published_at", "title"],
             },
         ),
         migrations.CreateModel(
-            name='GuideRevision',
+            name="GuideRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField()),
-                ('body', models.TextField()),
-                ('change_note', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('guide', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='guides.guide')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField()),
+                ("body", models.TextField()),
+                ("change_note", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "guide",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="guides.guide",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='GuideView',
+            name="GuideView",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('viewed_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('guide', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='views', to='guides.guide')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "viewed_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "guide",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="views",
+                        to="guides.guide",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', '-viewed_at'], name='guideview_user_idx')],
+                "indexes": [models.Index(fields=["user", "-viewed_at"], name="guideview_user_idx")],
             },
         ),
         migrations.AddIndex(
-            model_name='guide',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='guide_search_idx'),
+            model_name="guide",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["search_vector"], name="guide_search_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='guide',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['full_search_vector'], name='guide_full_search_idx'),
+            model_name="guide",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["full_search_vector"], name="guide_full_search_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='guide',
-            index=models.Index(fields=['status', 'published_at'], name='guide_published_idx'),
+            model_name="guide",
+            index=models.Index(fields=["status", "published_at"], name="guide_published_idx"),
         ),
         migrations.AddIndex(
-            model_name='guide',
-            index=models.Index(fields=['category', 'status'], name='guide_category_idx'),
+            model_name="guide",
+            index=models.Index(fields=["category", "status"], name="guide_category_idx"),
         ),
         migrations.AddIndex(
-            model_name='guide',
-            index=models.Index(fields=['-view_count'], name='guide_most_read_idx'),
+            model_name="guide",
+            index=models.Index(fields=["-view_count"], name="guide_most_read_idx"),
         ),
         migrations.AddConstraint(
-            model_name='guide',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'published'), _negated=True), ('published_at__isnull', False), _connector='OR'), name='guide_published_has_date'),
+            model_name="guide",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "published"), _negated=True),
+                    ("published_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="guide_published_has_date",
+            ),
         ),
     ]

@@ -1,0 +1,141 @@
+"""One small function per booking email. Every key names booking, event and SEQUENCE,
+so a retried task sends once and a later change sends again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bookings import ics
+from bookings.models import Booking
+from bookings.slots import zone
+from coaching.emails import queue_email
+
+# Sections for the coach's prep brief; the clients app adds what the candidate
+# bought and read, and the coach's notes: fn(booking) -> [(title, [lines])].
+_prep_brief_sections: list[Callable[[Booking], list[tuple[str, list[str]]]]] = []
+
+
+def register_prep_brief_section(fn: Callable[[Booking], list[tuple[str, list[str]]]]) -> None:
+    _prep_brief_sections.append(fn)
+
+
+def _when(booking: Booking, zone_name: str) -> str:
+    start = booking.start.astimezone(zone(zone_name))
+    end = booking.end.astimezone(zone(zone_name))
+    return f"{start:%A %-d %B %Y, %H:%M}–{end:%H:%M} ({zone_name})"
+
+
+def booking_context(booking: Booking) -> dict[str, Any]:
+    from bookings.availability import coach_zone_name
+    from bookings.tokens import manage_url
+
+    coach_zone = coach_zone_name()
+    return {
+        "booking": booking,
+        "event_type": booking.event_type,
+        "candidate_when": _when(booking, booking.time_zone),
+        "coach_when": _when(booking, coach_zone),
+        "candidate_zone": booking.time_zone,
+        "coach_zone": coach_zone,
+        "same_zone": coach_zone == booking.time_zone,
+        "manage_url": manage_url(booking),
+        "google_url": ics.google_calendar_link(booking, details=manage_url(booking)),
+        "location": booking.event_type.location_label,
+        "cancel_deadline": _when_instant(booking.cancel_deadline(), booking.time_zone),
+        "reschedule_deadline": _when_instant(booking.reschedule_deadline(), booking.time_zone),
+        "reschedules_left": booking.reschedules_left(),
+        "answers": _answer_lines(booking),
+    }
+
+
+def _when_instant(value: Any, zone_name: str) -> str:
+    return f"{value.astimezone(zone(zone_name)):%A %-d %B, %H:%M} ({zone_name})"
+
+
+def _answer_lines(booking: Booking) -> list[tuple[str, str]]:
+    labels = {q.get("key"): q.get("label", q.get("key")) for q in booking.event_type.intake_questions}
+    return [(str(labels.get(key, key)), str(value)) for key, value in (booking.answers or {}).items()]
+
+
+def _key(booking: Booking, event: str, to: str = "candidate") -> str:
+    return f"bookings-{booking.pk}-{event}-{to}-seq{booking.sequence}"
+
+
+def send_booking_confirmed(booking: Booking) -> None:
+    context = booking_context(booking)
+    queue_email(
+        key=_key(booking, "confirmed"),
+        to=booking.email,
+        template="bookings-confirmed",
+        context=context,
+        attachments=[ics.attachment(ics.invitation(booking, description=context["manage_url"]), method="REQUEST")],
+    )
+
+
+def send_booking_rescheduled(booking: Booking) -> None:
+    context = booking_context(booking)
+    queue_email(
+        key=_key(booking, "moved"),
+        to=booking.email,
+        template="bookings-rescheduled",
+        context=context,
+        attachments=[ics.attachment(ics.invitation(booking, description=context["manage_url"]), method="REQUEST")],
+    )
+
+
+def send_booking_cancelled(booking: Booking) -> None:
+    queue_email(
+        key=_key(booking, "cancelled"),
+        to=booking.email,
+        template="bookings-cancelled",
+        context=booking_context(booking),
+        attachments=[ics.attachment(ics.cancellation(booking), method="CANCEL")],
+    )
+
+
+def send_booking_to_coach(booking: Booking, *, change: str) -> None:
+    """The coach's copy: an invitation (or cancellation) with the same UID and SEQUENCE."""
+    content = ics.cancellation(booking) if change == "cancelled" else ics.invitation(booking)
+    queue_email(
+        key=_key(booking, change, to="coach"),
+        to=booking.coach.email,
+        template="bookings-coach-notice",
+        context={**booking_context(booking), "change": change},
+        attachments=[
+            ics.attachment(content, method="CANCEL" if change == "cancelled" else "REQUEST")
+        ],
+    )
+
+
+def send_reminder(booking: Booking, *, offset_minutes: int) -> None:
+    queue_email(
+        key=f"bookings-{booking.pk}-reminder-{offset_minutes}-{ics.utc_stamp(booking.start)}",
+        to=booking.email,
+        template="bookings-reminder",
+        context={**booking_context(booking), "offset_minutes": offset_minutes},
+    )
+
+
+def send_prep_brief(booking: Booking) -> None:
+    sections: list[tuple[str, list[str]]] = []
+    for section in _prep_brief_sections:
+        sections.extend(section(booking))
+    queue_email(
+        key=f"bookings-{booking.pk}-prep-brief-{ics.utc_stamp(booking.start)}",
+        to=booking.coach.email,
+        template="bookings-prep-brief",
+        context={**booking_context(booking), "sections": sections},
+    )
+
+
+def send_waitlist_offer(booking: Booking) -> None:
+    context = booking_context(booking)
+    context["hold_until"] = _when_instant(booking.hold_expires_at, booking.time_zone)
+    context["claim_url"] = context["manage_url"]
+    queue_email(
+        key=f"bookings-{booking.pk}-waitlist-offer",
+        to=booking.email,
+        template="bookings-waitlist-offer",
+        context=context,
+    )

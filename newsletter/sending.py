@@ -1,0 +1,458 @@
+"""Sending a campaign from the ledger: claim, re-check, send once, record.
+
+How a message is never sent twice (and almost never lost)
+----------------------------------------------------------
+1. A sender claims up to `NEWSLETTER_BATCH_SIZE` due rows in one statement
+   (`UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`):
+   status `sending`, a fresh claim id, a lease. Two senders never claim the same
+   row; a row whose lease ran out (its sender died) can be claimed again.
+2. For each row, over one SMTP connection reused for the whole batch, the sender
+   sends MAIL, RCPT, DATA and the message content, but holds back the final
+   `.` that tells the server the message is complete.
+3. Then one UPDATE marks the row `sent`, only if the row still carries this
+   sender's claim *and* the subscriber is still confirmed, subscribed to the
+   list and not on the suppression list. That commit is the point of no return.
+4. If the UPDATE matched, the sender writes the final `.`; if it did not (an
+   unsubscribe arrived mid-send, or another sender took the row after a lease
+   ran out), it drops the connection, and the server discards the unfinished
+   message.
+
+A sender killed before step 3 leaves a `sending` row whose message the server
+never completed: it is claimed again after the lease and sent once. A sender
+killed after step 3 has a `sent` row and a message the server receives (or, in
+the few microseconds between the commit and writing `.`, loses). So the choice
+is at-most-once with a window of one socket write per crash, never a duplicate:
+a duplicate newsletter costs trust and an unsubscribe, a lost one costs little.
+
+With a non-SMTP backend (an ESP through django-anymail, or locmem in tests) there
+is no held-back `.`: the row is marked `sent` (same checks) just before the API
+call and put back if the call fails, which keeps the same at-most-once rule.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
+from django.db import connection as db
+from django.db.models import F
+
+from newsletter.models import Campaign, Delivery, Subscriber
+from newsletter.rendering import Prepared, build_message, prepare
+
+log = logging.getLogger(__name__)
+
+LOCK_NAMESPACE = 0x4E4C  # "NL": advisory lock keys (namespace + slot, campaign id)
+
+
+def setting(name: str, default: Any) -> Any:
+    return getattr(settings, f"NEWSLETTER_{name}", default)
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retried: int = 0
+    stopped: str = ""
+
+
+# --- The ledger, in SQL ---------------------------------------------------------
+
+CLAIM_SQL = """
+UPDATE newsletter_delivery AS d
+   SET status = 'sending', claim = %(claim)s, attempts = d.attempts + 1,
+       lease_until = now() + make_interval(secs => %(lease)s)
+  FROM (SELECT id FROM newsletter_delivery
+         WHERE campaign_id = %(campaign)s AND due_at <= now()
+           AND (status = 'pending' OR (status = 'sending' AND lease_until < now()))
+         ORDER BY due_at, id
+         LIMIT %(limit)s
+         FOR UPDATE SKIP LOCKED) AS c
+ WHERE d.id = c.id
+RETURNING d.id, d.subscriber_id, d.attempts
+"""
+
+# The commit point: claimed by us, and the subscriber may still receive this list.
+MARK_SENT_SQL = """
+UPDATE newsletter_delivery AS d
+   SET status = 'sent', sent_at = now(), lease_until = NULL
+ WHERE d.id = %(id)s AND d.claim = %(claim)s AND d.status = 'sending'
+   AND EXISTS (
+     SELECT 1 FROM newsletter_subscriber s
+       JOIN newsletter_subscription sc ON sc.subscriber_id = s.id
+      WHERE s.id = d.subscriber_id AND s.status = 'confirmed'
+        AND sc.mailing_list_id = %(list)s AND sc.status = 'subscribed'
+        AND NOT EXISTS (SELECT 1 FROM newsletter_suppression x WHERE x.email = s.email_lower))
+"""
+
+
+def claim_batch(campaign_id: int, claim: uuid.UUID, limit: int) -> list[tuple[int, int, int]]:
+    with db.cursor() as cursor:
+        cursor.execute(
+            CLAIM_SQL,
+            {
+                "claim": claim,
+                "lease": setting("LEASE_SECONDS", 300),
+                "campaign": campaign_id,
+                "limit": limit,
+            },
+        )
+        return list(cursor.fetchall())
+
+
+def mark_sent(delivery_id: int, claim: uuid.UUID, list_id: int) -> bool:
+    with db.cursor() as cursor:
+        cursor.execute(MARK_SENT_SQL, {"id": delivery_id, "claim": claim, "list": list_id})
+        return cursor.rowcount == 1
+
+
+def _ours(delivery_id: int, claim: uuid.UUID, status: str) -> Any:
+    return Delivery.objects.filter(pk=delivery_id, claim=claim, status=status)
+
+
+def skip(delivery_id: int, claim: uuid.UUID, reason: str) -> bool:
+    """The commit point refused: skip the row if it is still ours (else another sender has it)."""
+    return bool(
+        _ours(delivery_id, claim, Delivery.Status.SENDING).update(
+            status=Delivery.Status.SKIPPED, error=reason[:300], lease_until=None
+        )
+    )
+
+
+def fail(delivery_id: int, claim: uuid.UUID, reason: str, *, was: str) -> None:
+    _ours(delivery_id, claim, was).update(
+        status=Delivery.Status.FAILED, error=reason[:300], lease_until=None, sent_at=None
+    )
+
+
+def retry_later(delivery_id: int, claim: uuid.UUID, attempts: int, reason: str, *, was: str) -> str:
+    """A transient error: back to pending with an exponential back-off, or failed at the cap."""
+    if attempts >= setting("MAX_ATTEMPTS", 5):
+        fail(delivery_id, claim, reason, was=was)
+        return "failed"
+    from django.utils import timezone
+
+    delay = min(setting("RETRY_BASE_SECONDS", 30) * 2 ** (attempts - 1), 3600)
+    _ours(delivery_id, claim, was).update(
+        status=Delivery.Status.PENDING,
+        due_at=timezone.now() + timezone.timedelta(seconds=delay),
+        error=reason[:300],
+        claim=None,
+        lease_until=None,
+        sent_at=None,
+    )
+    return "retried"
+
+
+def release(claim: uuid.UUID) -> int:
+    """Give back rows claimed but not sent (pause, cancel, end of a run)."""
+    return Delivery.objects.filter(claim=claim, status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.PENDING, claim=None, lease_until=None
+    )
+
+
+def extend_lease(claim: uuid.UUID) -> None:
+    from django.utils import timezone
+
+    Delivery.objects.filter(claim=claim, status=Delivery.Status.SENDING).update(
+        lease_until=timezone.now() + timezone.timedelta(seconds=setting("LEASE_SECONDS", 300))
+    )
+
+
+@contextmanager
+def sender_slot(campaign_id: int) -> Any:
+    """One sender per slot per campaign: a PostgreSQL advisory lock.
+
+    The lock belongs to the database session, so a worker killed with SIGKILL
+    releases it when its connection drops; no stale lock to clean up.
+    `NEWSLETTER_SENDERS_PER_CAMPAIGN` slots (1 = strictly one sender at a time).
+    """
+    slots = max(1, int(setting("SENDERS_PER_CAMPAIGN", 2)))
+    held: int | None = None
+    with db.cursor() as cursor:
+        for slot in range(slots):
+            cursor.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE + slot, campaign_id]
+            )
+            if cursor.fetchone()[0]:
+                held = slot
+                break
+    try:
+        yield held
+    finally:
+        if held is not None:
+            with db.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE + held, campaign_id]
+                )
+
+
+# --- Transports ------------------------------------------------------------------
+
+
+class Aborted(Exception):
+    """The commit point refused this message; nothing was delivered."""
+
+
+def _dot_stuff(data: bytes) -> bytes:
+    data = re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", data)
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data
+
+
+class SMTPTransport:
+    """Django's SMTP backend for the connection, our own DATA phase for the commit point."""
+
+    def __init__(self, backend: SMTPBackend) -> None:
+        self.backend = backend
+
+    def open(self) -> None:
+        self.backend.open()
+
+    def close(self) -> None:
+        try:
+            self.backend.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection
+            self.backend.connection = None
+
+    def drop(self) -> None:
+        """Close the socket without QUIT: an unfinished DATA is discarded by the server."""
+        smtp = self.backend.connection
+        self.backend.connection = None
+        if smtp is not None and smtp.sock is not None:
+            smtp.sock.close()
+            smtp.sock = None
+
+    def send(self, message: Any, commit: Callable[[], bool]) -> None:
+        if self.backend.connection is None:
+            self.backend.open()
+        smtp = self.backend.connection
+        assert smtp is not None
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        sender = sanitize_address(message.from_email, encoding)
+        recipient = sanitize_address(message.to[0], encoding)
+        data = _dot_stuff(message.message().as_bytes(linesep="\r\n"))
+        code, reply = smtp.mail(sender)
+        if code != 250:
+            smtp.rset()
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            smtp.rset()
+            raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+        code, reply = smtp.docmd("data")
+        if code != 354:
+            smtp.rset()
+            raise smtplib.SMTPDataError(code, reply)
+        smtp.send(data)
+        if not commit():
+            self.drop()
+            raise Aborted
+        smtp.send(b".\r\n")
+        code, reply = smtp.getreply()
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
+
+
+class BackendTransport:
+    """Any other Django email backend (anymail ESPs, locmem): commit, then hand over."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    def open(self) -> None:
+        self.backend.open()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def drop(self) -> None:
+        self.close()
+
+    def send(self, message: Any, commit: Callable[[], bool]) -> None:
+        if not commit():
+            raise Aborted
+        if self.backend.send_messages([message]) != 1:
+            raise smtplib.SMTPException("the backend did not accept the message")
+
+
+def transport() -> SMTPTransport | BackendTransport:
+    backend = get_connection()
+    if isinstance(backend, SMTPBackend):
+        return SMTPTransport(backend)
+    return BackendTransport(backend)
+
+
+PERMANENT = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+def _is_permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return all(500 <= code < 600 for code in codes)
+    code = getattr(error, "smtp_code", 0)
+    return isinstance(error, PERMANENT) and 500 <= code < 600
+
+
+# --- The sender loop -------------------------------------------------------------
+
+
+def send_campaign(campaign_id: int, *, seconds: float | None = None) -> Outcome:
+    """Send due rows of one campaign until done, paused, out of time, or no slot free."""
+    outcome = Outcome()
+    with sender_slot(campaign_id) as slot:
+        if slot is None:
+            outcome.stopped = "busy"
+            return outcome
+        _send_with_slot(campaign_id, outcome, seconds)
+    return outcome
+
+
+def _send_with_slot(campaign_id: int, outcome: Outcome, seconds: float | None) -> None:
+    campaign = Campaign.objects.select_related("mailing_list").get(pk=campaign_id)
+    if campaign.status != Campaign.Status.SENDING:
+        outcome.stopped = campaign.status
+        return
+    prepared = prepare(campaign)
+    deadline = time.monotonic() + (seconds or setting("SENDER_SECONDS", 120))
+    rate = float(setting("MAX_PER_SECOND", 0)) / max(1, int(setting("SENDERS_PER_CAMPAIGN", 2)))
+    pacer = _Pacer(rate)
+    link = transport()
+    try:
+        while time.monotonic() < deadline:
+            claim = uuid.uuid4()
+            rows = claim_batch(campaign_id, claim, int(setting("BATCH_SIZE", 1000)))
+            if not rows:
+                outcome.stopped = "empty"
+                break
+            try:
+                stop = _send_batch(campaign, prepared, claim, rows, link, outcome, pacer, deadline)
+            finally:
+                release(claim)
+            if stop:
+                outcome.stopped = stop
+                break
+        else:
+            outcome.stopped = "deadline"
+    finally:
+        link.close()
+
+
+def _send_batch(
+    campaign: Campaign,
+    prepared: Prepared,
+    claim: uuid.UUID,
+    rows: list[tuple[int, int, int]],
+    link: SMTPTransport | BackendTransport,
+    outcome: Outcome,
+    pacer: _Pacer,
+    deadline: float,
+) -> str:
+    people = {
+        pk: (email, name)
+        for pk, email, name in Subscriber.objects.filter(
+            pk__in=[subscriber_id for _, subscriber_id, _ in rows]
+        ).values_list("pk", "email", "name")
+    }
+    list_id = campaign.mailing_list_id
+    pause_after = int(setting("PAUSE_AFTER_ERRORS", 50))
+    checked_at = time.monotonic()
+    lease_at = checked_at
+    for delivery_id, subscriber_id, attempts in rows:
+        now = time.monotonic()
+        if now - checked_at > 1.0:
+            checked_at = now
+            status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True)[0]
+            if status != Campaign.Status.SENDING:
+                return status
+        if now - lease_at > setting("LEASE_SECONDS", 300) / 3:
+            lease_at = now
+            extend_lease(claim)
+        if now > deadline:
+            return "deadline"
+        email, name = people.get(subscriber_id, ("", ""))
+        message = build_message(
+            prepared,
+            to=email,
+            name=name,
+            delivery_id=delivery_id,
+            subscriber_id=subscriber_id,
+        )
+        pacer.wait()
+        try:
+            link.send(message, lambda d=delivery_id: mark_sent(d, claim, list_id))
+        except Aborted:
+            skip(delivery_id, claim, "no longer subscribed at send time")
+            outcome.skipped += 1
+            continue
+        except Exception as error:  # noqa: BLE001 - SMTP, socket and ESP errors vary
+            # The row may be `sending` (refused before the commit point) or
+            # `sent` (the server refused the final dot): fix whichever it is.
+            was = (
+                Delivery.Status.SENT
+                if _ours(delivery_id, claim, Delivery.Status.SENT).exists()
+                else Delivery.Status.SENDING
+            )
+            if _is_permanent(error):
+                fail(delivery_id, claim, str(error), was=was)
+                outcome.failed += 1
+            else:
+                result = retry_later(delivery_id, claim, attempts, str(error), was=was)
+                outcome.retried += result == "retried"
+                outcome.failed += result == "failed"
+                link.drop()
+            log.warning("newsletter delivery %s failed: %s", delivery_id, error)
+            errors = _count_error(campaign.pk)
+            if errors >= pause_after:
+                campaign.pause(f"Paused after {errors} errors; last: {str(error)[:200]}")
+                return "paused"
+            continue
+        outcome.sent += 1
+    return ""
+
+
+def _count_error(campaign_id: int) -> int:
+    Campaign.objects.filter(pk=campaign_id).update(error_count=F("error_count") + 1)
+    return Campaign.objects.filter(pk=campaign_id).values_list("error_count", flat=True)[0]
+
+
+class _Pacer:
+    """Keeps one sender under its share of `NEWSLETTER_MAX_PER_SECOND` (0: no cap)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.next_at = time.monotonic()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self.next_at > now:
+            time.sleep(self.next_at - now)
+        self.next_at = max(self.next_at, now) + self.interval
+
+
+def finish_if_done(campaign_id: int) -> bool:
+    """Sending -> sent when no row is left to send (pending or claimed)."""
+    busy = Delivery.objects.filter(
+        campaign_id=campaign_id, status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+    ).exists()
+    if busy:
+        return False
+    campaign = Campaign.objects.get(pk=campaign_id)
+    return campaign.mark_sent()

@@ -1,0 +1,384 @@
+"""Newsletter workflows: subscribing, confirming, leaving, and starting a send."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db import connection as db
+from django.utils import timezone
+
+from coaching.tasks import enqueue_on_commit
+from newsletter import emails
+from newsletter.models import (
+    Campaign,
+    Click,
+    Delivery,
+    Link,
+    MailingList,
+    Subscriber,
+    Subscription,
+    Suppression,
+    valid_time_zone,
+)
+from newsletter.segments import segment_queryset
+
+log = logging.getLogger(__name__)
+
+CONSENT_TEXT = (
+    "Weekly emails on AI roles, interviews and career strategy, and the lists ticked. "
+    "No spam. Unsubscribe anytime."
+)
+
+
+def setting(name: str, default: Any) -> Any:
+    return getattr(settings, f"NEWSLETTER_{name}", default)
+
+
+# --- Subscribing -----------------------------------------------------------------
+
+
+@transaction.atomic
+def subscribe(
+    *,
+    email: str,
+    lists: list[MailingList],
+    source: str,
+    ip: str | None,
+    time_zone: str = "",
+    name: str = "",
+    consent_text: str = CONSENT_TEXT,
+) -> Subscriber:
+    """Record consent and start the double opt-in. Safe to call again for the same address.
+
+    Nothing here reveals whether the address was known: the caller shows the
+    same "check your inbox" page either way.
+    """
+    email = email.strip()
+    subscriber = Subscriber.objects.select_for_update().filter(email_lower=email.lower()).first()
+    if subscriber is None:
+        try:
+            with transaction.atomic():
+                subscriber = Subscriber.objects.create(
+                    email=email,
+                    name=name[:150],
+                    time_zone=time_zone if valid_time_zone(time_zone) else "",
+                    consent_at=timezone.now(),
+                    consent_ip=ip,
+                    consent_source=source[:120],
+                    consent_text=consent_text,
+                )
+        except IntegrityError:  # a concurrent post for the same address won
+            subscriber = Subscriber.objects.select_for_update().get(email_lower=email.lower())
+    elif subscriber.status in {Subscriber.Status.UNSUBSCRIBED}:
+        subscriber.restart_opt_in()
+    if subscriber.status == Subscriber.Status.PENDING:
+        # Consent is what the person saw this time.
+        subscriber.consent_at = timezone.now()
+        subscriber.consent_ip = ip
+        subscriber.consent_source = source[:120]
+        subscriber.consent_text = consent_text
+        if valid_time_zone(time_zone) and not subscriber.time_zone:
+            subscriber.time_zone = time_zone
+        subscriber.save(
+            update_fields=["consent_at", "consent_ip", "consent_source", "consent_text", "time_zone"]
+        )
+        for mailing_list in lists:
+            Subscription.objects.update_or_create(
+                subscriber=subscriber,
+                mailing_list=mailing_list,
+                defaults={"status": Subscription.Status.SUBSCRIBED, "changed_at": timezone.now()},
+            )
+        send_confirmation(subscriber=subscriber)
+    elif subscriber.status == Subscriber.Status.CONFIRMED:
+        # Already confirmed: lists ticked now need no new opt-in beyond the
+        # address's owner, so tell the owner rather than change anything.
+        emails.already_subscribed(subscriber)
+    return subscriber
+
+
+def send_confirmation(*, subscriber: Subscriber) -> None:
+    """At most one confirmation per address per hour (a forged form cannot mail-bomb)."""
+    now = timezone.now()
+    if subscriber.confirmation_sent_at and now - subscriber.confirmation_sent_at < dt.timedelta(
+        hours=1
+    ):
+        return
+    subscriber.confirmation_sent_at = now
+    subscriber.save(update_fields=["confirmation_sent_at"])
+    emails.confirm_subscription(subscriber)
+
+
+@transaction.atomic
+def confirm(*, subscriber_id: int) -> Subscriber | None:
+    subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return None
+    if subscriber.confirm():
+        # A confirmed opt-in lifts an earlier unsubscribe (not a bounce or complaint).
+        Suppression.objects.filter(
+            email=subscriber.email_lower, reason=Suppression.Reason.UNSUBSCRIBED
+        ).delete()
+        emails.welcome(subscriber)
+    return subscriber
+
+
+@transaction.atomic
+def unsubscribe(*, subscriber: Subscriber, reason: str = "one-click") -> bool:
+    """Leave every list at once and add the address to the suppression list."""
+    changed = subscriber.unsubscribe()
+    Subscription.objects.filter(subscriber=subscriber).update(
+        status=Subscription.Status.UNSUBSCRIBED, changed_at=timezone.now()
+    )
+    suppress(email=subscriber.email, reason=Suppression.Reason.UNSUBSCRIBED, detail=reason)
+    return changed
+
+
+@transaction.atomic
+def update_preferences(
+    *, subscriber: Subscriber, lists: list[MailingList], time_zone: str = ""
+) -> None:
+    chosen = {m.pk for m in lists}
+    for mailing_list in MailingList.objects.all():
+        wanted = mailing_list.pk in chosen
+        existing = Subscription.objects.filter(
+            subscriber=subscriber, mailing_list=mailing_list
+        ).first()
+        if existing is None and wanted:
+            Subscription.objects.create(subscriber=subscriber, mailing_list=mailing_list)
+        elif existing is not None:
+            status = Subscription.Status.SUBSCRIBED if wanted else Subscription.Status.UNSUBSCRIBED
+            if existing.status != status:
+                existing.status = status
+                existing.changed_at = timezone.now()
+                existing.save(update_fields=["status", "changed_at"])
+    if valid_time_zone(time_zone) and time_zone != subscriber.time_zone:
+        subscriber.time_zone = time_zone
+        subscriber.save(update_fields=["time_zone"])
+
+
+def suppress(*, email: str, reason: str, detail: str = "") -> Suppression:
+    suppression, _ = Suppression.objects.get_or_create(
+        email=email.lower(), defaults={"reason": reason, "detail": detail[:300]}
+    )
+    return suppression
+
+
+@transaction.atomic
+def record_bounce(*, email: str, hard: bool, detail: str = "") -> None:
+    """Hard bounces suppress at once; soft ones after `NEWSLETTER_SOFT_BOUNCE_LIMIT`."""
+    subscriber = Subscriber.objects.select_for_update().filter(email_lower=email.lower()).first()
+    if hard:
+        suppress(email=email, reason=Suppression.Reason.HARD_BOUNCE, detail=detail)
+        if subscriber:
+            Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.BOUNCED)
+        return
+    if subscriber is None:
+        return
+    subscriber.soft_bounces += 1
+    subscriber.save(update_fields=["soft_bounces"])
+    if subscriber.soft_bounces >= setting("SOFT_BOUNCE_LIMIT", 3):
+        suppress(email=email, reason=Suppression.Reason.SOFT_BOUNCES, detail=detail)
+        Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.BOUNCED)
+
+
+@transaction.atomic
+def record_complaint(*, email: str, detail: str = "") -> None:
+    suppress(email=email, reason=Suppression.Reason.COMPLAINT, detail=detail)
+    Subscriber.objects.filter(email_lower=email.lower()).update(
+        status=Subscriber.Status.COMPLAINED
+    )
+
+
+def record_click(*, delivery_id: int, link_id: int) -> str | None:
+    link = Link.objects.filter(pk=link_id).first()
+    delivery = Delivery.objects.filter(pk=delivery_id).select_related("subscriber").first()
+    if link is None or delivery is None or link.campaign_id != delivery.campaign_id:
+        return None
+    Click.objects.create(delivery=delivery, link=link)
+    delivery.subscriber.mark_engaged()
+    return link.url
+
+
+def record_open(*, delivery_id: int) -> None:
+    now = timezone.now()
+    delivery = Delivery.objects.filter(pk=delivery_id).first()
+    if delivery is None:
+        return
+    Delivery.objects.filter(pk=delivery_id, opened_at__isnull=True).update(opened_at=now)
+    Subscriber.objects.filter(pk=delivery.subscriber_id).update(last_engaged_at=now)
+
+
+def send_confirmation_reminders(*, limit: int = 500) -> int:
+    """Beat: one reminder, 24 hours after an unconfirmed signup."""
+    cutoff = timezone.now() - dt.timedelta(hours=setting("REMINDER_AFTER_HOURS", 24))
+    sent = 0
+    for subscriber_id in Subscriber.objects.awaiting_reminder(older_than=cutoff).values_list(
+        "pk", flat=True
+    )[:limit]:
+        with transaction.atomic():
+            subscriber = (
+                Subscriber.objects.select_for_update(skip_locked=True)
+                .awaiting_reminder(older_than=cutoff)
+                .filter(pk=subscriber_id)
+                .first()
+            )
+            if subscriber is None:
+                continue
+            subscriber.reminder_sent_at = timezone.now()
+            subscriber.save(update_fields=["reminder_sent_at"])
+            emails.confirmation_reminder(subscriber)
+            sent += 1
+    return sent
+
+
+# --- Campaigns -------------------------------------------------------------------
+
+
+def start_campaign(*, campaign: Campaign) -> bool:
+    """The admin's send button: a guarded status change and a task. Returns at once.
+
+    "At a set time" waits for beat; "now" and "local hour" fill the ledger now
+    (local-hour rows carry each recipient's own due time).
+    """
+    if campaign.schedule == Campaign.Schedule.AT and (
+        campaign.scheduled_at and campaign.scheduled_at > timezone.now()
+    ):
+        return campaign.mark_scheduled()
+    with transaction.atomic():
+        if not campaign.mark_preparing():
+            return False
+        from newsletter.tasks import fill_ledger
+
+        enqueue_on_commit(fill_ledger, campaign.pk)
+    return True
+
+
+def pause_campaign(*, campaign: Campaign) -> bool:
+    return campaign.pause("Paused by the coach")
+
+
+def resume_campaign(*, campaign: Campaign) -> bool:
+    with transaction.atomic():
+        if not campaign.resume():
+            return False
+        from newsletter.tasks import send_campaign_task
+
+        for _ in range(setting("SENDERS_PER_CAMPAIGN", 2)):
+            enqueue_on_commit(send_campaign_task, campaign.pk)
+    return True
+
+
+def cancel_campaign(*, campaign: Campaign) -> bool:
+    return campaign.cancel()
+
+
+def fill_ledger(*, campaign: Campaign) -> int:
+    """One ledger row per recipient, in INSERT ... SELECT statements (idempotent)."""
+    campaign = Campaign.objects.select_related("mailing_list").get(pk=campaign.pk)
+    if campaign.status != Campaign.Status.PREPARING:
+        return 0
+    recipients = segment_queryset(campaign)
+    inserted = 0
+    if campaign.schedule == Campaign.Schedule.LOCAL:
+        for zone_name, due_at in _local_due_times(campaign, recipients).items():
+            group = recipients.filter(time_zone=zone_name)
+            inserted += _insert_rows(campaign, group, due_at)
+    else:
+        inserted = _insert_rows(campaign, recipients, timezone.now())
+    from newsletter.rendering import prepare
+
+    prepare(campaign)  # creates the link rows once, before senders race for them
+    with transaction.atomic():
+        if campaign.mark_sending():
+            from newsletter.tasks import send_campaign_task
+
+            for _ in range(setting("SENDERS_PER_CAMPAIGN", 2)):
+                enqueue_on_commit(send_campaign_task, campaign.pk)
+    return inserted
+
+
+def _local_due_times(campaign: Campaign, recipients: Any) -> dict[str, dt.datetime]:
+    """For each time zone among the recipients, the moment it is `local_hour` there."""
+    coach_zone = zoneinfo.ZoneInfo(settings.COACH_TIME_ZONE)
+    day = (campaign.scheduled_at or timezone.now()).astimezone(coach_zone).date()
+    hour = campaign.local_hour if campaign.local_hour is not None else 9
+    due: dict[str, dt.datetime] = {}
+    for name in recipients.order_by().values_list("time_zone", flat=True).distinct():
+        zone = zoneinfo.ZoneInfo(name) if valid_time_zone(name) else coach_zone
+        due[name] = dt.datetime.combine(day, dt.time(hour), tzinfo=zone)
+    return due
+
+
+def _insert_rows(campaign: Campaign, recipients: Any, due_at: dt.datetime) -> int:
+    sql, params = recipients.order_by().values("pk").query.sql_with_params()
+    with db.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO newsletter_delivery "
+            "(campaign_id, subscriber_id, status, due_at, attempts, error, created_at) "
+            f"SELECT %s, r.id, 'pending', %s, 0, '', now() FROM ({sql}) AS r "  # noqa: S608
+            "ON CONFLICT (campaign_id, subscriber_id) DO NOTHING",
+            [campaign.pk, due_at, *params],
+        )
+        return cursor.rowcount
+
+
+def send_test(*, campaign: Campaign, to: str) -> None:
+    """A test send to the coach: real links, no tracking, not in the ledger."""
+    from django.core.mail import get_connection
+
+    from newsletter.rendering import build_message, prepare
+
+    prepared = prepare(campaign)
+    prepared.subject = f"[Test] {prepared.subject}"
+    subscriber = Subscriber.objects.filter(email_lower=to.lower()).first()
+    message = build_message(
+        prepared,
+        to=to,
+        delivery_id=None,
+        subscriber_id=subscriber.pk if subscriber else 0,
+        connection=get_connection(),
+    )
+    message.send()
+
+
+def dispatch_due() -> dict[str, int]:
+    """Beat: start scheduled campaigns, re-fill stalled ledgers, (re)start senders.
+
+    This is also how a send survives a killed worker: its task message may sit
+    unacknowledged in Redis for an hour, but its claimed rows come back after the
+    lease, and this sweep starts senders for any campaign with due rows.
+    """
+    from newsletter.tasks import fill_ledger as fill_ledger_task
+    from newsletter.tasks import send_campaign_task
+
+    started = restarted = 0
+    for campaign in Campaign.objects.due_to_start():
+        if start_campaign(campaign=campaign):
+            started += 1
+    stale = timezone.now() - dt.timedelta(minutes=2)
+    for campaign_id in Campaign.objects.filter(
+        status=Campaign.Status.PREPARING, started_at__lt=stale
+    ).values_list("pk", flat=True):
+        enqueue_on_commit(fill_ledger_task, campaign_id)
+    now = timezone.now()
+    sending = Campaign.objects.filter(status=Campaign.Status.SENDING).values_list("pk", flat=True)
+    for campaign_id in sending:
+        claimable = Delivery.objects.filter(campaign_id=campaign_id, due_at__lte=now).filter(
+            status=Delivery.Status.PENDING
+        ) | Delivery.objects.filter(
+            campaign_id=campaign_id, status=Delivery.Status.SENDING, lease_until__lt=now
+        )
+        if claimable.exists():
+            for _ in range(setting("SENDERS_PER_CAMPAIGN", 2)):
+                enqueue_on_commit(send_campaign_task, campaign_id)
+            restarted += 1
+        else:
+            from newsletter.sending import finish_if_done
+
+            finish_if_done(campaign_id)
+    return {"started": started, "restarted": restarted}

@@ -1,0 +1,80 @@
+"""The store's emails: one small function each, keyed so each is sent once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from coaching.emails import queue_email
+from coaching.models import CoachProfile, OutboundEmail
+from store.models import FileVersion, Order
+
+
+def _url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _order_context(order: Order) -> dict[str, Any]:
+    return {
+        "order": order,
+        "items": list(order.items.all()),
+        "library_url": _url(reverse("store:library")),
+        "order_url": _url(order.get_absolute_url()),
+        "invoice_url": _url(reverse("store:invoice", args=[order.number])),
+        "login_url": _url("/accounts/login/code/"),
+    }
+
+
+def send_receipt(order: Order) -> OutboundEmail | None:
+    return queue_email(
+        key=f"store-receipt-{order.pk}",
+        to=order.email,
+        template="store-receipt",
+        context={**_order_context(order), "preheader": f"Order {order.number}: your receipt"},
+    )
+
+
+def send_refund_issued(order: Order) -> OutboundEmail | None:
+    return queue_email(
+        key=f"store-refund-{order.pk}-{order.amount_refunded}",
+        to=order.email,
+        template="store-refund-issued",
+        context={**_order_context(order), "amount": order.money(order.amount_refunded)},
+    )
+
+
+def send_refund_requested(order: Order) -> None:
+    profile = CoachProfile.current()
+    coach_email = profile.email if profile else settings.DEFAULT_FROM_EMAIL
+    context = {
+        **_order_context(order),
+        "admin_url": _url(reverse("admin:store_order_change", args=[order.pk])),
+    }
+    queue_email(
+        key=f"store-refund-request-coach-{order.pk}",
+        to=coach_email,
+        template="store-refund-request-coach",
+        context=context,
+    )
+    queue_email(
+        key=f"store-refund-request-buyer-{order.pk}",
+        to=order.email,
+        template="store-refund-request-buyer",
+        context=context,
+    )
+
+
+def send_new_version(user: Any, version: FileVersion) -> OutboundEmail | None:
+    return queue_email(
+        key=f"store-version-{version.pk}-{user.pk}",
+        to=user.email,
+        template="store-new-version",
+        context={
+            "version": version,
+            "product": version.product_file.product,
+            "library_url": _url(reverse("store:library")),
+            "preheader": f"{version.product_file.title}: {version.label}",
+        },
+    )

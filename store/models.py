@@ -1,0 +1,661 @@
+"""The store: catalogue, orders, what each order grants, and Stripe's events.
+
+The database keeps the promises (DESIGN.md rule 2): one order per Checkout
+session, one entitlement per order and product, one row per Stripe event id,
+and credit counters that a check constraint keeps between zero and the total.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from coaching.markdown import render_markdown
+from store.storage import private_storage
+
+
+def format_money(amount: int, currency: str) -> str:
+    symbols = {"gbp": "£", "usd": "$", "eur": "€"}
+    symbol = symbols.get(currency.lower())
+    value = f"{amount / 100:,.2f}"
+    return f"{symbol}{value}" if symbol else f"{value} {currency.upper()}"
+
+
+# --- Catalogue ----------------------------------------------------------------
+
+
+class ProductQuerySet(models.QuerySet["Product"]):
+    def active(self) -> ProductQuerySet:
+        return self.filter(is_active=True)
+
+    def listed(self) -> ProductQuerySet:
+        return self.active().prefetch_related("prices").order_by("position", "title")
+
+
+class Product(models.Model):
+    class Kind(models.TextChoices):
+        DOWNLOAD = "download", "Download"
+        ONLINE = "online", "Online access to guides"
+        BUNDLE = "bundle", "Bundle"
+        COACHING = "coaching", "Coaching package"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    included = models.TextField(blank=True, help_text="What is included: one item per line.")
+    preview = models.TextField(blank=True, help_text="Markdown: a sample shown before buying.")
+    refund_policy = models.TextField(
+        default="You can ask for a full refund within 14 days of buying, for any reason.",
+        help_text="Shown before payment and copied onto each order.",
+    )
+    refund_window_days = models.PositiveIntegerField(default=14)
+    pay_what_you_want = models.BooleanField(default=False)
+    minimum_amount = models.PositiveIntegerField(
+        default=0, help_text="Pay what you want: the smallest amount, in pence/cents."
+    )
+    guides = models.ManyToManyField(
+        "guides.Guide", blank=True, related_name="store_products", help_text="Online access."
+    )
+    bundled = models.ManyToManyField(
+        "self", blank=True, symmetrical=False, related_name="in_bundles"
+    )
+    session_credits = models.PositiveIntegerField(default=0, help_text="Coaching packages.")
+    validity_days = models.PositiveIntegerField(
+        default=0, help_text="Coaching packages: days the credits last (0 = no expiry)."
+    )
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+    description_html = models.TextField(blank=True, editable=False)
+    preview_html = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("store:product", args=[self.slug])
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.description_html = render_markdown(self.description)[0]
+        self.preview_html = render_markdown(self.preview)[0]
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "description_html", "preview_html"}
+        super().save(*args, **kwargs)
+
+    @property
+    def included_list(self) -> list[str]:
+        return [line.strip() for line in self.included.splitlines() if line.strip()]
+
+    @property
+    def price(self) -> Price | None:
+        # Iterate so a prefetched `prices` serves list pages without a query each.
+        active = [price for price in self.prices.all() if price.is_active]
+        return active[0] if active else None
+
+    def granted_products(self) -> list[Product]:
+        """This product and, for a bundle, what it bundles (one level, no cycles)."""
+        products: list[Product] = [self]
+        if self.kind == self.Kind.BUNDLE:
+            products += [item for item in self.bundled.all() if item.pk != self.pk]
+        return products
+
+
+class Price(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices")
+    amount = models.PositiveIntegerField(help_text="In minor units: pence, cents.")
+    currency = models.CharField(max_length=3, default="gbp")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-is_active", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="price_positive")]
+
+    def __str__(self) -> str:
+        return self.display
+
+    @property
+    def display(self) -> str:
+        return format_money(self.amount, self.currency)
+
+
+class Coupon(models.Model):
+    code = models.CharField(max_length=40, unique=True, help_text="Stored in capitals.")
+    percent_off = models.PositiveSmallIntegerField(null=True, blank=True)
+    amount_off = models.PositiveIntegerField(null=True, blank=True, help_text="Minor units.")
+    currency = models.CharField(max_length=3, default="gbp")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    max_redemptions = models.PositiveIntegerField(null=True, blank=True)
+    times_redeemed = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(percent_off__isnull=False) & Q(amount_off__isnull=True))
+                | (Q(percent_off__isnull=True) & Q(amount_off__isnull=False)),
+                name="coupon_one_kind_of_discount",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent_off__isnull=True) | Q(percent_off__lte=100),
+                name="coupon_percent_at_most_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_redemptions__isnull=True)
+                | Q(times_redeemed__lte=F("max_redemptions")),
+                name="coupon_redemptions_within_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)
+
+    def discount_for(self, amount: int) -> int:
+        if self.percent_off is not None:
+            return amount * self.percent_off // 100
+        return min(amount, self.amount_off or 0)
+
+    def is_usable(self) -> bool:
+        if not self.is_active:
+            return False
+        if self.expires_at and self.expires_at <= timezone.now():
+            return False
+        return self.max_redemptions is None or self.times_redeemed < self.max_redemptions
+
+    def redeem(self) -> bool:
+        """Take one redemption, or False when none is left. Atomic in the database."""
+        taken = (
+            Coupon.objects.filter(pk=self.pk, is_active=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+            .filter(Q(max_redemptions__isnull=True) | Q(times_redeemed__lt=F("max_redemptions")))
+            .update(times_redeemed=F("times_redeemed") + 1)
+        )
+        return taken == 1
+
+    def release(self) -> None:
+        Coupon.objects.filter(pk=self.pk, times_redeemed__gt=0).update(
+            times_redeemed=F("times_redeemed") - 1
+        )
+
+
+class ProductFile(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="files")
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def current_version(self) -> FileVersion | None:
+        versions = list(self.versions.all())
+        return max(versions, key=lambda v: (v.created_at, v.pk)) if versions else None
+
+
+def version_upload_to(instance: FileVersion, filename: str) -> str:
+    return f"products/{instance.product_file_id}/{secrets.token_hex(8)}-{filename}"
+
+
+class FileVersion(models.Model):
+    product_file = models.ForeignKey(ProductFile, on_delete=models.CASCADE, related_name="versions")
+    label = models.CharField(max_length=40, help_text="e.g. 'v2' or 'March 2026'.")
+    notes = models.TextField(blank=True, help_text="What changed; emailed to past buyers.")
+    file = models.FileField(storage=private_storage, upload_to=version_upload_to, max_length=300)
+    filename = models.CharField(max_length=200, help_text="The name buyers download it as.")
+    created_at = models.DateTimeField(default=timezone.now)
+    announced_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.product_file} {self.label}"
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.filename.lower().endswith(".pdf")
+
+    def claim_announcement(self) -> bool:
+        """True once: the caller owns telling past buyers about this version."""
+        claimed = FileVersion.objects.filter(pk=self.pk, announced_at__isnull=True).update(
+            announced_at=timezone.now()
+        )
+        return claimed == 1
+
+
+# --- Orders -------------------------------------------------------------------
+
+
+def new_order_number() -> str:
+    return f"{timezone.now():%y%m}-{secrets.token_hex(4).upper()}"
+
+
+class OrderQuerySet(models.QuerySet["Order"]):
+    def owned_by(self, user: Any) -> OrderQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting payment"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Payment failed"
+        REFUNDED = "refunded", "Refunded"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
+        DISPUTED = "disputed", "Disputed"
+
+    class Dispute(models.TextChoices):
+        NONE = "", "None"
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    number = models.CharField(max_length=20, unique=True, default=new_order_number)
+    email = models.EmailField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="store_orders",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    currency = models.CharField(max_length=3, default="gbp")
+    subtotal = models.PositiveIntegerField(default=0)
+    discount = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    amount_refunded = models.PositiveIntegerField(default=0)
+    dispute = models.CharField(max_length=5, choices=Dispute.choices, blank=True, default="")
+    coupon = models.ForeignKey(Coupon, null=True, blank=True, on_delete=models.PROTECT)
+    coupon_released = models.BooleanField(default=False)
+    stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    policy_snapshot = models.JSONField(default=dict, blank=True)
+    refund_window_days = models.PositiveIntegerField(default=0)
+    business_name = models.CharField(max_length=200, blank=True)
+    business_address = models.TextField(blank=True)
+    tax_id = models.CharField(max_length=60, blank=True)
+    refund_requested_at = models.DateTimeField(null=True, blank=True)
+    refund_request_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="order_user_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") - F("discount")), name="order_total_adds_up"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("store:order", args=[self.number])
+
+    def money(self, amount: int) -> str:
+        return format_money(amount, self.currency)
+
+    @property
+    def total_display(self) -> str:
+        return self.money(self.total)
+
+    @property
+    def grants_access(self) -> bool:
+        """Paid, not refunded in full, not lost in a dispute: what it bought is usable."""
+        if self.paid_at is None or self.dispute == self.Dispute.LOST:
+            return False
+        return not (self.total > 0 and self.amount_refunded >= self.total)
+
+    @property
+    def refund_deadline(self) -> Any:
+        return self.paid_at + timedelta(days=self.refund_window_days) if self.paid_at else None
+
+    def can_request_refund(self) -> bool:
+        deadline = self.refund_deadline
+        return (
+            self.grants_access
+            and self.refund_requested_at is None
+            and self.amount_refunded == 0
+            and deadline is not None
+            and timezone.now() <= deadline
+        )
+
+    def _derive_status(self) -> str:
+        # One status from facts that arrive in any order, so event order never matters.
+        if self.total > 0 and self.amount_refunded >= self.total:
+            return self.Status.REFUNDED
+        if self.dispute in (self.Dispute.OPEN, self.Dispute.LOST):
+            return self.Status.DISPUTED
+        if self.amount_refunded > 0:
+            return self.Status.PARTIALLY_REFUNDED
+        if self.paid_at:
+            return self.Status.PAID
+        if self.failed_at:
+            return self.Status.FAILED
+        return self.Status.PENDING
+
+    def _save_state(self, *fields: str) -> None:
+        self.status = self._derive_status()
+        self.save(update_fields=[*fields, "status"])
+
+    def mark_paid(self, *, payment_intent: str) -> bool:
+        if self.paid_at is not None:
+            return False
+        self.paid_at = timezone.now()
+        self.stripe_payment_intent_id = payment_intent or self.stripe_payment_intent_id
+        self._save_state("paid_at", "stripe_payment_intent_id")
+        return True
+
+    def mark_failed(self) -> bool:
+        if self.paid_at is not None or self.failed_at is not None:
+            return False
+        self.failed_at = timezone.now()
+        self._save_state("failed_at")
+        return True
+
+    def record_refunded_total(self, amount_refunded: int) -> bool:
+        """Stripe reports the charge's cumulative refunds; keep the largest seen."""
+        amount = min(amount_refunded, self.total)
+        if amount <= self.amount_refunded:
+            return False
+        self.amount_refunded = amount
+        self._save_state("amount_refunded")
+        return True
+
+    def record_dispute(self, state: str) -> bool:
+        if self.dispute == state or self.dispute == self.Dispute.LOST:
+            return False
+        self.dispute = state
+        self._save_state("dispute")
+        return True
+
+    def mark_fulfilled(self) -> bool:
+        if self.fulfilled_at is not None:
+            return False
+        self.fulfilled_at = timezone.now()
+        self.save(update_fields=["fulfilled_at"])
+        return True
+
+    def request_refund(self, reason: str) -> bool:
+        if not self.can_request_refund():
+            return False
+        self.refund_requested_at = timezone.now()
+        self.refund_request_reason = reason[:2000]
+        self.save(update_fields=["refund_requested_at", "refund_request_reason"])
+        return True
+
+    def claim_coupon_release(self) -> bool:
+        if self.coupon_id is None:
+            return False
+        claimed = Order.objects.filter(pk=self.pk, coupon_released=False).update(
+            coupon_released=True
+        )
+        return claimed == 1
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
+    title = models.CharField(max_length=200)
+    unit_amount = models.PositiveIntegerField()
+    quantity = models.PositiveSmallIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def amount_display(self) -> str:
+        return format_money(self.unit_amount * self.quantity, self.order.currency)
+
+
+class Refund(models.Model):
+    """One refund we asked Stripe for; its primary key makes the idempotency key."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveIntegerField()
+    reason = models.CharField(max_length=200, blank=True)
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}: {self.amount}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"store-refund-{self.pk}"
+
+
+# --- What an order grants -------------------------------------------------------
+
+
+class EntitlementQuerySet(models.QuerySet["Entitlement"]):
+    def active(self) -> EntitlementQuerySet:
+        return self.filter(status=Entitlement.Status.ACTIVE)
+
+    def for_library(self, user: Any) -> EntitlementQuerySet:
+        return (
+            self.active()
+            .filter(user=user)
+            .exclude(product__kind=Product.Kind.BUNDLE)
+            .select_related("product", "order")
+            .order_by("-created_at")
+        )
+
+
+class Entitlement(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        REVOKED = "revoked"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entitlements"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="entitlements")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="entitlements")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EntitlementQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="entitlement_once_per_order")
+        ]
+        indexes = [models.Index(fields=["user", "status"], name="entitlement_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.product}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("store:library-item", args=[self.pk])
+
+    def revoke(self) -> bool:
+        if self.status == self.Status.REVOKED:
+            return False
+        self.status = self.Status.REVOKED
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["status", "revoked_at"])
+        return True
+
+
+class CreditGrantQuerySet(models.QuerySet["CreditGrant"]):
+    def usable_by(self, user: Any) -> CreditGrantQuerySet:
+        return (
+            self.filter(user=user, revoked_at__isnull=True, used__lt=F("total"))
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+            .order_by(F("expires_at").asc(nulls_last=True), "pk")
+        )
+
+
+class CreditGrant(models.Model):
+    """Coaching session credits bought with a package; the bookings app spends them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_grants"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="credit_grants")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="credit_grants")
+    total = models.PositiveIntegerField()
+    used = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CreditGrantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="credits_once_per_order"),
+            models.CheckConstraint(condition=Q(used__lte=F("total")), name="credits_within_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.remaining}/{self.total} ({self.product})"
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.used
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    def use_one(self, *, reason: str = "", reference: str = "") -> bool:
+        """Spend one credit; False when none is left, expired or revoked. Never goes negative."""
+        with transaction.atomic():
+            taken = (
+                CreditGrant.objects.filter(pk=self.pk, revoked_at__isnull=True, used__lt=F("total"))
+                .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+                .update(used=F("used") + 1)
+            )
+            if not taken:
+                return False
+            CreditLedger.objects.create(grant=self, change=-1, reason=reason, reference=reference)
+        self.refresh_from_db(fields=["used"])
+        return True
+
+    def give_back(self, *, reason: str = "", reference: str = "") -> bool:
+        """Return one credit (a cancelled session); False when none was used."""
+        with transaction.atomic():
+            returned = CreditGrant.objects.filter(pk=self.pk, used__gt=0).update(
+                used=F("used") - 1
+            )
+            if not returned:
+                return False
+            CreditLedger.objects.create(grant=self, change=1, reason=reason, reference=reference)
+        self.refresh_from_db(fields=["used"])
+        return True
+
+    def revoke(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])
+        return True
+
+
+class CreditLedger(models.Model):
+    grant = models.ForeignKey(CreditGrant, on_delete=models.CASCADE, related_name="ledger")
+    change = models.SmallIntegerField()
+    reason = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(max_length=200, blank=True, help_text="e.g. a booking id.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.change:+d} {self.reason}"
+
+
+class StampedFile(models.Model):
+    """A buyer's own copy of one PDF version, stamped with their email and order."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        READY = "ready"
+        FAILED = "failed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    version = models.ForeignKey(FileVersion, on_delete=models.CASCADE, related_name="stamps")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(storage=private_storage, max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "version"], name="stamp_once_per_buyer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} for {self.user}"
+
+
+class StripeEvent(models.Model):
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                name="stripe_event_pending_idx",
+                condition=Q(processed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+    @property
+    def data_object(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.payload.get("data", {}).get("object", {})
+        return data

@@ -1,0 +1,359 @@
+"""The store's workflows: start a checkout, fulfil it once, refund, keep access in step.
+
+`fulfil_checkout` is the one door to fulfilment: the webhook task and the
+success page both call it, it locks the order row, and everything it creates
+is keyed so that a second call (or a thousandth) changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+
+from coaching.models import User
+from coaching.tasks import enqueue_on_commit
+from store import emails, stripe_gateway
+from store.models import (
+    Coupon,
+    CreditGrant,
+    Entitlement,
+    FileVersion,
+    Order,
+    OrderItem,
+    Product,
+    Refund,
+    StampedFile,
+    format_money,
+)
+
+log = logging.getLogger(__name__)
+
+PAID_STATUSES = {"paid", "no_payment_required"}
+
+
+class CheckoutError(Exception):
+    """A buyer-facing reason the checkout could not start; nothing was saved."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class CheckoutStart:
+    order: Order
+    url: str
+
+
+def quote(*, product: Product, amount: int | None, coupon: Coupon | None) -> tuple[int, int]:
+    """(subtotal, discount) in minor units, checking pay-what-you-want's minimum."""
+    price = product.price
+    if price is None:
+        raise CheckoutError("This product is not on sale at the moment.")
+    subtotal = price.amount
+    if product.pay_what_you_want and amount is not None:
+        if amount < product.minimum_amount:
+            raise CheckoutError(
+                f"The minimum is {format_money(product.minimum_amount, price.currency)}.",
+                field="amount",
+            )
+        subtotal = amount
+    discount = coupon.discount_for(subtotal) if coupon else 0
+    if subtotal - discount < 50:
+        raise CheckoutError("Card payments must be at least 0.50.", field="coupon")
+    return subtotal, discount
+
+
+def start_checkout(
+    *,
+    product: Product,
+    email: str,
+    user: Any = None,
+    amount: int | None = None,
+    coupon_code: str = "",
+    business_name: str = "",
+    business_address: str = "",
+    tax_id: str = "",
+    success_url: str,
+    cancel_url: str,
+) -> CheckoutStart:
+    """Create the order and its Checkout session together, or neither.
+
+    The coupon is redeemed in the same transaction, so when Stripe cannot be
+    reached the order, its item and the redemption all roll back.
+    """
+    with transaction.atomic():
+        coupon = None
+        if coupon_code:
+            coupon = Coupon.objects.filter(code=coupon_code.strip().upper()).first()
+            if coupon is None or not coupon.is_usable():
+                raise CheckoutError("That coupon code is not valid.", field="coupon")
+            if coupon.currency != (product.price.currency if product.price else coupon.currency):
+                raise CheckoutError("That coupon does not apply to this price.", field="coupon")
+        subtotal, discount = quote(product=product, amount=amount, coupon=coupon)
+        if coupon is not None and not coupon.redeem():
+            raise CheckoutError("That coupon has been used up.", field="coupon")
+        price = product.price
+        assert price is not None  # quote() checked
+        order = Order.objects.create(
+            email=email.strip().lower(),
+            user=user if user is not None and user.is_authenticated else None,
+            currency=price.currency,
+            subtotal=subtotal,
+            discount=discount,
+            total=subtotal - discount,
+            coupon=coupon,
+            refund_window_days=product.refund_window_days,
+            policy_snapshot={
+                "refund_policy": product.refund_policy,
+                "refund_window_days": product.refund_window_days,
+                "product": product.title,
+            },
+            business_name=business_name,
+            business_address=business_address,
+            tax_id=tax_id,
+        )
+        OrderItem.objects.create(
+            order=order, product=product, title=product.title, unit_amount=subtotal
+        )
+        try:
+            session = stripe_gateway.create_checkout_session(
+                order=order, success_url=success_url, cancel_url=cancel_url
+            )
+        except stripe_gateway.GatewayError as error:
+            log.warning("checkout for %s failed: %s", order.number, error)
+            raise CheckoutError(
+                "We could not reach the payment provider, so nothing was charged. "
+                "Please try again in a few minutes."
+            ) from error
+        order.stripe_checkout_session_id = session["id"]
+        order.save(update_fields=["stripe_checkout_session_id"])
+    return CheckoutStart(order=order, url=session["url"])
+
+
+def buyer_for(email: str) -> User:
+    """The account for a buyer's email, made without a password if new.
+
+    The buyer signs in by emailed code, so a purchase is never stranded behind
+    a password they never set.
+    """
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email)
+        EmailAddress.objects.get_or_create(
+            user=user, email=user.email, defaults={"primary": True, "verified": False}
+        )
+    return user
+
+
+def fulfil_checkout(*, session_id: str, session: dict[str, Any] | None = None) -> Order | None:
+    """Fulfil the order behind a Checkout session if it is paid. Idempotent.
+
+    `session` is the session object from a verified event; without it the
+    session is fetched from Stripe, so a forged success-page URL proves nothing.
+    """
+    if session is None:
+        session = stripe_gateway.retrieve_checkout_session(session_id)
+    if session.get("payment_status") not in PAID_STATUSES:
+        return None
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update().filter(stripe_checkout_session_id=session_id).first()
+        )
+        if order is None:
+            log.warning("no order for checkout session %s", session_id)
+            return None
+        if order.user_id is None:
+            order.user = buyer_for(order.email)
+            order.save(update_fields=["user"])
+        order.mark_paid(payment_intent=str(session.get("payment_intent") or ""))
+        sync_access(order=order)
+    return order
+
+
+def sync_access(*, order: Order) -> None:
+    """Make what the order grants match its state: create once, or revoke.
+
+    Called with the order row locked. Creating is keyed on (order, product) so
+    that reruns find the rows; revoking is final for that order.
+    """
+    if not order.grants_access:
+        for entitlement in order.entitlements.all():
+            entitlement.revoke()
+        for grant in order.credit_grants.all():
+            grant.revoke()
+        return
+    if not order.mark_fulfilled():
+        return
+    assert order.user is not None and order.paid_at is not None
+    for item in order.items.select_related("product"):
+        for product in item.product.granted_products():
+            Entitlement.objects.get_or_create(
+                order=order, product=product, defaults={"user": order.user}
+            )
+            if product.kind == Product.Kind.COACHING and product.session_credits:
+                expires = (
+                    order.paid_at + timedelta(days=product.validity_days)
+                    if product.validity_days
+                    else None
+                )
+                CreditGrant.objects.get_or_create(
+                    order=order,
+                    product=product,
+                    defaults={
+                        "user": order.user,
+                        "total": product.session_credits,
+                        "expires_at": expires,
+                    },
+                )
+            for product_file in product.files.all():
+                version = product_file.current_version
+                if version is not None and version.is_pdf:
+                    request_stamp(user=order.user, version=version, order=order)
+    emails.send_receipt(order)
+
+
+def mark_checkout_failed(*, session_id: str) -> Order | None:
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update().filter(stripe_checkout_session_id=session_id).first()
+        )
+        if order is None:
+            return None
+        if order.mark_failed():
+            release_coupon(order=order)
+    return order
+
+
+def release_coupon(*, order: Order) -> None:
+    if order.coupon is not None and order.claim_coupon_release():
+        order.coupon.release()
+
+
+def find_order_for_charge(charge: dict[str, Any]) -> Order | None:
+    payment_intent = charge.get("payment_intent") or ""
+    number = (charge.get("metadata") or {}).get("order_number", "")
+    if payment_intent:
+        order = Order.objects.filter(stripe_payment_intent_id=payment_intent).first()
+        if order is not None:
+            return order
+    if number:
+        return Order.objects.filter(number=number).first()
+    return None
+
+
+def record_charge_refund(*, charge: dict[str, Any]) -> Order | None:
+    found = find_order_for_charge(charge)
+    if found is None:
+        return None
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=found.pk)
+        if charge.get("payment_intent") and not order.stripe_payment_intent_id:
+            order.stripe_payment_intent_id = charge["payment_intent"]
+            order.save(update_fields=["stripe_payment_intent_id"])
+        refunded = int(charge.get("amount_refunded") or 0)
+        if charge.get("refunded"):
+            refunded = max(refunded, order.total)
+        if order.record_refunded_total(refunded):
+            sync_access(order=order)
+            emails.send_refund_issued(order)
+    return order
+
+
+def record_dispute(*, charge: dict[str, Any], state: str) -> Order | None:
+    found = find_order_for_charge(charge)
+    if found is None:
+        return None
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=found.pk)
+        if order.record_dispute(state):
+            sync_access(order=order)
+    return order
+
+
+def refund_order(*, order: Order, amount: int | None = None, by: Any = None) -> Refund:
+    """Refund through Stripe (full when `amount` is None). Raises GatewayError.
+
+    The Refund row is committed first: its id is the idempotency key, so a
+    retry after a timeout asks Stripe for the same refund, not a second one.
+    """
+    remaining = order.total - order.amount_refunded
+    amount = remaining if amount is None else amount
+    if order.paid_at is None or amount <= 0 or amount > remaining:
+        raise stripe_gateway.GatewayError(
+            f"Nothing to refund for that amount (at most {order.money(remaining)})."
+        )
+    refund = Refund.objects.create(order=order, amount=amount, created_by=by)
+    refund.stripe_refund_id = stripe_gateway.create_refund(order=order, refund=refund)
+    refund.save(update_fields=["stripe_refund_id"])
+    # Stripe's charge.refunded event confirms this too; recording it now
+    # shows the coach the result at once and is idempotent with the event.
+    record_charge_refund(
+        charge={
+            "payment_intent": order.stripe_payment_intent_id,
+            "metadata": {"order_number": order.number},
+            "amount_refunded": order.amount_refunded + amount,
+        }
+    )
+    return refund
+
+
+def request_refund(*, order: Order, reason: str) -> bool:
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if not locked.request_refund(reason):
+            return False
+        emails.send_refund_requested(locked)
+    return True
+
+
+# --- Files --------------------------------------------------------------------
+
+
+def request_stamp(*, user: Any, version: FileVersion, order: Order) -> StampedFile:
+    from store.tasks import stamp_pdf
+
+    stamp, created = StampedFile.objects.get_or_create(
+        user=user, version=version, defaults={"order": order}
+    )
+    if created:
+        enqueue_on_commit(stamp_pdf, stamp.pk)
+    return stamp
+
+
+def owners_of(product_ids: list[int]) -> list[tuple[int, int]]:
+    """(user id, order id) of active entitlement holders, one row per user."""
+    rows = (
+        Entitlement.objects.active()
+        .filter(product_id__in=product_ids)
+        .order_by("user_id", "-created_at")
+        .distinct("user_id")
+        .values_list("user_id", "order_id")
+    )
+    return list(rows)
+
+
+def announce_new_version(*, version: FileVersion) -> None:
+    from store.tasks import announce_version
+
+    enqueue_on_commit(announce_version, version.pk)
+
+
+def entitled_paid_guide_ids(user: Any) -> list[int]:
+    """guides.access's entitlement source: paid guides unlocked by active entitlements."""
+    through = Product.guides.through
+    return list(
+        through.objects.filter(
+            product__entitlements__user=user,
+            product__entitlements__status=Entitlement.Status.ACTIVE,
+            guide__visibility="paid",
+        )
+        .values_list("guide_id", flat=True)
+        .distinct()
+    )

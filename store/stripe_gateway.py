@@ -1,0 +1,241 @@
+"""Every conversation with Stripe, in one module, so tests replace it at the network edge.
+
+Outgoing calls carry idempotency keys made from our own rows (an order number,
+a refund's primary key), so a retried request can never charge or refund twice.
+
+When `STRIPE_SECRET_KEY` is empty the simulated provider answers instead: it
+makes Stripe-shaped sessions whose checkout page is served locally, and its
+"payments" and "refunds" arrive as signed events through the same webhook path.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+import stripe
+from django.conf import settings
+from django.urls import reverse
+
+if TYPE_CHECKING:
+    from store.models import Order, Refund
+
+API_VERSION = "2025-03-31.basil"
+
+
+class GatewayError(Exception):
+    """Stripe refused or could not be reached; the message is fit for the buyer."""
+
+
+class StripeUnavailable(GatewayError):
+    pass
+
+
+class InvalidSignature(Exception):
+    pass
+
+
+def is_simulated() -> bool:
+    return not settings.STRIPE_SECRET_KEY
+
+
+def _client() -> stripe.StripeClient:
+    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, max_network_retries=2)
+
+
+def _call(function: Any, params: dict[str, Any], idempotency_key: str | None = None) -> Any:
+    options: dict[str, Any] = {}
+    if idempotency_key:
+        options["idempotency_key"] = idempotency_key
+    try:
+        return function(params=params, options=options) if options else function(params=params)
+    except stripe.APIConnectionError as error:
+        raise StripeUnavailable("The payment provider could not be reached.") from error
+    except stripe.RateLimitError as error:
+        raise StripeUnavailable("The payment provider is busy.") from error
+    except stripe.StripeError as error:
+        raise GatewayError(error.user_message or "The payment provider refused.") from error
+
+
+# --- Checkout ---------------------------------------------------------------------
+
+
+def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) -> dict[str, str]:
+    """A hosted Checkout session for an order: {"id": ..., "url": ...}."""
+    if is_simulated():
+        session_id = f"cs_test_sim_{secrets.token_urlsafe(18)}"
+        url = reverse("store:simulated-checkout", args=[session_id])
+        return {"id": session_id, "url": url}
+    line_items = [
+        {
+            "quantity": item.quantity,
+            "price_data": {
+                "currency": order.currency,
+                "unit_amount": item.unit_amount,
+                "product_data": {"name": item.title},
+            },
+        }
+        for item in order.items.all()
+    ]
+    metadata = {"order_number": order.number}
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": line_items,
+        "customer_email": order.email,
+        "client_reference_id": order.number,
+        "metadata": metadata,
+        # Copied to the charge, so a refund or dispute finds its order even
+        # when it arrives before the checkout completion event.
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": f"{success_url}?session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": cancel_url,
+    }
+    if order.discount:
+        # Stripe needs a coupon object for a discount; ours is applied as one
+        # amount-off coupon made for this order, keyed to the order.
+        coupon = _call(
+            _client().v1.coupons.create,
+            {"amount_off": order.discount, "currency": order.currency, "duration": "once"},
+            idempotency_key=f"store-coupon-{order.number}",
+        )
+        params["discounts"] = [{"coupon": coupon.id}]
+    session = _call(
+        _client().v1.checkout.sessions.create,
+        params,
+        idempotency_key=f"store-checkout-{order.number}",
+    )
+    return {"id": session.id, "url": session.url}
+
+
+def retrieve_checkout_session(session_id: str) -> dict[str, Any]:
+    if is_simulated():
+        return _simulated_session_state(session_id)
+    try:
+        session = _client().v1.checkout.sessions.retrieve(session_id)
+    except stripe.APIConnectionError as error:
+        raise StripeUnavailable("The payment provider could not be reached.") from error
+    except stripe.StripeError as error:
+        raise GatewayError(error.user_message or "The payment provider refused.") from error
+    result: dict[str, Any] = session.to_dict()
+    return result
+
+
+def create_refund(*, order: Order, refund: Refund) -> str:
+    """Refund part or all of an order's payment; returns Stripe's refund id."""
+    if is_simulated():
+        refund_id = f"re_sim_{refund.pk}"
+        emit_simulated_event(
+            "charge.refunded",
+            simulated_charge(order, amount_refunded=order.amount_refunded + refund.amount),
+        )
+        return refund_id
+    result = _call(
+        _client().v1.refunds.create,
+        {
+            "payment_intent": order.stripe_payment_intent_id,
+            "amount": refund.amount,
+            "metadata": {"order_number": order.number, "refund": str(refund.pk)},
+        },
+        idempotency_key=refund.idempotency_key,
+    )
+    return str(result.id)
+
+
+# --- Webhook signatures -----------------------------------------------------------
+
+
+def construct_event(payload: bytes, header: str | None) -> dict[str, Any]:
+    """Verify the signature over the raw body (and its age) and parse the event."""
+    if not header:
+        raise InvalidSignature("Missing Stripe-Signature header.")
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), header, settings.STRIPE_WEBHOOK_SECRET, tolerance=300
+        )
+        event: dict[str, Any] = json.loads(payload)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
+        raise InvalidSignature(str(error) or "Invalid signature.") from error
+    if not isinstance(event, dict) or "id" not in event or "type" not in event:
+        raise InvalidSignature("Not a Stripe event.")
+    return event
+
+
+def sign(payload: str, *, timestamp: int | None = None) -> str:
+    return stripe.WebhookSignature.generate_signature_header(
+        payload, settings.STRIPE_WEBHOOK_SECRET, timestamp=timestamp or int(time.time())
+    )
+
+
+# --- The simulated provider ---------------------------------------------------------
+
+
+def make_event(event_type: str, data_object: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"evt_sim_{secrets.token_hex(12)}",
+        "object": "event",
+        "api_version": API_VERSION,
+        "created": int(time.time()),
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+        "data": {"object": data_object},
+    }
+
+
+def simulated_session(order: Order, *, payment_status: str = "paid") -> dict[str, Any]:
+    return {
+        "id": order.stripe_checkout_session_id,
+        "object": "checkout.session",
+        "amount_subtotal": order.subtotal,
+        "amount_total": order.total,
+        "client_reference_id": order.number,
+        "currency": order.currency,
+        "customer_details": {"email": order.email, "name": None},
+        "customer_email": order.email,
+        "livemode": False,
+        "metadata": {"order_number": order.number},
+        "mode": "payment",
+        "payment_intent": f"pi_sim_{order.number}",
+        "payment_status": payment_status,
+        "status": "complete" if payment_status == "paid" else "open",
+    }
+
+
+def simulated_charge(order: Order, *, amount_refunded: int) -> dict[str, Any]:
+    return {
+        "id": f"ch_sim_{order.number}",
+        "object": "charge",
+        "amount": order.total,
+        "amount_captured": order.total,
+        "amount_refunded": min(amount_refunded, order.total),
+        "currency": order.currency,
+        "metadata": {"order_number": order.number},
+        "paid": True,
+        "payment_intent": order.stripe_payment_intent_id or f"pi_sim_{order.number}",
+        "refunded": amount_refunded >= order.total,
+        "status": "succeeded",
+    }
+
+
+def emit_simulated_event(event_type: str, data_object: dict[str, Any]) -> dict[str, Any]:
+    """Sign an event as Stripe would and hand it to the webhook's own handling path."""
+    from store.webhooks import receive
+
+    payload = json.dumps(make_event(event_type, data_object))
+    status, body = receive(payload.encode(), sign(payload))
+    return {"status": status, **body}
+
+
+def _simulated_session_state(session_id: str) -> dict[str, Any]:
+    from store.models import Order, StripeEvent
+
+    order = Order.objects.filter(stripe_checkout_session_id=session_id).first()
+    if order is None:
+        raise GatewayError("No such checkout session.")
+    paid = StripeEvent.objects.filter(
+        type="checkout.session.completed", payload__data__object__id=session_id
+    ).exists()
+    return simulated_session(order, payment_status="paid" if paid else "unpaid")

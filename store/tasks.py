@@ -1,0 +1,105 @@
+"""Background work of the store. Every task takes ids, claims its row and is safe twice."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from celery import shared_task
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from store import emails, pdf, webhooks
+from store.models import FileVersion, StampedFile, StripeEvent
+
+log = logging.getLogger(__name__)
+
+EVENT_ATTEMPTS = 10
+STAMP_ATTEMPTS = 5
+
+
+@shared_task
+def process_stripe_event(event_pk: int) -> str:
+    return webhooks.process(event_pk)
+
+
+@shared_task
+def sweep_store() -> dict[str, int]:
+    """Beat's sweep: events and stamps a dead broker or a failure left behind."""
+    cutoff = timezone.now() - timedelta(seconds=30)
+    event_ids = list(
+        StripeEvent.objects.filter(
+            processed_at__isnull=True, received_at__lte=cutoff, attempts__lt=EVENT_ATTEMPTS
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:200]
+    )
+    for event_pk in event_ids:
+        webhooks.process(event_pk)
+    stamp_ids = list(
+        StampedFile.objects.filter(
+            status=StampedFile.Status.PENDING, created_at__lte=cutoff, attempts__lt=STAMP_ATTEMPTS
+        ).values_list("pk", flat=True)[:100]
+    )
+    for stamp_pk in stamp_ids:
+        stamp_pdf(stamp_pk)
+    return {"events": len(event_ids), "stamps": len(stamp_ids)}
+
+
+@shared_task
+def stamp_pdf(stamp_pk: int) -> str:
+    """Write the buyer's stamped copy of one PDF version."""
+    with transaction.atomic():
+        stamp = (
+            StampedFile.objects.select_for_update(skip_locked=True)
+            .select_related("user", "order", "version")
+            .filter(pk=stamp_pk, status=StampedFile.Status.PENDING)
+            .first()
+        )
+        if stamp is None:
+            return "skipped"
+        try:
+            with stamp.version.file.open("rb") as source:
+                stamped = pdf.stamp(
+                    source.read(),
+                    f"Licensed to {stamp.user.email}, order {stamp.order.number}",
+                )
+        except Exception as error:  # noqa: BLE001 - a broken upload must not loop forever
+            stamp.attempts += 1
+            if stamp.attempts >= STAMP_ATTEMPTS:
+                stamp.status = StampedFile.Status.FAILED
+            stamp.save(update_fields=["attempts", "status"])
+            log.warning("stamping %s failed: %s", stamp_pk, error)
+            return "failed"
+        name = f"stamped/{stamp.user_id}/{stamp.version_id}-{secrets.token_hex(8)}.pdf"
+        stamp.file.save(name, ContentFile(stamped), save=False)
+        stamp.status = StampedFile.Status.READY
+        stamp.ready_at = timezone.now()
+        stamp.save(update_fields=["file", "status", "ready_at"])
+    return "ready"
+
+
+@shared_task
+def announce_version(version_pk: int) -> int:
+    """Tell past buyers a file changed and prepare their new stamped copies."""
+    from coaching.models import User
+    from store.models import Order
+    from store.services import owners_of, request_stamp
+
+    version = FileVersion.objects.select_related("product_file__product").filter(pk=version_pk)
+    found = version.first()
+    if found is None or not found.claim_announcement():
+        return 0
+    product = found.product_file.product
+    product_ids = [product.pk, *product.in_bundles.values_list("pk", flat=True)]
+    count = 0
+    for user_id, order_id in owners_of(product_ids):
+        with transaction.atomic():
+            user = User.objects.get(pk=user_id)
+            emails.send_new_version(user, found)
+            if found.is_pdf:
+                request_stamp(user=user, version=found, order=Order.objects.get(pk=order_id))
+        count += 1
+    return count

@@ -1,0 +1,80 @@
+"""`make run` end to end: embedded services, demo data, web + worker + beat, clean Ctrl-C."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def processes_with(marker: str) -> list[int]:
+    """PIDs whose environment carries our data folder: every process the run started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@pytest.mark.slow
+def test_make_run_serves_the_site_and_ctrl_c_leaves_no_process_behind(tmp_path):
+    data_dir = tmp_path / "data"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(COACHING_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    log = (tmp_path / "run.log").open("wb")
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "coaching.launcher", "run", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        health = None
+        while time.monotonic() < deadline and launcher.poll() is None:
+            try:
+                status, body = get(f"http://127.0.0.1:{port}/healthz")
+                health = json.loads(body)
+                if status == 200 and health["broker"]["status"] == "up":
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.5)
+        output = (tmp_path / "run.log").read_text()
+        assert health is not None, output
+        assert {health[name]["status"] for name in ("database", "cache", "broker")} == {"up"}
+        status, body = get(f"http://127.0.0.1:{port}/")
+        assert status == 200 and b"Book a discovery call" in body
+        assert "password" in output and "coach@example.com" in output
+        assert len(processes_with(str(data_dir))) >= 6  # launcher, pg, redis, web, worker, beat
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        launcher.wait(timeout=60)
+    time.sleep(0.5)
+    assert processes_with(str(data_dir)) == [], (tmp_path / "run.log").read_text()[-3000:]
