@@ -26,10 +26,10 @@ def coach_zone_name() -> str:
 
 def rules_for(event_type: EventType, *, coach_zone: str | None = None) -> Rules:
     weekly: dict[int, list[Window]] = {}
-    for weekday, start, end in AvailabilityRule.objects.filter(event_type=event_type).values_list(
-        "weekday", "start_time", "end_time"
-    ):
-        weekly.setdefault(weekday, []).append((start, end))
+    for weekday, rule_start, rule_end in AvailabilityRule.objects.filter(
+        event_type=event_type
+    ).values_list("weekday", "start_time", "end_time"):
+        weekly.setdefault(weekday, []).append((rule_start, rule_end))
     overrides: dict[date, list[Window]] = {}
     rows = DateOverride.objects.filter(
         Q(event_type=event_type) | Q(event_type__isnull=True)

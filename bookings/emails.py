@@ -54,8 +54,12 @@ def _when_instant(value: Any, zone_name: str) -> str:
 
 
 def _answer_lines(booking: Booking) -> list[tuple[str, str]]:
-    labels = {q.get("key"): q.get("label", q.get("key")) for q in booking.event_type.intake_questions}
-    return [(str(labels.get(key, key)), str(value)) for key, value in (booking.answers or {}).items()]
+    labels = {
+        q.get("key"): q.get("label", q.get("key")) for q in booking.event_type.intake_questions
+    }
+    return [
+        (str(labels.get(key, key)), str(value)) for key, value in (booking.answers or {}).items()
+    ]
 
 
 def _key(booking: Booking, event: str, to: str = "candidate") -> str:
@@ -69,7 +73,11 @@ def send_booking_confirmed(booking: Booking) -> None:
         to=booking.email,
         template="bookings-confirmed",
         context=context,
-        attachments=[ics.attachment(ics.invitation(booking, description=context["manage_url"]), method="REQUEST")],
+        attachments=[
+            ics.attachment(
+                ics.invitation(booking, description=context["manage_url"]), method="REQUEST"
+            )
+        ],
     )
 
 
@@ -80,7 +88,11 @@ def send_booking_rescheduled(booking: Booking) -> None:
         to=booking.email,
         template="bookings-rescheduled",
         context=context,
-        attachments=[ics.attachment(ics.invitation(booking, description=context["manage_url"]), method="REQUEST")],
+        attachments=[
+            ics.attachment(
+                ics.invitation(booking, description=context["manage_url"]), method="REQUEST"
+            )
+        ],
     )
 
 

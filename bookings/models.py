@@ -147,7 +147,8 @@ class AvailabilityRule(models.Model):
         ordering = ["weekday", "start_time"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(end_time__gt=models.F("start_time")), name="rule_ends_after_start"
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="rule_ends_after_start",
             )
         ]
 
@@ -314,7 +315,11 @@ class Booking(models.Model):
         self.save(update_fields=["status", "hold_expires_at", "updated_at"])
 
     def cancel(self, *, late: bool = False, now: datetime | None = None) -> None:
-        if self.status not in {self.Status.CONFIRMED, self.Status.PENDING_PAYMENT, self.Status.HELD}:
+        if self.status not in {
+            self.Status.CONFIRMED,
+            self.Status.PENDING_PAYMENT,
+            self.Status.HELD,
+        }:
             raise BookingStateError(f"A {self.status} booking cannot be cancelled.")
         self.status = self.Status.LATE_CANCEL if late else self.Status.CANCELLED
         self.cancelled_at = now or timezone.now()
@@ -364,9 +369,10 @@ class Booking(models.Model):
         )
 
     def can_cancel(self, now: datetime | None = None) -> bool:
-        return self.status in {self.Status.CONFIRMED, self.Status.PENDING_PAYMENT} and (
-            now or timezone.now()
-        ) < self.start
+        return (
+            self.status in {self.Status.CONFIRMED, self.Status.PENDING_PAYMENT}
+            and (now or timezone.now()) < self.start
+        )
 
 
 class BookingStateError(Exception):

@@ -66,11 +66,13 @@ def check_slot(
     if start.second or start.microsecond:
         raise SlotUnavailable("That time is not offered.")
     rules = rules_for(event_type)
-    window = {"start": start, "end": start + timedelta(seconds=1), "now": now}
-    if start not in compute_slots(rules, **window):
+    end = start + timedelta(seconds=1)
+    if start not in compute_slots(rules, start=start, end=end, now=now):
         raise SlotUnavailable("That time is not offered: pick one of the available times.")
-    busy, per_day = busy_for(event_type, rules, **window, exclude=exclude)
-    if start not in compute_slots(rules, **window, busy=busy, booked_per_day=per_day):
+    busy, per_day = busy_for(event_type, rules, start=start, end=end, now=now, exclude=exclude)
+    if start not in compute_slots(
+        rules, start=start, end=end, now=now, busy=busy, booked_per_day=per_day
+    ):
         raise SlotTaken("That time was just taken: please pick another.")
 
 
@@ -182,8 +184,8 @@ def complete_hold(
     now = now or timezone.now()
     zone(time_zone)
     with transaction.atomic():
-        booking = Booking.objects.select_for_update().select_related("event_type").get(
-            pk=booking.pk
+        booking = (
+            Booking.objects.select_for_update().select_related("event_type").get(pk=booking.pk)
         )
         if booking.status not in {Booking.Status.HELD, Booking.Status.EXPIRED}:
             raise BookingError("This booking is already complete.")
@@ -222,8 +224,8 @@ def confirm_paid_booking(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        booking = Booking.objects.select_for_update().select_related("event_type").get(
-            pk=booking_id
+        booking = (
+            Booking.objects.select_for_update().select_related("event_type").get(pk=booking_id)
         )
         if booking.status == Booking.Status.CONFIRMED:
             return booking
@@ -256,8 +258,8 @@ def reschedule_booking(
 ) -> Booking:
     now = now or timezone.now()
     with transaction.atomic():
-        booking = Booking.objects.select_for_update().select_related("event_type").get(
-            pk=booking.pk
+        booking = (
+            Booking.objects.select_for_update().select_related("event_type").get(pk=booking.pk)
         )
         if booking.status != Booking.Status.CONFIRMED:
             raise PolicyError("Only a confirmed booking can be moved.")
@@ -282,11 +284,13 @@ def reschedule_booking(
     return booking
 
 
-def cancel_booking(*, booking: Booking, now: datetime | None = None, by_coach: bool = False) -> Booking:
+def cancel_booking(
+    *, booking: Booking, now: datetime | None = None, by_coach: bool = False
+) -> Booking:
     now = now or timezone.now()
     with transaction.atomic():
-        booking = Booking.objects.select_for_update().select_related("event_type").get(
-            pk=booking.pk
+        booking = (
+            Booking.objects.select_for_update().select_related("event_type").get(pk=booking.pk)
         )
         if not by_coach and not booking.can_cancel(now):
             raise PolicyError("This booking can no longer be cancelled online.")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -55,8 +55,8 @@ class Rules:
     """What one event type offers, all in the coach's zone."""
 
     coach_zone: str
-    weekly: dict[int, Sequence[Window]]
-    overrides: dict[date, Sequence[Window]] = field(default_factory=dict)  # [] = day off
+    weekly: Mapping[int, Sequence[Window]]
+    overrides: Mapping[date, Sequence[Window]] = field(default_factory=dict)  # [] = day off
     duration: timedelta = timedelta(minutes=30)
     buffer_before: timedelta = timedelta(0)
     buffer_after: timedelta = timedelta(0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core import signing
 
@@ -22,11 +24,11 @@ def booking_for_token(token: str) -> Booking | None:
         uid = signing.Signer(salt=MANAGE_SALT).unsign(token)
     except signing.BadSignature:
         return None
-    return (
-        Booking.objects.select_related("event_type", "coach").filter(uid__iexact=uid).first()
-        if len(uid) == 32
-        else None
-    )
+    try:
+        key = uuid.UUID(hex=uid)
+    except ValueError:
+        return None
+    return Booking.objects.select_related("event_type", "coach").filter(uid=key).first()
 
 
 def manage_url(booking: Booking) -> str:

@@ -1,4 +1,20 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from bookings import api, views
 
 app_name = "bookings"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("book/", views.event_type_list, name="event-types"),
+    path("book/<slug:slug>/", views.event_type_detail, name="event-type"),
+    path("book/<slug:slug>/hold/", views.hold, name="hold"),
+    path("book/<slug:slug>/waitlist/", views.waitlist_join, name="waitlist"),
+    path("bookings/calendar/<str:key>.ics", views.coach_feed, name="coach-feed"),
+    path("bookings/<str:token>/", views.manage, name="manage"),
+    path("bookings/<str:token>/details/", views.details, name="details"),
+    path("bookings/<str:token>/confirmed/", views.confirmed, name="confirmed"),
+    path("bookings/<str:token>/reschedule/", views.reschedule, name="reschedule"),
+    path("bookings/<str:token>/cancel/", views.cancel, name="cancel"),
+    path("bookings/<str:token>/invite.ics", views.invite_file, name="invite"),
+    path("api/slots/", api.slot_list, name="api-slots"),
+    path("api/bookings/", api.booking_create, name="api-bookings"),
+]

@@ -1,15 +1,24 @@
-"""Shared API pieces: every error is a JSON body with a readable message."""
+"""Shared API pieces: every error is a JSON body with a readable `error` message."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
-        response.data = {"error": str(response.data["detail"]), **response.data}
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(exc, ValidationError):
+        fields = data if isinstance(data, dict) else {"non_field_errors": data}
+        first = next(iter(fields.values()), ["Invalid input."])
+        message = first[0] if isinstance(first, list) and first else str(first)
+        response.data = {"error": str(message), "fields": fields}
+    elif isinstance(data, dict) and "detail" in data:
+        response.data = {"error": str(data["detail"]), **data}
     return response

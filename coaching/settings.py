@@ -195,6 +195,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "send-pending-outbox": {"task": "coaching.tasks.send_pending_outbox", "schedule": 60.0},
+    "publish-scheduled-guides": {
+        "task": "guides.tasks.publish_scheduled_guides",
+        "schedule": 60.0,
+    },
     "bookings-send-due-reminders": {"task": "bookings.tasks.send_due_reminders", "schedule": 60.0},
     "bookings-expire-holds": {"task": "bookings.tasks.expire_holds", "schedule": 60.0},
 }
@@ -256,6 +260,32 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <coach@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "")}
+
+# --- Newsletter (see newsletter/sending.py) --------------------------------------
+
+NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 1000)
+NEWSLETTER_MAX_PER_SECOND = env_int("NEWSLETTER_MAX_PER_SECOND", 0)  # per campaign; 0: no cap
+NEWSLETTER_SENDERS_PER_CAMPAIGN = env_int("NEWSLETTER_SENDERS_PER_CAMPAIGN", 2)
+NEWSLETTER_LEASE_SECONDS = env_int("NEWSLETTER_LEASE_SECONDS", 300)
+NEWSLETTER_SENDER_SECONDS = env_int("NEWSLETTER_SENDER_SECONDS", 120)
+NEWSLETTER_PAUSE_AFTER_ERRORS = env_int("NEWSLETTER_PAUSE_AFTER_ERRORS", 50)
+NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 5)
+NEWSLETTER_RETRY_BASE_SECONDS = env_int("NEWSLETTER_RETRY_BASE_SECONDS", 30)
+NEWSLETTER_SOFT_BOUNCE_LIMIT = env_int("NEWSLETTER_SOFT_BOUNCE_LIMIT", 3)
+NEWSLETTER_REMINDER_AFTER_HOURS = env_int("NEWSLETTER_REMINDER_AFTER_HOURS", 24)
+NEWSLETTER_UNSUBSCRIBE_MAILTO = env_str("NEWSLETTER_UNSUBSCRIBE_MAILTO", "")
+NEWSLETTER_SUBSCRIBE_LIMITS = {
+    "ip": env_int("NEWSLETTER_SUBSCRIBE_LIMIT_IP", 20),  # signups per IP per hour
+    "email": env_int("NEWSLETTER_SUBSCRIBE_LIMIT_EMAIL", 3),  # per address per hour
+}
+CELERY_BEAT_SCHEDULE["newsletter-dispatch"] = {
+    "task": "newsletter.tasks.dispatch_due_campaigns",
+    "schedule": 30.0,
+}
+CELERY_BEAT_SCHEDULE["newsletter-reminders"] = {
+    "task": "newsletter.tasks.send_confirmation_reminders",
+    "schedule": 900.0,
+}
 
 # --- Payments ---------------------------------------------------------------
 

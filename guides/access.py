@@ -45,3 +45,23 @@ def can_view(user: Any, guide: Guide) -> bool:
     if guide.visibility == Guide.Visibility.MEMBERS:
         return True
     return guide.pk in entitled_guide_ids(user)
+
+
+OfferSource = Callable[[Guide], Iterable[dict[str, str]]]
+_offer_sources: list[OfferSource] = []
+
+
+def register_offer_source(source: OfferSource) -> None:
+    """`source(guide)` returns what unlocks it: dicts of title, price, url, summary."""
+    if source not in _offer_sources:
+        _offer_sources.append(source)
+
+
+def paywall_offers(guide: Guide) -> list[dict[str, str]]:
+    """What the paywall of a paid guide offers (the store registers its products)."""
+    if guide.visibility != Guide.Visibility.PAID:
+        return []
+    offers: list[dict[str, str]] = []
+    for source in _offer_sources:
+        offers.extend(source(guide))
+    return offers

@@ -1,35 +1,177 @@
-from django.contrib import admin
-from unfold.admin import ModelAdmin
+from __future__ import annotations
 
-from guides.models import Category, Guide, Role
+import difflib
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+from unfold.admin import ModelAdmin, TabularInline
+
+from guides.models import Category, Guide, GuideRevision, Role
+from guides.rendering import render_body
+from guides.services import restore_revision, save_guide
+
+PREVIEW_READERS = {
+    "visitor": "a visitor (not signed in)",
+    "member": "a signed-in member",
+    "buyer": "a buyer of this guide",
+}
 
 
 @admin.register(Category)
 class CategoryAdmin(ModelAdmin):
-    list_display = ["name", "position"]
+    list_display = ["name", "position", "slug"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Role)
 class RoleAdmin(ModelAdmin):
-    list_display = ["name", "position"]
+    list_display = ["name", "position", "slug"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+class RevisionInline(TabularInline):
+    model = GuideRevision
+    fields = ["created_at", "title", "change_note", "author", "compare"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["-created_at"]
+    verbose_name_plural = "Earlier versions (compare and restore)"
+
+    @admin.display(description="")
+    def compare(self, revision: GuideRevision) -> str:
+        url = reverse("admin:guides_guide_revision", args=[revision.guide_id, revision.pk])
+        return mark_safe(f'<a class="text-primary-600" href="{url}">Compare / restore</a>')  # noqa: S308
 
 
 @admin.register(Guide)
 class GuideAdmin(ModelAdmin):
     list_display = [
-        "title",
-        "category",
-        "kind",
-        "visibility",
-        "status",
-        "published_at",
+        "title", "category", "kind", "visibility", "status", "published_at", "read_time_minutes",
         "view_count",
-    ]
-    list_filter = ["status", "visibility", "kind", "category"]
-    search_fields = ["title", "summary"]
+    ]  # fmt: skip
+    list_filter = ["status", "visibility", "kind", "level", "category", "roles"]
+    search_fields = ["title", "summary", "slug"]
+    date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["roles"]
+    readonly_fields = ["word_count", "view_count"]
+    inlines = [RevisionInline]
+    change_form_after_template = "admin/guides/guide_after.html"
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "summary", "category", "roles")}),
+        ("Text", {"fields": ("body",), "description": (
+            "Markdown. A line with only &lt;!-- more --&gt; ends the free preview of a gated "
+            "guide; a line with only &lt;!-- cta --&gt; places the call to action."
+        )}),
+        ("Publishing", {"fields": (
+            "status", "published_at", "updated_at", "change_note", "visibility", "is_featured",
+        )}),
+        ("Format", {"fields": ("kind", "level", "read_time_minutes", "word_count", "view_count",
+                               "video_url", "cover_image")}),
+        ("Search engines", {"classes": ("collapse",), "fields": (
+            "seo_title", "seo_description", "canonical_url",
+        )}),
+    )  # fmt: skip
+
+    class Media:
+        js = ["js/guide-editor.js"]
+        css = {"all": ["css/guide-editor.css"]}
+
+    def save_model(self, request: HttpRequest, obj: Guide, form: Any, change: bool) -> None:
+        save_guide(guide=obj, author=request.user)
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "markdown-preview/",
+                self.admin_site.admin_view(self.markdown_preview),
+                name="guides_guide_markdown_preview",
+            ),
+            path(
+                "<int:guide_id>/preview/<str:reader>/",
+                self.admin_site.admin_view(self.preview_as),
+                name="guides_guide_preview",
+            ),
+            path(
+                "<int:guide_id>/revisions/<int:revision_id>/",
+                self.admin_site.admin_view(self.revision),
+                name="guides_guide_revision",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def markdown_preview(self, request: HttpRequest) -> JsonResponse:
+        """The live preview beside the editor: the same renderer the site uses."""
+        if request.method != "POST":
+            return JsonResponse({"error": "POST the Markdown as `body`."}, status=405)
+        rendered = render_body(request.POST.get("body", "")[:2_000_000])
+        return JsonResponse(
+            {
+                "html": rendered.html,
+                "words": rendered.word_count,
+                "preview_words": rendered.preview_word_count,
+            }
+        )
+
+    def preview_as(self, request: HttpRequest, guide_id: int, reader: str) -> HttpResponse:
+        """The guide page as a visitor, a member or a buyer would see it, drafts included."""
+        from guides.views import render_guide_page
+
+        guide = get_object_or_404(Guide, pk=guide_id)
+        if reader not in PREVIEW_READERS:
+            reader = "visitor"
+        can_read = {
+            "visitor": guide.visibility == Guide.Visibility.PUBLIC,
+            "member": guide.visibility != Guide.Visibility.PAID,
+            "buyer": True,
+        }[reader]
+        response = render_guide_page(request, guide, can_read=can_read)
+        banner = (
+            f'<div class="preview-banner" role="status">Preview as {PREVIEW_READERS[reader]}'
+            f" · status: {escape(guide.get_status_display())}</div>"
+        )
+        response.content = response.content.replace(b"<main", banner.encode() + b"<main", 1)
+        return response
+
+    def revision(self, request: HttpRequest, guide_id: int, revision_id: int) -> HttpResponse:
+        guide = get_object_or_404(Guide, pk=guide_id)
+        revision = get_object_or_404(GuideRevision, pk=revision_id, guide=guide)
+        if request.method == "POST":
+            return self._restore(request, revision)
+        diff = difflib.HtmlDiff(wrapcolumn=80).make_table(
+            revision.body.splitlines(),
+            guide.body.splitlines(),
+            fromdesc=f"Version of {revision.created_at:%d %b %Y %H:%M}",
+            todesc="Current",
+            context=True,
+            numlines=2,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Compare versions of “{guide.title}”",
+            "guide": guide,
+            "revision": revision,
+            "diff": mark_safe(diff),  # noqa: S308 - difflib escapes the text it shows
+            "title_changed": revision.title != guide.title,
+            "summary_changed": revision.summary != guide.summary,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/guides/revision.html", context)
+
+    @staticmethod
+    @require_POST
+    def _restore(request: HttpRequest, revision: GuideRevision) -> HttpResponse:
+        restore_revision(revision=revision, author=request.user)
+        messages.success(request, "The earlier version is back; the replaced text is kept too.")
+        return HttpResponseRedirect(reverse("admin:guides_guide_change", args=[revision.guide_id]))

@@ -11,14 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 
-class StripTags(models.Func):
-    """HTML to text inside PostgreSQL, so search vectors never index markup."""
-
-    function = "regexp_replace"
-    template = "%(function)s(%(expressions)s, '<[^>]+>', ' ', 'g')"
-    output_field = models.TextField()
-
-
 class Category(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(unique=True)
@@ -61,27 +53,64 @@ class GuideQuerySet(models.QuerySet["Guide"]):
             self.published()
             .select_related("category")
             .defer(
-                "body", "body_html", "preview_html", "toc", "search_vector", "full_search_vector"
-            )
+                "body", "body_html", "preview_html", "toc", "search_vector", "full_search_vector",
+                "preview_text", "body_text",
+            )  # fmt: skip
         )
+
+    def readable_in_full_by(self, user: Any) -> Q:
+        """A filter for the guides whose whole text this user may see (guides.access rule)."""
+        from guides.access import entitled_guide_ids
+
+        if user is not None and user.is_authenticated and user.is_staff:
+            return Q()
+        allowed = Q(visibility=Guide.Visibility.PUBLIC)
+        if user is not None and user.is_authenticated:
+            allowed |= Q(visibility=Guide.Visibility.MEMBERS)
+            allowed |= Q(pk__in=entitled_guide_ids(user))
+        return allowed
+
+    def most_read(self) -> GuideQuerySet:
+        return self.listed().order_by("-view_count", "-published_at")
+
+    def related_to(self, guide: Guide, limit: int = 3) -> GuideQuerySet:
+        """Same category first, then guides sharing a role; never the guide itself."""
+        role_ids = list(guide.roles.values_list("pk", flat=True))
+        return (
+            self.listed()
+            .exclude(pk=guide.pk)
+            .filter(Q(category_id=guide.category_id) | Q(roles__in=role_ids))
+            .annotate(same_category=models.Case(
+                models.When(category_id=guide.category_id, then=1),
+                default=0,
+                output_field=models.IntegerField(),
+            ))
+            .order_by("-same_category", "-view_count", "-published_at")
+            .distinct()[:limit]
+        )  # fmt: skip
 
     def featured(self) -> GuideQuerySet:
         return self.listed().filter(is_featured=True).order_by("-published_at")
 
     def update_search_vectors(self) -> int:
-        """Title weighs most, then summary, then body; the stored HTML is plain enough."""
-        return self.update(
+        """Title weighs most, then summary, then body; also feeds the spelling dictionary."""
+        from guides.search import refresh_search_terms
+
+        ids = list(self.values_list("pk", flat=True))
+        count = self.update(
             search_vector=(
                 SearchVector("title", weight="A", config="english")
                 + SearchVector("summary", weight="B", config="english")
-                + SearchVector(StripTags("preview_html"), weight="C", config="english")
+                + SearchVector("preview_text", weight="C", config="english")
             ),
             full_search_vector=(
                 SearchVector("title", weight="A", config="english")
                 + SearchVector("summary", weight="B", config="english")
-                + SearchVector(StripTags("body_html"), weight="C", config="english")
+                + SearchVector("body_text", weight="C", config="english")
             ),
         )
+        refresh_search_terms(ids)
+        return count
 
     def due_for_publication(self) -> GuideQuerySet:
         return self.filter(status=Guide.Status.SCHEDULED, published_at__lte=timezone.now())
@@ -150,6 +179,9 @@ class Guide(models.Model):
     body_html = models.TextField(blank=True, editable=False)
     preview_html = models.TextField(blank=True, editable=False)
     toc = models.JSONField(default=list, blank=True, editable=False)
+    # Plain text for search snippets: the preview's for visitors, the body's for readers.
+    preview_text = models.TextField(blank=True, editable=False)
+    body_text = models.TextField(blank=True, editable=False)
     # Two vectors so that a visitor's query can only ever match the public part
     # of a gated guide: `search_vector` covers title, summary and preview,
     # `full_search_vector` the whole text for readers entitled to it.
@@ -205,7 +237,7 @@ class Guide(models.Model):
             if update_fields is not None:
                 kwargs["update_fields"] = {
                     *update_fields, "body_html", "preview_html", "toc", "word_count",
-                    "read_time_minutes",
+                    "read_time_minutes", "preview_text", "body_text",
                 }  # fmt: skip
         super().save(*args, **kwargs)
         if update_fields is None or {"body", "title", "summary"} & set(update_fields):
@@ -213,12 +245,14 @@ class Guide(models.Model):
 
     def render(self) -> None:
         """Derive the HTML, preview, contents and read time from the Markdown body."""
-        from guides.rendering import read_time, render_body
+        from guides.rendering import html_to_text, read_time, render_body
 
         rendered = render_body(self.body)
         self.body_html = rendered.html
         self.preview_html = rendered.preview_html
         self.toc = rendered.toc
+        self.body_text = html_to_text(rendered.html)
+        self.preview_text = html_to_text(rendered.preview_html)
         self.word_count = rendered.word_count
         if not self.read_time_minutes:
             self.read_time_minutes = read_time(rendered.word_count)
@@ -232,6 +266,24 @@ class Guide(models.Model):
         self.status = self.Status.PUBLISHED
         self.save(update_fields=["status", "modified_at"])
         return True
+
+
+class SearchTerm(models.Model):
+    """Words of the public text of guides, for "did you mean" correction of misspellings.
+
+    Only public parts feed it (title, summary, preview), so a suggestion never
+    reveals a word from paid text.
+    """
+
+    word = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["word"], name="searchterm_trgm_idx", opclasses=["gin_trgm_ops"])
+        ]
+
+    def __str__(self) -> str:
+        return self.word
 
 
 class GuideRevision(models.Model):

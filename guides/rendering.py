@@ -57,5 +57,17 @@ def render_body(body: str) -> Rendered:
     )
 
 
+TAGS = re.compile(r"<[^>]+>")
+ANCHOR_LINKS = re.compile(r'<a class="anchor"[^>]*>#</a>')
+
+
+def html_to_text(html: str) -> str:
+    """Text of rendered HTML: tags out, entities decoded, whitespace collapsed."""
+    import html as html_module
+
+    text = TAGS.sub(" ", ANCHOR_LINKS.sub("", html))
+    return " ".join(html_module.unescape(text).split())
+
+
 def read_time(word_count: int) -> int:
     return max(1, round(word_count / WORDS_PER_MINUTE))

@@ -1,25 +1,146 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
-from guides.access import can_view
-from guides.models import Category, Guide
+from coaching.pagecache import cache_for_visitors
+from guides.access import can_view, paywall_offers
+from guides.models import Category, Guide, GuideView, Role
+from guides.rendering import CTA_PLACEHOLDER
+from guides.search import search_guides
+
+PAGE_SIZE = 24
+SORTS = {"newest": ("-published_at", "title"), "most-read": ("-view_count", "-published_at")}
+
+
+def _get_published_guide(slug: str) -> Guide:
+    return get_object_or_404(
+        Guide.objects.published().select_related("category").prefetch_related("roles"),
+        slug=slug,
+    )
+
+
+def _filters(request: HttpRequest) -> dict[str, str]:
+    keys = ("category", "role", "kind", "level", "sort")
+    return {key: request.GET.get(key, "").strip()[:100] for key in keys}
 
 
 @require_GET
+@cache_for_visitors()
 def hub(request: HttpRequest) -> HttpResponse:
-    guides = Guide.objects.listed().order_by("category__position", "-published_at")
-    categories = Category.objects.all()
-    return render(request, "guides/hub.html", {"guides": guides, "categories": categories})
+    chosen = _filters(request)
+    guides = Guide.objects.listed()
+    if chosen["category"]:
+        guides = guides.filter(category__slug=chosen["category"])
+    if chosen["role"]:
+        guides = guides.filter(roles__slug=chosen["role"])
+    if chosen["kind"] in Guide.Kind.values:
+        guides = guides.filter(kind=chosen["kind"])
+    if chosen["level"] in Guide.Level.values and chosen["level"]:
+        guides = guides.filter(level=chosen["level"])
+    sort = chosen["sort"] if chosen["sort"] in SORTS else "newest"
+    guides = guides.order_by(*SORTS[sort])
+    page = Paginator(guides, PAGE_SIZE).get_page(request.GET.get("page"))
+    published = Q(guides__status=Guide.Status.PUBLISHED)
+    categories = Category.objects.annotate(count=Count("guides", filter=published))
+    roles = Role.objects.annotate(count=Count("guides", filter=published))
+    query = {k: v for k, v in chosen.items() if v}
+    return render(
+        request,
+        "guides/hub.html",
+        {
+            "page": page,
+            "categories": [c for c in categories if c.count],
+            "roles": [r for r in roles if r.count],
+            "kinds": Guide.Kind.choices,
+            "levels": [choice for choice in Guide.Level.choices if choice[0]],
+            "chosen": chosen,
+            "sort": sort,
+            "filtered": any(chosen[k] for k in ("category", "role", "kind", "level")),
+            "query_without_page": "&".join(f"{k}={v}" for k, v in query.items()),
+            "active_category": next(
+                (c for c in categories if c.slug == chosen["category"]), None
+            ),
+        },
+    )
 
 
-@require_GET
-def detail(request: HttpRequest, slug: str) -> HttpResponse:
-    guide = get_object_or_404(Guide.objects.published().select_related("category"), slug=slug)
+def _body_with_call_to_action(guide: Guide, html: str, request: HttpRequest) -> str:
+    cta = render_to_string("guides/_cta.html", {"guide": guide}, request=request)
+    if CTA_PLACEHOLDER in html:
+        return html.replace(CTA_PLACEHOLDER, cta, 1).replace(CTA_PLACEHOLDER, "")
+    return html + cta
+
+
+def render_guide_page(request: HttpRequest, guide: Guide, *, can_read: bool) -> HttpResponse:
+    """The guide page for a reader who may (or may not) read it all; also the admin preview."""
+    html = guide.body_html if can_read else guide.preview_html
     return render(
         request,
         "guides/detail.html",
-        {"guide": guide, "can_read": can_view(request.user, guide)},
+        {
+            "guide": guide,
+            "can_read": can_read,
+            "body": mark_safe(  # noqa: S308 - rendered and nh3-sanitised on save
+                _body_with_call_to_action(guide, html, request) if can_read else html
+            ),
+            "toc": guide.toc if can_read else [],
+            "related": list(Guide.objects.related_to(guide)),
+            "offers": [] if can_read else paywall_offers(guide),
+        },
     )
+
+
+@require_GET
+@cache_for_visitors()
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    guide = _get_published_guide(slug)
+    return render_guide_page(request, guide, can_read=can_view(request.user, guide))
+
+
+@csrf_exempt
+@require_POST
+@never_cache
+def record_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """Counted from the page's script, so cached pages count too and bots mostly do not.
+
+    Nothing identifies an anonymous reader; a signed-in reader's view is kept for
+    the coach's timeline of that person.
+    """
+    guide = Guide.objects.published().filter(slug=slug).only("pk").first()
+    if guide is None:
+        raise Http404("No such guide.")
+    Guide.objects.filter(pk=guide.pk).update(view_count=F("view_count") + 1)
+    user = request.user if request.user.is_authenticated else None
+    GuideView.objects.create(guide=guide, user=user)
+    return JsonResponse({"counted": True})
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    raw = request.GET.get("q", "")
+    try:
+        page_number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page_number = 1
+    results = search_guides(
+        raw, request.user, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
+    )
+    context: dict[str, Any] = {
+        "results": results,
+        "page_number": page_number,
+        "first_rank": (page_number - 1) * PAGE_SIZE + 1,
+        "has_next": results.total > page_number * PAGE_SIZE,
+        "too_long": len(raw) > len(results.query) and len(" ".join(raw.split())) > 200,
+    }
+    template = "guides/_search_results.html" if request.htmx else "guides/search.html"  # type: ignore[attr-defined]
+    return render(request, template, context)

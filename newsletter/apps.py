@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class NewsletterConfig(AppConfig):
     name = "newsletter"
+
+    def ready(self) -> None:
+        from newsletter import signals  # noqa: F401 - connects the anymail receivers

@@ -202,7 +202,6 @@ def build_message(
     name: str = "",
     delivery_id: int | None,
     subscriber_id: int,
-    connection: Any = None,
 ) -> EmailMultiAlternatives:
     html, text, headers = personalise(
         prepared, delivery_id=delivery_id, subscriber_id=subscriber_id
@@ -213,7 +212,6 @@ def build_message(
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[formataddr((name, to)) if name else to],
         headers=headers,
-        connection=connection,
     )
     message.attach_alternative(html, "text/html")
     return message

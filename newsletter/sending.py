@@ -31,6 +31,8 @@ call and put back if the call fails, which keeps the same at-most-once rule.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.policy
 import logging
 import re
 import smtplib
@@ -42,11 +44,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import get_connection
+from django.core.mail import mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.core.mail.message import sanitize_address
 from django.db import connection as db
 from django.db.models import F
+from django.utils import timezone
 
 from newsletter.models import Campaign, Delivery, Subscriber
 from newsletter.rendering import Prepared, build_message, prepare
@@ -74,10 +76,10 @@ class Outcome:
 CLAIM_SQL = """
 UPDATE newsletter_delivery AS d
    SET status = 'sending', claim = %(claim)s, attempts = d.attempts + 1,
-       lease_until = now() + make_interval(secs => %(lease)s)
+       lease_until = clock_timestamp() + make_interval(secs => %(lease)s)
   FROM (SELECT id FROM newsletter_delivery
-         WHERE campaign_id = %(campaign)s AND due_at <= now()
-           AND (status = 'pending' OR (status = 'sending' AND lease_until < now()))
+         WHERE campaign_id = %(campaign)s AND due_at <= clock_timestamp()
+           AND (status = 'pending' OR (status = 'sending' AND lease_until < clock_timestamp()))
          ORDER BY due_at, id
          LIMIT %(limit)s
          FOR UPDATE SKIP LOCKED) AS c
@@ -88,7 +90,7 @@ RETURNING d.id, d.subscriber_id, d.attempts
 # The commit point: claimed by us, and the subscriber may still receive this list.
 MARK_SENT_SQL = """
 UPDATE newsletter_delivery AS d
-   SET status = 'sent', sent_at = now(), lease_until = NULL
+   SET status = 'sent', sent_at = clock_timestamp(), lease_until = NULL
  WHERE d.id = %(id)s AND d.claim = %(claim)s AND d.status = 'sending'
    AND EXISTS (
      SELECT 1 FROM newsletter_subscriber s
@@ -143,12 +145,10 @@ def retry_later(delivery_id: int, claim: uuid.UUID, attempts: int, reason: str, 
     if attempts >= setting("MAX_ATTEMPTS", 5):
         fail(delivery_id, claim, reason, was=was)
         return "failed"
-    from django.utils import timezone
-
     delay = min(setting("RETRY_BASE_SECONDS", 30) * 2 ** (attempts - 1), 3600)
     _ours(delivery_id, claim, was).update(
         status=Delivery.Status.PENDING,
-        due_at=timezone.now() + timezone.timedelta(seconds=delay),
+        due_at=timezone.now() + dt.timedelta(seconds=delay),
         error=reason[:300],
         claim=None,
         lease_until=None,
@@ -165,10 +165,8 @@ def release(claim: uuid.UUID) -> int:
 
 
 def extend_lease(claim: uuid.UUID) -> None:
-    from django.utils import timezone
-
     Delivery.objects.filter(claim=claim, status=Delivery.Status.SENDING).update(
-        lease_until=timezone.now() + timezone.timedelta(seconds=setting("LEASE_SECONDS", 300))
+        lease_until=timezone.now() + dt.timedelta(seconds=setting("LEASE_SECONDS", 300))
     )
 
 
@@ -215,6 +213,11 @@ def _dot_stuff(data: bytes) -> bytes:
     return data
 
 
+# Long List-Unsubscribe URLs must not be folded into RFC 2047 encoded words
+# (mail providers would not find the URL): allow RFC 5322's 998-character lines.
+WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
 class SMTPTransport:
     """Django's SMTP backend for the connection, our own DATA phase for the commit point."""
 
@@ -243,10 +246,10 @@ class SMTPTransport:
             self.backend.open()
         smtp = self.backend.connection
         assert smtp is not None
-        encoding = message.encoding or settings.DEFAULT_CHARSET
-        sender = sanitize_address(message.from_email, encoding)
-        recipient = sanitize_address(message.to[0], encoding)
-        data = _dot_stuff(message.message().as_bytes(linesep="\r\n"))
+        sender = self.backend.prep_address(message.from_email)
+        recipient = self.backend.prep_address(message.to[0])
+        data = _dot_stuff(message.message(policy=WIRE_POLICY).as_bytes())
+        smtp.ehlo_or_helo_if_needed()
         code, reply = smtp.mail(sender)
         if code != 250:
             smtp.rset()
@@ -292,7 +295,7 @@ class BackendTransport:
 
 
 def transport() -> SMTPTransport | BackendTransport:
-    backend = get_connection()
+    backend = mailers.default
     if isinstance(backend, SMTPBackend):
         return SMTPTransport(backend)
     return BackendTransport(backend)

@@ -320,7 +320,7 @@ def _insert_rows(campaign: Campaign, recipients: Any, due_at: dt.datetime) -> in
         cursor.execute(
             "INSERT INTO newsletter_delivery "
             "(campaign_id, subscriber_id, status, due_at, attempts, error, created_at) "
-            f"SELECT %s, r.id, 'pending', %s, 0, '', now() FROM ({sql}) AS r "  # noqa: S608
+            f"SELECT %s, r.pk, 'pending', %s, 0, '', now() FROM ({sql}) AS r "  # noqa: S608
             "ON CONFLICT (campaign_id, subscriber_id) DO NOTHING",
             [campaign.pk, due_at, *params],
         )
@@ -329,7 +329,7 @@ def _insert_rows(campaign: Campaign, recipients: Any, due_at: dt.datetime) -> in
 
 def send_test(*, campaign: Campaign, to: str) -> None:
     """A test send to the coach: real links, no tracking, not in the ledger."""
-    from django.core.mail import get_connection
+    from django.core.mail import mailers
 
     from newsletter.rendering import build_message, prepare
 
@@ -341,9 +341,8 @@ def send_test(*, campaign: Campaign, to: str) -> None:
         to=to,
         delivery_id=None,
         subscriber_id=subscriber.pk if subscriber else 0,
-        connection=get_connection(),
     )
-    message.send()
+    mailers.default.send_messages([message])
 
 
 def dispatch_due() -> dict[str, int]:

@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class StoreConfig(AppConfig):
     name = "store"
+
+    def ready(self) -> None:
+        from guides.access import register_entitlement_source
+        from store.services import entitled_paid_guide_ids
+
+        # The store is where paid guides are unlocked; guides never imports it.
+        register_entitlement_source(entitled_paid_guide_ids)

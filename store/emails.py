@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -47,7 +48,7 @@ def send_refund_issued(order: Order) -> OutboundEmail | None:
 
 def send_refund_requested(order: Order) -> None:
     profile = CoachProfile.current()
-    coach_email = profile.email if profile else settings.DEFAULT_FROM_EMAIL
+    coach_email = profile.email if profile else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     context = {
         **_order_context(order),
         "admin_url": _url(reverse("admin:store_order_change", args=[order.pk])),

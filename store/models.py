@@ -331,6 +331,14 @@ class Order(models.Model):
         return self.money(self.total)
 
     @property
+    def discount_display(self) -> str:
+        return self.money(self.discount)
+
+    @property
+    def refunded_display(self) -> str:
+        return self.money(self.amount_refunded)
+
+    @property
     def grants_access(self) -> bool:
         """Paid, not refunded in full, not lost in a dispute: what it bought is usable."""
         if self.paid_at is None or self.dispute == self.Dispute.LOST:
@@ -575,9 +583,7 @@ class CreditGrant(models.Model):
     def give_back(self, *, reason: str = "", reference: str = "") -> bool:
         """Return one credit (a cancelled session); False when none was used."""
         with transaction.atomic():
-            returned = CreditGrant.objects.filter(pk=self.pk, used__gt=0).update(
-                used=F("used") - 1
-            )
+            returned = CreditGrant.objects.filter(pk=self.pk, used__gt=0).update(used=F("used") - 1)
             if not returned:
                 return False
             CreditLedger.objects.create(grant=self, change=1, reason=reason, reference=reference)

@@ -6,7 +6,7 @@ import io
 from typing import TYPE_CHECKING
 
 from fpdf import FPDF
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 
 if TYPE_CHECKING:
     from store.models import Order
@@ -30,15 +30,13 @@ def _overlay(width: float, height: float, text: str) -> bytes:
 
 def stamp(source: bytes, text: str) -> bytes:
     """Every page gets a footer line naming the licensee."""
-    reader = PdfReader(io.BytesIO(source))
-    writer = PdfWriter()
-    overlays: dict[tuple[float, float], object] = {}
-    for page in reader.pages:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(source)))
+    overlays: dict[tuple[float, float], PageObject] = {}
+    for page in writer.pages:
         size = (float(page.mediabox.width), float(page.mediabox.height))
         if size not in overlays:
             overlays[size] = PdfReader(io.BytesIO(_overlay(*size, text))).pages[0]
-        page.merge_page(overlays[size])  # type: ignore[arg-type]
-        writer.add_page(page)
+        page.merge_page(overlays[size])
     writer.add_metadata({"/Subject": _latin1(text)})
     out = io.BytesIO()
     writer.write(out)
@@ -98,14 +96,20 @@ def study_guide(title: str, chapters: list[tuple[str, str]]) -> bytes:
     doc.set_auto_page_break(True, margin=25)
     doc.add_page()
     doc.set_font("Helvetica", "B", 26)
-    doc.multi_cell(0, 14, _latin1(title))
+    doc.multi_cell(0, 14, _latin1(title), new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Helvetica", size=12)
-    doc.multi_cell(0, 7, "A practical study guide for AI engineering interviews and roles.")
+    doc.multi_cell(
+        0,
+        7,
+        "A practical study guide for AI engineering interviews and roles.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     for heading, body in chapters:
         doc.add_page()
         doc.set_font("Helvetica", "B", 18)
-        doc.multi_cell(0, 10, _latin1(heading))
+        doc.multi_cell(0, 10, _latin1(heading), new_x="LMARGIN", new_y="NEXT")
         doc.ln(2)
         doc.set_font("Helvetica", size=11)
-        doc.multi_cell(0, 6, _latin1(body))
+        doc.multi_cell(0, 6, _latin1(body), new_x="LMARGIN", new_y="NEXT")
     return bytes(doc.output())

@@ -16,12 +16,12 @@ class PrivateStorage(FileSystemStorage):
     def __init__(self) -> None:
         super().__init__(base_url=None)
 
-    @property  # type: ignore[override]
+    @property
     def base_location(self) -> str:
         # Read per call so tests that move MEDIA_ROOT get their own folder.
         return os.path.join(settings.MEDIA_ROOT, "private")
 
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return os.path.abspath(self.base_location)
 

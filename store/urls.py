@@ -1,4 +1,24 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from store import views
 
 app_name = "store"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("store/", views.product_list, name="list"),
+    path("store/checkout/success/", views.checkout_success, name="checkout-success"),
+    path(
+        "store/checkout/simulated/<str:session_id>/",
+        views.simulated_checkout,
+        name="simulated-checkout",
+    ),
+    path("store/files/<str:token>/", views.signed_file, name="signed-file"),
+    path("store/<slug:slug>/", views.product_detail, name="product"),
+    path("stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),
+    path("library/", views.library, name="library"),
+    path("library/items/<int:pk>/", views.library_item, name="library-item"),
+    path("library/files/<int:file_pk>/status/", views.file_status, name="file-status"),
+    path("library/files/<int:file_pk>/download/", views.download, name="download"),
+    path("library/orders/<str:number>/", views.order_detail, name="order"),
+    path("library/orders/<str:number>/invoice.pdf", views.invoice, name="invoice"),
+    path("library/orders/<str:number>/refund/", views.refund_request, name="refund-request"),
+]

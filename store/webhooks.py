@@ -50,9 +50,7 @@ def _dispute(state: str) -> Callable[[dict[str, Any]], str]:
         }
         resolved = state
         if state == "closed":
-            resolved = (
-                Order.Dispute.WON if dispute.get("status") == "won" else Order.Dispute.LOST
-            )
+            resolved = Order.Dispute.WON if dispute.get("status") == "won" else Order.Dispute.LOST
         order = services.record_dispute(charge=charge_data, state=resolved)
         if order is None:
             raise LookupError("no order for this dispute yet")

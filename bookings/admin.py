@@ -1,0 +1,207 @@
+"""The coach's side: event types with their hours, bookings, a calendar, outcomes."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from unfold.admin import ModelAdmin, TabularInline
+
+from bookings import services
+from bookings.availability import coach_zone_name
+from bookings.models import (
+    AvailabilityRule,
+    Booking,
+    BookingReminder,
+    BookingStateError,
+    DateOverride,
+    EventType,
+    WaitlistEntry,
+)
+from bookings.slots import zone
+from bookings.tokens import feed_url, manage_url
+
+
+class AvailabilityRuleInline(TabularInline):
+    model = AvailabilityRule
+    extra = 0
+
+
+class DateOverrideInline(TabularInline):
+    model = DateOverride
+    extra = 0
+    fields = ["date", "start_time", "end_time", "note"]
+
+
+@admin.register(EventType)
+class EventTypeAdmin(ModelAdmin):
+    list_display = ["name", "kind", "duration_minutes", "price_amount", "is_active", "position"]
+    list_filter = ["kind", "is_active"]
+    list_editable = ["is_active", "position"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [AvailabilityRuleInline, DateOverrideInline]
+    fieldsets = (
+        (None, {"fields": ("coach", "kind", "name", "slug", "summary", "description", "is_active",
+                           "position")}),
+        ("Time", {"fields": ("duration_minutes", "buffer_before_minutes", "buffer_after_minutes",
+                             "start_increment_minutes", "minimum_notice_minutes", "horizon_days",
+                             "daily_cap")}),
+        ("Where and what", {"fields": ("location_kind", "location_detail", "price_amount",
+                                       "currency", "intake_questions")}),
+        ("Holds, reminders and policy", {"fields": (
+            "hold_minutes", "payment_window_minutes", "waitlist_hold_minutes",
+            "reminder_offsets_minutes", "cancel_cutoff_hours", "reschedule_cutoff_hours",
+            "max_reschedules")}),
+    )  # fmt: skip
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"coach": request.user.pk, "reminder_offsets_minutes": [1440, 60]}
+
+
+@admin.register(DateOverride)
+class DateOverrideAdmin(ModelAdmin):
+    list_display = ["date", "start_time", "end_time", "event_type", "note"]
+    list_filter = ["event_type"]
+    date_hierarchy = "date"
+
+
+class BookingReminderInline(TabularInline):
+    model = BookingReminder
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "offset_minutes", "for_start", "due_at", "status", "sent_at"]
+
+
+@admin.register(Booking)
+class BookingAdmin(ModelAdmin):
+    list_display = ["start", "event_type", "name", "email", "status", "time_zone",
+                    "reschedule_count"]  # fmt: skip
+    list_filter = ["status", "event_type", ("start", admin.DateFieldListFilter)]
+    search_fields = ["name", "email"]
+    date_hierarchy = "start"
+    ordering = ["-start"]
+    actions = ["mark_completed", "mark_no_show", "mark_late_cancel", "cancel_bookings"]
+    readonly_fields = ["uid", "during", "sequence", "policy", "created_at", "updated_at",
+                       "confirmed_at", "cancelled_at", "manage_link"]  # fmt: skip
+    inlines = [BookingReminderInline]
+    list_select_related = ["event_type"]
+    change_list_template = "bookings/admin_change_list.html"
+
+    def manage_link(self, booking: Booking) -> str:
+        return manage_url(booking)
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path(
+                "calendar/",
+                self.admin_site.admin_view(self.calendar_view),
+                name="bookings_booking_calendar",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "calendar_url": reverse(
+            "admin:bookings_booking_calendar")}  # fmt: skip
+        return super().changelist_view(request, extra_context)
+
+    def calendar_view(self, request: HttpRequest) -> HttpResponse:
+        """Upcoming bookings on a week or month grid, in the coach's zone."""
+        tz_name = coach_zone_name()
+        tz = zone(tz_name)
+        today = timezone.now().astimezone(tz).date()
+        mode = "month" if request.GET.get("view") == "month" else "week"
+        try:
+            anchor = date.fromisoformat(request.GET.get("date", ""))
+        except ValueError:
+            anchor = today
+        if mode == "week":
+            first = anchor - timedelta(days=anchor.weekday())
+            days = [first + timedelta(days=i) for i in range(7)]
+            prev_anchor, next_anchor = first - timedelta(days=7), first + timedelta(days=7)
+        else:
+            weeks = calendar.Calendar().monthdatescalendar(anchor.year, anchor.month)
+            days = [day for week in weeks for day in week]
+            prev_anchor = (anchor.replace(day=1) - timedelta(days=1)).replace(day=1)
+            next_anchor = (anchor.replace(day=28) + timedelta(days=4)).replace(day=1)
+        start = datetime.combine(days[0], time(0), tzinfo=tz)
+        end = datetime.combine(days[-1] + timedelta(days=1), time(0), tzinfo=tz)
+        bookings = (
+            Booking.objects.filter(start__gte=start, start__lt=end)
+            .exclude(status__in=[Booking.Status.EXPIRED, Booking.Status.CANCELLED])
+            .select_related("event_type")
+            .order_by("start")
+        )
+        by_day: dict[date, list[dict[str, Any]]] = {day: [] for day in days}
+        for booking in bookings:
+            local = booking.start.astimezone(tz)
+            by_day.setdefault(local.date(), []).append(
+                {
+                    "booking": booking,
+                    "local_start": local,
+                    "local_end": booking.end.astimezone(tz),
+                    "url": reverse("admin:bookings_booking_change", args=[booking.pk]),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Booking calendar",
+            "opts": self.model._meta,
+            "mode": mode,
+            "tz_name": tz_name,
+            "today": today,
+            "anchor": anchor,
+            "grid": [
+                {"date": d, "items": by_day[d], "in_month": d.month == anchor.month} for d in days
+            ],  # fmt: skip
+            "prev_anchor": prev_anchor,
+            "next_anchor": next_anchor,
+            "feed_url": feed_url(int(request.user.pk or 0)),
+            "weekday_names": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        }
+        return TemplateResponse(request, "bookings/admin_calendar.html", context)
+
+    def _mark(self, request: HttpRequest, queryset: QuerySet[Booking], status: str) -> None:
+        done = 0
+        for booking in queryset:
+            try:
+                booking.mark(status)
+            except BookingStateError as error:
+                self.message_user(request, f"{booking}: {error}", messages.WARNING)
+            else:
+                done += 1
+        self.message_user(request, f"{done} booking(s) marked {status.replace('_', ' ')}.")
+
+    @admin.action(description="Mark completed")
+    def mark_completed(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        self._mark(request, queryset, Booking.Status.COMPLETED)
+
+    @admin.action(description="Mark no-show")
+    def mark_no_show(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        self._mark(request, queryset, Booking.Status.NO_SHOW)
+
+    @admin.action(description="Mark late cancellation")
+    def mark_late_cancel(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        self._mark(request, queryset, Booking.Status.LATE_CANCEL)
+
+    @admin.action(description="Cancel (the coach cancels; sends the cancellation)")
+    def cancel_bookings(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        for booking in queryset:
+            try:
+                services.cancel_booking(booking=booking, by_coach=True)
+            except (services.BookingError, BookingStateError) as error:
+                self.message_user(request, f"{booking}: {error}", messages.WARNING)
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(ModelAdmin):
+    list_display = ["email", "name", "event_type", "status", "created_at", "offered_at"]
+    list_filter = ["status", "event_type"]
+    search_fields = ["email", "name"]

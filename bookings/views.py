@@ -1,0 +1,318 @@
+"""The booking pages: pick a day and a time, hold it, answer the intake, confirm, manage.
+
+Everything works as plain links and forms; bookings.js only detects the
+visitor's zone and submits the zone picker.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from bookings import ics, services
+from bookings.availability import coach_zone_name, slots_for
+from bookings.emails import booking_context
+from bookings.forms import IntakeForm, WaitlistForm
+from bookings.models import Booking, EventType
+from bookings.slots import BadZone, zone, zone_names
+from bookings.tokens import booking_for_token, coach_for_feed_key, manage_token
+
+# --- Access helpers -----------------------------------------------------------
+
+
+def _get_booking_for_token(token: str) -> Booking:
+    booking = booking_for_token(token)
+    if booking is None:
+        raise Http404("No booking for this link.")
+    return booking
+
+
+def _visitor_zone(request: HttpRequest, fallback: str) -> tuple[str, bool]:
+    """The zone asked for in ?tz=, else the fallback; and whether the visitor chose it."""
+    name = request.GET.get("tz") or request.POST.get("tz") or ""
+    try:
+        zone(name)
+    except BadZone:
+        return fallback, False
+    return name, True
+
+
+def _parse_month(value: str | None, today: date) -> date:
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return today.replace(day=1)
+
+
+def picker_context(
+    request: HttpRequest, event_type: EventType, tz_name: str, *, exclude: Booking | None = None
+) -> dict[str, Any]:
+    """A month of days with free times in the visitor's zone, and the times of one day."""
+    tz = zone(tz_name)
+    now = timezone.now()
+    today = now.astimezone(tz).date()
+    month = _parse_month(request.GET.get("month"), today)
+    if month < today.replace(day=1):
+        month = today.replace(day=1)
+    last_day = date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
+    start = datetime.combine(max(month, today), time(0), tzinfo=tz)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=tz)
+    slots = slots_for(event_type, start=start, end=end, now=now, exclude=exclude)
+    by_day: dict[date, list[datetime]] = {}
+    for slot in slots:
+        local = slot.astimezone(tz)
+        by_day.setdefault(local.date(), []).append(local)
+    chosen = None
+    try:
+        chosen = date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        chosen = None
+    if chosen not in by_day:
+        chosen = min(by_day) if by_day else None
+
+    def link(**params: Any) -> str:
+        return "?" + urlencode({"tz": tz_name, **params})
+
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
+        weeks.append(
+            [
+                {
+                    "date": day,
+                    "in_month": day.month == month.month,
+                    "available": day in by_day,
+                    "chosen": day == chosen,
+                    "link": link(month=f"{month:%Y-%m}", day=day.isoformat()),
+                }
+                for day in week
+            ]
+        )
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    prev_month = (month - timedelta(days=1)).replace(day=1)
+    horizon_end = (now + timedelta(days=event_type.horizon_days)).astimezone(tz).date()
+    return {
+        "tz_name": tz_name,
+        "zones": zone_names(),
+        "month": month,
+        "weeks": weeks,
+        "chosen_day": chosen,
+        # Labels made here: templates would turn aware datetimes back into UTC.
+        "times": [
+            {"iso": local.isoformat(), "label": f"{local:%H:%M}"}
+            for local in (by_day.get(chosen, []) if chosen else [])
+        ],
+        "available_days": sorted(by_day),
+        "prev_link": link(month=f"{prev_month:%Y-%m}")
+        if prev_month >= today.replace(day=1)
+        else "",
+        "next_link": link(month=f"{next_month:%Y-%m}") if next_month <= horizon_end else "",
+        "weekday_names": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    }
+
+
+# --- Booking ----------------------------------------------------------------
+
+
+@require_GET
+def event_type_list(request: HttpRequest) -> HttpResponse:
+    event_types = EventType.objects.filter(is_active=True)
+    return render(request, "bookings/event_types.html", {"event_types": event_types})
+
+
+@require_GET
+def event_type_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    event_type = get_object_or_404(EventType, slug=slug, is_active=True)
+    coach_zone = coach_zone_name()
+    tz_name, chosen = _visitor_zone(request, coach_zone)
+    context = {
+        "event_type": event_type,
+        "coach_zone": coach_zone,
+        "zone_chosen": chosen,
+        "hold_action": reverse("bookings:hold", args=[event_type.slug]),
+        "waitlist_form": WaitlistForm(initial={"time_zone": tz_name}),
+        **picker_context(request, event_type, tz_name),
+    }
+    return render(request, "bookings/event_type.html", context)
+
+
+@require_POST
+def hold(request: HttpRequest, slug: str) -> HttpResponse:
+    event_type = get_object_or_404(EventType, slug=slug, is_active=True)
+    tz_name, _ = _visitor_zone(request, coach_zone_name())
+    start = parse_datetime(request.POST.get("start", ""))
+    back = reverse("bookings:event-type", args=[slug]) + "?" + urlencode({"tz": tz_name})
+    if start is None or start.tzinfo is None:
+        messages.error(request, "Please pick one of the times shown.")
+        return redirect(back)
+    try:
+        booking = services.hold_slot(event_type=event_type, start=start, time_zone=tz_name)
+    except services.BookingError as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    return redirect("bookings:details", token=manage_token(booking))
+
+
+@require_http_methods(["GET", "POST"])
+def details(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _get_booking_for_token(token)
+    if booking.status not in {Booking.Status.HELD, Booking.Status.EXPIRED}:
+        return redirect("bookings:manage", token=token)
+    event_type = booking.event_type
+    initial = {"time_zone": booking.time_zone, "name": booking.name, "email": booking.email}
+    user = request.user
+    if user.is_authenticated:
+        initial.update(
+            name=initial["name"] or user.get_full_name(), email=initial["email"] or user.email
+        )
+    form = IntakeForm(request.POST or None, event_type=event_type, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            booking = services.complete_hold(
+                booking=booking,
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                answers=form.answers(),
+                time_zone=form.cleaned_data["time_zone"],
+                user=user,
+            )
+        except services.BookingError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("bookings:confirmed", token=token)
+    status = 200 if request.method == "GET" or form.is_valid() else 400
+    return render(
+        request,
+        "bookings/details.html",
+        {
+            **booking_context(booking),
+            "form": form,
+            "token": token,
+            "hold_expired": booking.hold_expires_at is not None
+            and booking.hold_expires_at <= timezone.now(),
+        },
+        status=status if form.errors else 200,
+    )
+
+
+@require_GET
+def confirmed(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _get_booking_for_token(token)
+    if booking.status in {Booking.Status.HELD, Booking.Status.EXPIRED}:
+        return redirect("bookings:details", token=token)
+    context = booking_context(booking)
+    context["checkout_url"] = (
+        services.checkout_url_for(booking)
+        if booking.status == Booking.Status.PENDING_PAYMENT
+        else None
+    )
+    context["token"] = token
+    return render(request, "bookings/confirmed.html", context)
+
+
+# --- Managing one booking -----------------------------------------------------
+
+
+@require_GET
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _get_booking_for_token(token)
+    if booking.status == Booking.Status.HELD:
+        return redirect("bookings:details", token=token)
+    tz_name, _ = _visitor_zone(request, booking.time_zone)
+    now = timezone.now()
+    context = {
+        **booking_context(booking),
+        "token": token,
+        "can_reschedule": booking.can_reschedule(now),
+        "can_cancel": booking.can_cancel(now),
+        "cancel_is_late": booking.cancel_is_late(now),
+        "is_upcoming": booking.start > now,
+        "hold_action": reverse("bookings:reschedule", args=[token]),
+    }
+    if context["can_reschedule"]:
+        context.update(picker_context(request, booking.event_type, tz_name, exclude=booking))
+    return render(request, "bookings/manage.html", context)
+
+
+@require_POST
+def reschedule(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _get_booking_for_token(token)
+    start = parse_datetime(request.POST.get("start", ""))
+    if start is None or start.tzinfo is None:
+        messages.error(request, "Please pick one of the times shown.")
+        return redirect("bookings:manage", token=token)
+    try:
+        services.reschedule_booking(booking=booking, start=start)
+    except services.BookingError as error:
+        messages.error(request, str(error))
+        return redirect("bookings:manage", token=token)
+    messages.success(request, "Your call has moved. A new invitation is on its way.")
+    return redirect("bookings:manage", token=token)
+
+
+@require_POST
+def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _get_booking_for_token(token)
+    try:
+        services.cancel_booking(booking=booking)
+    except services.BookingError as error:
+        messages.error(request, str(error))
+        return redirect("bookings:manage", token=token)
+    messages.success(request, "Your call is cancelled. A cancellation is on its way by email.")
+    return redirect("bookings:manage", token=token)
+
+
+@require_GET
+def invite_file(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _get_booking_for_token(token)
+    if booking.status not in {Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT}:
+        raise Http404("This booking is not on the calendar.")
+    response = HttpResponse(ics.download(booking), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="booking.ics"'
+    return response
+
+
+@require_POST
+def waitlist_join(request: HttpRequest, slug: str) -> HttpResponse:
+    event_type = get_object_or_404(EventType, slug=slug, is_active=True)
+    form = WaitlistForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Please give a name, an email address and a time zone.")
+    services.join_waitlist(
+        event_type=event_type,
+        name=form.cleaned_data["name"],
+        email=form.cleaned_data["email"],
+        time_zone=form.cleaned_data["time_zone"],
+    )
+    messages.success(request, "You are on the list. We will email you when an earlier time opens.")
+    return redirect(
+        reverse("bookings:event-type", args=[slug])
+        + "?"
+        + urlencode({"tz": form.cleaned_data["time_zone"]})
+    )
+
+
+@require_GET
+def coach_feed(request: HttpRequest, key: str) -> HttpResponse:
+    """The coach's private calendar subscription; the secret is in the URL."""
+    coach_id = coach_for_feed_key(key)
+    if coach_id is None:
+        raise Http404("No such calendar.")
+    since = timezone.now() - timedelta(days=30)
+    bookings = (
+        Booking.objects.filter(coach_id=coach_id, start__gte=since)
+        .filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.COMPLETED])
+        .select_related("event_type", "coach")
+    )
+    body = ics.feed(bookings, name="Coaching calls")
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from guides.search import MAX_QUERY_LENGTH, search_guides
+
+
+class SearchParams(serializers.Serializer):  # type: ignore[type-arg]
+    q = serializers.CharField(max_length=MAX_QUERY_LENGTH, trim_whitespace=True)
+    page = serializers.IntegerField(min_value=1, max_value=1000, default=1)
+    page_size = serializers.IntegerField(min_value=1, max_value=50, default=20)
+
+
+class HitSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    summary = serializers.CharField()
+    category = serializers.CharField()
+    visibility = serializers.CharField()
+    read_time_minutes = serializers.IntegerField()
+    snippet = serializers.CharField(help_text="HTML: escaped text with <mark> around matches.")
+    full_text = serializers.BooleanField(
+        help_text="False when the snippet comes from the public preview of a gated guide."
+    )
+
+
+class SearchResponse(serializers.Serializer):  # type: ignore[type-arg]
+    query = serializers.CharField()
+    corrected = serializers.CharField(allow_null=True)
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    results = HitSerializer(many=True)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("q", OpenApiTypes.STR, required=True, description="Words to find"),
+        OpenApiParameter("page", OpenApiTypes.INT),
+        OpenApiParameter("page_size", OpenApiTypes.INT),
+    ],
+    responses={200: SearchResponse},
+    summary="Search guides",
+    description="Full-text search; gated guides match and show snippets from their "
+    "public part only, unless the signed-in reader may read them in full.",
+)
+@api_view(["GET"])
+def search(request: Request) -> Response:
+    params = SearchParams(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    page, size = params.validated_data["page"], params.validated_data["page_size"]
+    results = search_guides(
+        params.validated_data["q"], request.user, limit=size, offset=(page - 1) * size
+    )
+    payload = {
+        "query": results.query,
+        "corrected": results.corrected,
+        "total": results.total,
+        "page": page,
+        "results": [
+            {
+                "slug": hit.guide.slug,
+                "title": hit.guide.title,
+                "url": hit.guide.get_absolute_url(),
+                "summary": hit.guide.summary,
+                "category": hit.guide.category.name,
+                "visibility": hit.guide.visibility,
+                "read_time_minutes": hit.guide.read_time_minutes,
+                "snippet": hit.snippet,
+                "full_text": hit.full_text,
+            }
+            for hit in results.hits
+        ],
+    }
+    return Response(SearchResponse(payload).data)

@@ -1,0 +1,287 @@
+"""The coach's newsletter workspace: compose, preview, test, segment, send, watch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from unfold.admin import ModelAdmin
+
+from newsletter import services
+from newsletter.models import (
+    Campaign,
+    Click,
+    Delivery,
+    MailingList,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
+from newsletter.rendering import personalise, prepare
+from newsletter.segments import apply_segment, available_filters
+
+SEGMENT_PREFIX = "segment__"
+
+
+def _segment_field(kind: str, label: str, help_text: str) -> forms.Field:
+    if kind == "date":
+        return forms.DateField(
+            required=False,
+            label=label,
+            help_text=help_text,
+            widget=forms.DateInput(attrs={"type": "date"}),
+        )
+    if kind == "days":
+        return forms.IntegerField(required=False, min_value=1, label=label, help_text=help_text)
+    if kind == "bool":
+        return forms.BooleanField(required=False, label=label, help_text=help_text)
+    return forms.CharField(required=False, label=label, help_text=help_text)
+
+
+class CampaignForm(forms.ModelForm):
+    """The segment is a dict of named filters; each available filter gets a field."""
+
+    class Meta:
+        model = Campaign
+        exclude = ["segment"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        segment = self.instance.segment or {}
+        for item in available_filters():
+            field = _segment_field(item.kind, item.label, item.help)
+            field.initial = segment.get(item.name)
+            self.fields[SEGMENT_PREFIX + item.name] = field
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("schedule") == Campaign.Schedule.AT and not data.get("scheduled_at"):
+            self.add_error("scheduled_at", "Choose when to send.")
+        if data.get("schedule") == Campaign.Schedule.LOCAL and data.get("local_hour") is None:
+            self.add_error("local_hour", "Choose the local hour (0-23).")
+        hour = data.get("local_hour")
+        if hour is not None and not 0 <= hour <= 23:
+            self.add_error("local_hour", "An hour from 0 to 23.")
+        return data
+
+    def segment_value(self) -> dict[str, Any]:
+        segment: dict[str, Any] = {}
+        for item in available_filters():
+            value = self.cleaned_data.get(SEGMENT_PREFIX + item.name)
+            if value not in (None, "", False):
+                segment[item.name] = value.isoformat() if hasattr(value, "isoformat") else value
+        return segment
+
+    def save(self, commit: bool = True) -> Campaign:
+        self.instance.segment = self.segment_value()
+        return super().save(commit)
+
+
+@admin.register(MailingList)
+class MailingListAdmin(ModelAdmin):
+    list_display = ["name", "slug", "is_default", "is_public", "subscriber_count"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    @admin.display(description="Subscribed (confirmed)")
+    def subscriber_count(self, obj: MailingList) -> int:
+        return Subscriber.objects.receiving(obj).count()
+
+
+class SubscriptionInline(admin.TabularInline):
+    model = Subscription
+    extra = 0
+    fields = ["mailing_list", "status", "created_at", "changed_at"]
+    readonly_fields = ["created_at", "changed_at"]
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(ModelAdmin):
+    list_display = ["email", "name", "status", "time_zone", "created_at", "confirmed_at"]
+    list_filter = ["status", "subscriptions__mailing_list"]
+    search_fields = ["email", "name"]
+    readonly_fields = [
+        "consent_at",
+        "consent_ip",
+        "consent_source",
+        "consent_text",
+        "created_at",
+        "confirmation_sent_at",
+        "reminder_sent_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "last_engaged_at",
+        "soft_bounces",
+    ]
+    inlines = [SubscriptionInline]
+    actions = ["unsubscribe_selected"]
+
+    @admin.action(description="Unsubscribe and suppress the selected subscribers")
+    def unsubscribe_selected(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
+        for subscriber in queryset:
+            services.unsubscribe(subscriber=subscriber, reason="coach")
+        self.message_user(request, f"{queryset.count()} unsubscribed.")
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(ModelAdmin):
+    list_display = ["email", "reason", "detail", "created_at"]
+    list_filter = ["reason"]
+    search_fields = ["email"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ModelAdmin):
+    form = CampaignForm
+    list_display = ["subject", "mailing_list", "status", "schedule", "started_at", "progress_text"]
+    list_filter = ["status", "mailing_list"]
+    search_fields = ["subject"]
+    readonly_fields = ["status", "pause_reason", "started_at", "finished_at", "error_count"]
+    change_form_outer_before_template = "newsletter/admin/send_panel.html"
+    change_form_after_template = "newsletter/admin/audience.html"
+    fieldsets = [
+        (None, {"fields": ["subject", "preheader", "body", "is_public"]}),
+        ("Audience", {"fields": ["mailing_list"]}),
+        ("When", {"fields": ["schedule", "scheduled_at", "local_hour"]}),
+        ("Tracking", {"fields": ["track_clicks", "track_opens"]}),
+        (
+            "Status",
+            {"fields": ["status", "pause_reason", "started_at", "finished_at", "error_count"]},
+        ),
+    ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = [list(item) for item in super().get_fieldsets(request, obj)]
+        names = [SEGMENT_PREFIX + item.name for item in available_filters()]
+        fieldsets[1] = ["Audience", {"fields": ["mailing_list", *names]}]
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not obj.is_editable:
+            fields += [
+                "subject",
+                "body",
+                "mailing_list",
+                "schedule",
+                "scheduled_at",
+                "local_hour",
+                "track_clicks",
+                "track_opens",
+            ]
+        return fields
+
+    @admin.display(description="Progress")
+    def progress_text(self, obj: Campaign) -> str:
+        if obj.status in {Campaign.Status.DRAFT, Campaign.Status.SCHEDULED}:
+            return "-"
+        p = obj.progress()
+        return f"{p['sent']} sent, {p['failed']} failed, {p['remaining']} left"
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("audience/", wrap(self.audience_view), name="newsletter_campaign_audience"),
+            path(
+                "<int:pk>/preview/", wrap(self.preview_view), name="newsletter_campaign_preview"
+            ),
+            path(
+                "<int:pk>/progress/", wrap(self.progress_view), name="newsletter_campaign_progress"
+            ),
+            path(
+                "<int:pk>/command/<str:command>/",
+                wrap(require_POST(self.command_view)),
+                name="newsletter_campaign_command",
+            ),
+            *super().get_urls(),
+        ]
+
+    def audience_view(self, request: HttpRequest) -> HttpResponse:
+        """Live count for the segment picker (htmx posts the change form here)."""
+        form = CampaignForm(request.POST or None)
+        form.is_valid()  # partial forms are fine: only the audience fields matter
+        data = getattr(form, "cleaned_data", {})
+        mailing_list = data.get("mailing_list")
+        count = None
+        if mailing_list is not None:
+            count = apply_segment(mailing_list.pk, form.segment_value()).count()
+        return render(request, "newsletter/admin/_audience_count.html", {"count": count})
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign.objects.select_related("mailing_list"), pk=pk)
+        prepared = prepare(campaign)
+        html, text, _ = personalise(prepared, delivery_id=None, subscriber_id=0)
+        if request.GET.get("format") == "text":
+            return HttpResponse(text, content_type="text/plain; charset=utf-8")
+        return HttpResponse(html)
+
+    def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        live = {Campaign.Status.PREPARING, Campaign.Status.SENDING, Campaign.Status.PAUSED}
+        # 286 tells htmx to stop polling once nothing can change any more.
+        return render(
+            request,
+            "newsletter/admin/_progress.html",
+            {"campaign": campaign, "progress": campaign.progress()},
+            status=200 if campaign.status in live else 286,
+        )
+
+    def command_view(self, request: HttpRequest, pk: int, command: str) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_change_permission(request, campaign):
+            return HttpResponse(status=403)
+        back = reverse("admin:newsletter_campaign_change", args=[pk])
+        if command == "test":
+            to = request.POST.get("to") or request.user.email  # type: ignore[union-attr]
+            services.send_test(campaign=campaign, to=to)
+            messages.success(request, f"Test sent to {to}.")
+            return HttpResponseRedirect(back)
+        verbs = {
+            "start": services.start_campaign,
+            "pause": services.pause_campaign,
+            "resume": services.resume_campaign,
+            "cancel": services.cancel_campaign,
+        }
+        verb = verbs.get(command)
+        if verb is None:
+            return HttpResponse(status=400)
+        if verb(campaign=campaign):
+            messages.success(request, f"Campaign {command} done: now {campaign.get_status_display()}.")
+        else:
+            messages.warning(request, f"Cannot {command} a campaign that is {campaign.status}.")
+        return HttpResponseRedirect(back)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        default = MailingList.objects.filter(is_default=True).first()
+        if default:
+            initial.setdefault("mailing_list", default.pk)
+        initial.setdefault("scheduled_at", timezone.now())
+        return initial
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ModelAdmin):
+    list_display = ["campaign", "subscriber", "status", "attempts", "sent_at", "error"]
+    list_filter = ["status", "campaign"]
+    search_fields = ["subscriber__email"]
+    list_select_related = ["campaign", "subscriber"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Click)
+class ClickAdmin(ModelAdmin):
+    list_display = ["delivery", "link", "clicked_at"]
+    list_select_related = ["delivery", "link"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,405 @@
+from __future__ import annotations
+
+import contextlib
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.db.models import Prefetch
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from coaching.models import CoachProfile, User
+from guides.models import Guide
+from store import pdf, services, stripe_gateway, webhooks
+from store.forms import BuyForm, RefundRequestForm
+from store.models import (
+    CreditGrant,
+    Entitlement,
+    FileVersion,
+    Order,
+    Product,
+    ProductFile,
+    StampedFile,
+)
+
+LINK_SALT = "store.download"
+LINK_MAX_AGE = 300  # seconds: long enough to start a download, too short to share
+
+
+def _buyer(request: HttpRequest) -> User:
+    # Behind @login_required, so the user is a real account.
+    return cast(User, request.user)
+
+
+def _get_order_for_user(request: HttpRequest, number: str) -> Order:
+    return get_object_or_404(Order.objects.owned_by(request.user), number=number)
+
+
+def _get_file_for_user(request: HttpRequest, file_pk: int) -> ProductFile:
+    """A file the signed-in person holds an active entitlement for, or 404."""
+    product_file = get_object_or_404(ProductFile.objects.select_related("product"), pk=file_pk)
+    owns = (
+        Entitlement.objects.active()
+        .filter(user=_buyer(request), product=product_file.product)
+        .exists()
+    )
+    if not owns:
+        raise Http404("No such file.")
+    return product_file
+
+
+def _remember_order(request: HttpRequest, order: Order) -> None:
+    numbers = request.session.get("store_orders", [])[-9:]
+    request.session["store_orders"] = [*numbers, order.number]
+
+
+def _guides_for(products: list[Product]) -> list[Guide]:
+    seen: dict[int, Guide] = {}
+    for product in products:
+        for guide in product.guides.all():
+            seen.setdefault(guide.pk, guide)
+    return list(seen.values())
+
+
+# --- Catalogue and checkout ------------------------------------------------------
+
+
+@require_GET
+def product_list(request: HttpRequest) -> HttpResponse:
+    products = Product.objects.listed()
+    return render(request, "store/list.html", {"products": products})
+
+
+@require_http_methods(["GET", "POST"])
+def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    product = get_object_or_404(
+        Product.objects.active().prefetch_related("prices", "bundled", "guides", "files"),
+        slug=slug,
+    )
+    initial = {"email": request.user.email} if request.user.is_authenticated else {}
+    form = BuyForm(request.POST or None, product=product, initial=initial)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        success_url = request.build_absolute_uri(reverse("store:checkout-success"))
+        try:
+            started = services.start_checkout(
+                product=product,
+                email=data["email"],
+                user=_buyer(request),
+                amount=form.amount_minor(),
+                coupon_code=data["coupon"],
+                business_name=data["business_name"],
+                business_address=data["business_address"],
+                tax_id=data["tax_id"],
+                success_url=success_url,
+                cancel_url=request.build_absolute_uri(product.get_absolute_url()),
+            )
+        except services.CheckoutError as problem:
+            if problem.field and problem.field in form.fields:
+                form.add_error(problem.field, str(problem))
+            else:
+                error = str(problem)
+        else:
+            _remember_order(request, started.order)
+            return redirect(started.url)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "store/detail.html",
+        {"product": product, "form": form, "error": error, "price": product.price},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def simulated_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The local stand-in for Stripe's hosted page, only when no Stripe key is set."""
+    if not stripe_gateway.is_simulated():
+        raise Http404("Simulated payments are off.")
+    order = get_object_or_404(
+        Order.objects.prefetch_related("items"), stripe_checkout_session_id=session_id
+    )
+    if request.method == "POST" and order.paid_at is None:
+        if request.POST.get("action") == "cancel":
+            return redirect(order.items.all()[0].product.get_absolute_url())
+        session = stripe_gateway.simulated_session(order)
+        stripe_gateway.emit_simulated_event("checkout.session.completed", session)
+        success = reverse("store:checkout-success")
+        return redirect(f"{success}?session_id={session_id}")
+    return render(request, "store/simulated_checkout.html", {"order": order})
+
+
+@require_GET
+def checkout_success(request: HttpRequest) -> HttpResponse:
+    session_id = request.GET.get("session_id", "")
+    order = (
+        Order.objects.filter(stripe_checkout_session_id=session_id).first() if session_id else None
+    )
+    if order is None:
+        raise Http404("No such checkout.")
+    # Racing the webhook is fine: both paths lock the order and fulfil once. If
+    # Stripe cannot be asked, the webhook fulfils it; the page says "confirming".
+    with contextlib.suppress(stripe_gateway.GatewayError):
+        services.fulfil_checkout(session_id=session_id)
+    order.refresh_from_db()
+    mine = (
+        request.user.is_authenticated and order.user_id == request.user.pk
+    ) or order.number in request.session.get("store_orders", [])
+    items = list(order.items.select_related("product")) if mine else []
+    context = {
+        "order": order if mine else None,
+        "paid": order.paid_at is not None,
+        "items": items,
+        "guides": _guides_for([item.product for item in items]) if order.grants_access else [],
+    }
+    template = "store/_success_status.html" if request.htmx else "store/success.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> JsonResponse:
+    status, body = webhooks.receive(request.body, request.headers.get("Stripe-Signature"))
+    return JsonResponse(body, status=status)
+
+
+# --- After buying ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def library(request: HttpRequest) -> HttpResponse:
+    entitlements = list(
+        Entitlement.objects.for_library(request.user).prefetch_related(
+            "product__guides",
+            Prefetch("product__files", queryset=ProductFile.objects.prefetch_related("versions")),
+        )
+    )
+    products: dict[int, Product] = {}
+    for entitlement in entitlements:
+        products.setdefault(entitlement.product_id, entitlement.product)
+    entries = _library_entries(request, list(products.values()), entitlements)
+    credits = CreditGrant.objects.usable_by(request.user).select_related("product")
+    orders = Order.objects.owned_by(request.user).exclude(paid_at=None)[:100]
+    return render(
+        request,
+        "store/library.html",
+        {"entries": entries, "credits": credits, "orders": orders},
+    )
+
+
+def _library_entries(
+    request: HttpRequest, products: list[Product], entitlements: list[Entitlement]
+) -> list[dict[str, Any]]:
+    first_entitlement: dict[int, Entitlement] = {}
+    for entitlement in entitlements:
+        first_entitlement.setdefault(entitlement.product_id, entitlement)
+    versions = {
+        product_file.pk: product_file.current_version
+        for product in products
+        for product_file in product.files.all()
+    }
+    stamps = {
+        stamp.version_id: stamp
+        for stamp in StampedFile.objects.filter(
+            user=_buyer(request), version_id__in=[v.pk for v in versions.values() if v]
+        )
+    }
+    entries = []
+    for product in products:
+        files = []
+        for product_file in product.files.all():
+            version = versions[product_file.pk]
+            if version is None:
+                continue
+            files.append(
+                {"file": product_file, "version": version, "stamp": stamps.get(version.pk)}
+            )
+        entries.append(
+            {
+                "product": product,
+                "entitlement": first_entitlement[product.pk],
+                "guides": list(product.guides.all()),
+                "files": files,
+            }
+        )
+    return entries
+
+
+@login_required
+@require_GET
+def library_item(request: HttpRequest, pk: int) -> HttpResponse:
+    entitlement = get_object_or_404(
+        Entitlement.objects.active().select_related("product", "order"),
+        pk=pk,
+        user=_buyer(request),
+    )
+    product = entitlement.product
+    files = [
+        {
+            "file": product_file,
+            "versions": list(product_file.versions.all()),
+            "stamp": StampedFile.objects.filter(
+                user=_buyer(request), version=product_file.current_version
+            ).first(),
+        }
+        for product_file in product.files.all()
+    ]
+    credits = CreditGrant.objects.filter(
+        user=_buyer(request), order=entitlement.order, product=product
+    ).first()
+    return render(
+        request,
+        "store/library_item.html",
+        {
+            "entitlement": entitlement,
+            "product": product,
+            "guides": list(product.guides.all()),
+            "files": files,
+            "credits": credits,
+        },
+    )
+
+
+@login_required
+@require_GET
+def file_status(request: HttpRequest, file_pk: int) -> HttpResponse:
+    """htmx fragment: "preparing" until the buyer's stamped copy is ready."""
+    product_file = _get_file_for_user(request, file_pk)
+    version = product_file.current_version
+    stamp = StampedFile.objects.filter(user=_buyer(request), version=version).first()
+    return render(
+        request,
+        "store/_file_status.html",
+        {"file": product_file, "version": version, "stamp": stamp},
+    )
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, file_pk: int) -> HttpResponse:
+    product_file = _get_file_for_user(request, file_pk)
+    version = product_file.current_version
+    if version is None:
+        raise Http404("No version yet.")
+    if not version.is_pdf:
+        return redirect(_signed_link(request, "v", version.pk))
+    stamp = StampedFile.objects.filter(user=_buyer(request), version=version).first()
+    if stamp is None:
+        entitlement = (
+            Entitlement.objects.active()
+            .filter(user=_buyer(request), product=product_file.product)
+            .select_related("order")
+            .first()
+        )
+        assert entitlement is not None  # _get_file_for_user checked
+        stamp = services.request_stamp(
+            user=_buyer(request), version=version, order=entitlement.order
+        )
+        stamp.refresh_from_db()
+    if stamp.status != StampedFile.Status.READY:
+        messages.info(request, f"Your copy of {product_file.title} is being prepared.")
+        return redirect("store:library")
+    return redirect(_signed_link(request, "s", stamp.pk))
+
+
+def _signed_link(request: HttpRequest, kind: str, pk: int) -> str:
+    token = signing.dumps({"u": request.user.pk, "k": kind, "id": pk}, salt=LINK_SALT)
+    return reverse("store:signed-file", args=[token])
+
+
+@login_required
+@require_GET
+def signed_file(request: HttpRequest, token: str) -> HttpResponseBase:
+    try:
+        data = signing.loads(token, salt=LINK_SALT, max_age=LINK_MAX_AGE)
+    except signing.BadSignature:
+        raise Http404("This download link has expired. Start it again from your library.") from None
+    if data.get("u") != request.user.pk:
+        raise Http404("No such file.")
+    if data.get("k") == "s":
+        stamp = get_object_or_404(
+            StampedFile.objects.select_related("version__product_file"),
+            pk=data.get("id"),
+            user=_buyer(request),
+            status=StampedFile.Status.READY,
+        )
+        field, filename = stamp.file, stamp.version.filename
+        product_id = stamp.version.product_file.product_id
+    else:
+        version = get_object_or_404(
+            FileVersion.objects.select_related("product_file"), pk=data.get("id")
+        )
+        field, filename = version.file, version.filename
+        product_id = version.product_file.product_id
+    if (
+        not Entitlement.objects.active()
+        .filter(user=_buyer(request), product_id=product_id)
+        .exists()
+    ):
+        raise Http404("No such file.")
+    response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    order = _get_order_for_user(request, number)
+    return render(
+        request,
+        "store/order.html",
+        {
+            "order": order,
+            "items": list(order.items.all()),
+            "refund_form": RefundRequestForm(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def invoice(request: HttpRequest, number: str) -> HttpResponse:
+    order = _get_order_for_user(request, number)
+    if order.paid_at is None:
+        raise Http404("No invoice for an unpaid order.")
+    profile = CoachProfile.current()
+    seller = profile.name if profile else settings.SITE_NAME
+    response = HttpResponse(pdf.invoice(order, seller=seller), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="invoice-{order.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def refund_request(request: HttpRequest, number: str) -> HttpResponse:
+    order = _get_order_for_user(request, number)
+    form = RefundRequestForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "store/order.html",
+            {"order": order, "items": list(order.items.all()), "refund_form": form},
+            status=400,
+        )
+    if services.request_refund(order=order, reason=form.cleaned_data["reason"]):
+        messages.success(request, "We received your refund request and emailed you a copy.")
+    else:
+        messages.error(request, "This order can no longer be refunded from here.")
+    return redirect(order.get_absolute_url())

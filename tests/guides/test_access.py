@@ -1,0 +1,86 @@
+"""Rule 1: paid text never leaves the server to someone not entitled, on any output."""
+
+import pytest
+
+from guides.access import can_view
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "Zebracorn"
+
+
+def outputs(client, guide):
+    """Every place a guide's text can appear."""
+    return {
+        "page": client.get(f"/guides/{guide.slug}/").content.decode(),
+        "search": client.get("/search/?q=zebracorn negotiation").content.decode(),
+        "api": client.get("/api/guides/search/?q=zebracorn").content.decode(),
+        "rss": client.get("/feeds/guides/").content.decode(),
+        "atom": client.get("/feeds/guides/atom/").content.decode(),
+        "category feed": client.get(f"/feeds/guides/{guide.category.slug}/").content.decode(),
+    }
+
+
+def test_a_visitor_never_receives_paid_text_from_any_output(client, paid_guide):
+    for name, text in outputs(client, paid_guide).items():
+        assert SECRET not in text, name
+    page = client.get(f"/guides/{paid_guide.slug}/").content.decode()
+    assert "The opening paragraph anyone may read" in page
+    assert "Unlock the full guide" in page
+
+
+def test_a_member_without_a_purchase_never_receives_paid_text(client, candidate, paid_guide):
+    client.force_login(candidate)
+    for name, text in outputs(client, paid_guide).items():
+        assert SECRET not in text, name
+
+
+def test_a_buyer_reads_the_paid_text_on_the_page_and_in_search(
+    client, candidate, paid_guide, entitle
+):
+    entitle(candidate, paid_guide)
+    client.force_login(candidate)
+    assert SECRET in client.get(f"/guides/{paid_guide.slug}/").content.decode()
+    assert SECRET in client.get("/search/?q=zebracorn").content.decode()
+    api = client.get("/api/guides/search/?q=zebracorn").json()
+    assert api["total"] == 1 and api["results"][0]["full_text"] is True
+    # Feeds are public documents: even a buyer's feed reader gets the preview only.
+    assert SECRET not in client.get("/feeds/guides/").content.decode()
+
+
+def test_members_guides_open_to_any_signed_in_reader_and_tease_visitors(
+    client, candidate, members_guide
+):
+    assert SECRET not in client.get(f"/guides/{members_guide.slug}/").content.decode()
+    client.force_login(candidate)
+    assert SECRET in client.get(f"/guides/{members_guide.slug}/").content.decode()
+
+
+def test_another_buyers_purchase_unlocks_nothing_for_a_stranger(
+    client, candidate, stranger, paid_guide, entitle
+):
+    entitle(candidate, paid_guide)
+    client.force_login(stranger)
+    for name, text in outputs(client, paid_guide).items():
+        assert SECRET not in text, name
+
+
+def test_can_view_decides_for_every_visibility(candidate, coach, public_guide, paid_guide):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert can_view(AnonymousUser(), public_guide)
+    assert not can_view(AnonymousUser(), paid_guide)
+    assert not can_view(candidate, paid_guide)
+    assert can_view(coach, paid_guide)
+
+
+def test_drafts_and_scheduled_guides_are_not_served(client, public_guide):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    public_guide.status = "scheduled"
+    public_guide.published_at = timezone.now() + timedelta(days=1)
+    public_guide.save()
+    assert client.get(f"/guides/{public_guide.slug}/").status_code == 404
+    assert public_guide.title not in client.get("/guides/").content.decode()

@@ -1,0 +1,63 @@
+import pytest
+
+from tests.guides.factories import GuideFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def library(db):
+    return {
+        "transformer": GuideFactory(
+            title="The transformer interview guide",
+            summary="Attention, positional encodings and what interviewers ask.",
+            body="## 1. Attention\n\nSelf-attention lets every token look at every other token.\n",
+        ),
+        "resume": GuideFactory(
+            title="Writing a resume for AI roles",
+            summary="How to show impact.",
+            body="Mention the transformer models you shipped, with numbers.\n",
+        ),
+        "salary": GuideFactory(title="Negotiating an offer", body="Anchors and ranges.\n"),
+    }
+
+
+def test_a_title_match_ranks_above_a_body_match(client, library):
+    results = client.get("/api/guides/search/?q=transformer").json()["results"]
+    assert [r["slug"] for r in results][:2] == [library["transformer"].slug, library["resume"].slug]
+
+
+def test_a_misspelled_query_still_finds_the_guide(client, library):
+    body = client.get("/api/guides/search/?q=transfomer interview").json()
+    assert body["corrected"] == "transformer interview"
+    assert body["results"][0]["slug"] == library["transformer"].slug
+    html = client.get("/search/?q=transfomer+interview").content.decode()
+    assert "Showing results for" in html and library["transformer"].title in html
+
+
+def test_snippets_highlight_the_matched_words_and_escape_the_text(client, library):
+    GuideFactory(title="Markup", body="Tokens like <b>bold</b> and attention.\n")
+    results = client.get("/api/guides/search/?q=attention").json()["results"]
+    snippets = " ".join(r["snippet"] for r in results)
+    assert "<mark>attention</mark>" in snippets.lower()
+    assert "<b>" not in snippets
+
+
+def test_stemming_matches_other_forms_of_a_word(client, library):
+    slugs = [r["slug"] for r in client.get("/api/guides/search/?q=negotiate").json()["results"]]
+    assert library["salary"].slug in slugs
+
+
+def test_the_api_answers_400_with_a_json_message_for_a_missing_or_huge_query(client, db):
+    response = client.get("/api/guides/search/")
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert client.get("/api/guides/search/?q=" + "a" * 500).status_code == 400
+    assert client.get("/api/guides/search/?q=x&page=0").status_code == 400
+
+
+def test_the_search_page_accepts_anything_without_an_error(client, library):
+    for query in ["", "   ", "'; drop table guides;--", "<script>", "a" * 1000, "!!!", "ü ñ 漢字"]:
+        response = client.get("/search/", {"q": query})
+        assert response.status_code == 200, query
+        assert "<script>" not in response.content.decode().split("<main", 1)[1]

@@ -1,0 +1,270 @@
+"""Sending over real SMTP (aiosmtpd) in-process: ledger, re-checks, headers, errors."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from newsletter import sending, services
+from newsletter.models import Campaign, Delivery, Subscriber, Suppression
+from tests.newsletter.factories import CampaignFactory, subscribe_many
+
+pytestmark = pytest.mark.django_db
+
+
+def start(campaign: Campaign) -> None:
+    assert services.start_campaign(campaign=campaign)  # eager: fills the ledger and sends
+    campaign.refresh_from_db()
+
+
+def test_every_recipient_gets_exactly_one_message_with_unsubscribe_headers(smtp_settings, weekly):
+    subscribe_many(weekly, 25)
+    campaign = CampaignFactory(mailing_list=weekly)
+    start(campaign)
+    assert campaign.status == Campaign.Status.SENT
+    counts = smtp_settings.per_recipient()
+    assert len(counts) == 25 and set(counts.values()) == {1}
+    assert Delivery.objects.filter(status="sent").count() == 25
+    message = smtp_settings.parsed()[0]
+    unsubscribe = message["List-Unsubscribe"]
+    assert "/newsletter/unsubscribe/" in unsubscribe and "<mailto:" in unsubscribe
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    parts = {part.get_content_type(): part for part in message.walk()}
+    assert "text/plain" in parts and "text/html" in parts
+    html = parts["text/html"].get_payload(decode=True).decode()
+    text = parts["text/plain"].get_payload(decode=True).decode()
+    assert "<strong>reader</strong>" in html and "**reader**" in text
+    assert "/newsletter/c/" in html  # click tracking on by default
+    assert "/newsletter/o/" not in html  # no open pixel unless enabled
+
+
+def test_the_one_click_url_in_the_header_unsubscribes(smtp_settings, weekly, client):
+    subscribe_many(weekly, 1)
+    start(CampaignFactory(mailing_list=weekly))
+    header = smtp_settings.parsed()[0]["List-Unsubscribe"]
+    url = header.split(">")[0].lstrip("<").replace("http://127.0.0.1:8000", "")
+    client.post(url, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_unsubscribed_and_suppressed_addresses_get_nothing(smtp_settings, weekly):
+    ids = subscribe_many(weekly, 10)
+    services.unsubscribe(subscriber=Subscriber.objects.get(pk=ids[0]))
+    Suppression.objects.create(email="r00001@example.com", reason="hard-bounce")
+    start(CampaignFactory(mailing_list=weekly))
+    counts = smtp_settings.per_recipient()
+    assert "r00000@example.com" not in counts and "r00001@example.com" not in counts
+    assert len(counts) == 8
+
+
+def test_unsubscribing_while_the_campaign_sends_stops_that_message(
+    smtp_settings, weekly, monkeypatch
+):
+    ids = subscribe_many(weekly, 30)
+    real_build = sending.build_message
+
+    def build(prepared: Any, **kwargs: Any) -> Any:
+        if kwargs["subscriber_id"] == ids[5]:
+            # Mid-send: this person (already claimed) and a later one leave now.
+            services.unsubscribe(subscriber=Subscriber.objects.get(pk=ids[5]))
+            Suppression.objects.create(email="r00020@example.com", reason="complaint")
+        return real_build(prepared, **kwargs)
+
+    monkeypatch.setattr(sending, "build_message", build)
+    start(CampaignFactory(mailing_list=weekly))
+    counts = smtp_settings.per_recipient()
+    assert "r00005@example.com" not in counts and "r00020@example.com" not in counts
+    assert len(counts) == 28 and set(counts.values()) == {1}
+    assert Delivery.objects.filter(status="skipped").count() == 2
+
+
+def test_rows_of_a_dead_sender_are_reclaimed_after_the_lease_and_sent_once(
+    smtp_settings, weekly, settings
+):
+    subscribe_many(weekly, 5)
+    campaign = CampaignFactory(mailing_list=weekly, status=Campaign.Status.PREPARING)
+    settings.NEWSLETTER_SENDERS_PER_CAMPAIGN = 1
+    # A sender claimed three rows, then died before sending any.
+    services._insert_rows(campaign, Subscriber.objects.all(), timezone.now())
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.SENDING)
+    import uuid
+
+    dead = uuid.uuid4()
+    claimed = sending.claim_batch(campaign.pk, dead, 3)
+    assert len(claimed) == 3
+    outcome = sending.send_campaign(campaign.pk)
+    assert outcome.sent == 2  # the lease still holds the other three
+    Delivery.objects.filter(claim=dead).update(lease_until=timezone.now())
+    outcome = sending.send_campaign(campaign.pk)
+    assert outcome.sent == 3
+    counts = smtp_settings.per_recipient()
+    assert len(counts) == 5 and set(counts.values()) == {1}
+    # The dead sender wakes up: its claim is gone, so its commit point refuses.
+    assert sending.mark_sent(claimed[0][0], dead, weekly.pk) is False
+
+
+def test_a_sender_that_lost_its_claim_drops_the_message_unfinished(smtp_settings, weekly):
+    subscribe_many(weekly, 1)
+    campaign = CampaignFactory(mailing_list=weekly, status=Campaign.Status.SENDING)
+    services._insert_rows(campaign, Subscriber.objects.all(), timezone.now())
+    import uuid
+
+    first, second = uuid.uuid4(), uuid.uuid4()
+    [(delivery_id, subscriber_id, _)] = sending.claim_batch(campaign.pk, first, 10)
+    Delivery.objects.filter(pk=delivery_id).update(claim=second)  # another sender took it
+    from newsletter.rendering import build_message, prepare
+
+    link = sending.transport()
+    message = build_message(
+        prepare(campaign), to="r00000@example.com", delivery_id=delivery_id,
+        subscriber_id=subscriber_id,
+    )
+    with pytest.raises(sending.Aborted):
+        link.send(message, lambda: sending.mark_sent(delivery_id, first, weekly.pk))
+    time.sleep(0.2)
+    assert smtp_settings.per_recipient() == {}
+
+
+def test_pause_resume_and_cancel_are_guarded(smtp_settings, weekly, settings):
+    subscribe_many(weekly, 3)
+    campaign = CampaignFactory(mailing_list=weekly, status=Campaign.Status.SENDING)
+    services._insert_rows(campaign, Subscriber.objects.all(), timezone.now())
+    assert services.pause_campaign(campaign=campaign)
+    assert not services.pause_campaign(campaign=campaign)
+    assert sending.send_campaign(campaign.pk).sent == 0
+    assert services.resume_campaign(campaign=campaign)  # eager: senders run
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENT
+    assert len(smtp_settings.per_recipient()) == 3
+    assert not services.cancel_campaign(campaign=campaign)
+
+
+class Refusing:
+    """An SMTP sink that refuses some recipients, temporarily or for good."""
+
+    def __init__(self, codes: dict[str, str]) -> None:
+        self.codes = codes
+        self.got: list[str] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: ANN001
+        if address in self.codes:
+            return self.codes[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        self.got.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+def refusing_sink(settings: Any, codes: dict[str, str]) -> tuple[Refusing, Any]:
+    from aiosmtpd.controller import Controller
+
+    handler = Refusing(codes)
+    from tests.newsletter.conftest import free_port
+
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    return handler, controller
+
+
+def test_transient_errors_are_retried_later_and_permanent_ones_fail(weekly, settings):
+    subscribe_many(weekly, 4)
+    handler, controller = refusing_sink(
+        settings,
+        {"r00001@example.com": "451 4.3.0 try later", "r00002@example.com": "550 5.1.1 no such"},
+    )
+    try:
+        campaign = CampaignFactory(mailing_list=weekly)
+        start(campaign)
+        assert sorted(handler.got) == ["r00000@example.com", "r00003@example.com"]
+        statuses = dict(Delivery.objects.values_list("subscriber__email", "status"))
+        assert statuses["r00001@example.com"] == "pending"
+        assert statuses["r00002@example.com"] == "failed"
+        retry = Delivery.objects.get(subscriber__email="r00001@example.com")
+        assert retry.due_at > timezone.now()  # backed off
+        assert campaign.status == Campaign.Status.SENDING  # not done while a retry waits
+        handler.codes.clear()
+        Delivery.objects.filter(pk=retry.pk).update(due_at=timezone.now())
+        services.dispatch_due()
+        campaign.refresh_from_db()
+        assert campaign.status == Campaign.Status.SENT
+        assert handler.got.count("r00001@example.com") == 1
+    finally:
+        controller.stop()
+
+
+def test_the_campaign_pauses_itself_after_too_many_errors(weekly, settings):
+    settings.NEWSLETTER_PAUSE_AFTER_ERRORS = 3
+    subscribe_many(weekly, 10)
+    codes = {f"r{n:05d}@example.com": "451 4.3.0 busy" for n in range(10)}
+    handler, controller = refusing_sink(settings, codes)
+    try:
+        campaign = CampaignFactory(mailing_list=weekly)
+        start(campaign)
+        assert campaign.status == Campaign.Status.PAUSED
+        assert "3 errors" in campaign.pause_reason
+        assert Delivery.objects.filter(status="sending").count() == 0  # claims released
+    finally:
+        controller.stop()
+
+
+def test_the_rate_cap_spaces_messages(smtp_settings, weekly, settings):
+    settings.NEWSLETTER_MAX_PER_SECOND = 20
+    settings.NEWSLETTER_SENDERS_PER_CAMPAIGN = 1
+    subscribe_many(weekly, 11)
+    began = time.monotonic()
+    start(CampaignFactory(mailing_list=weekly))
+    assert time.monotonic() - began >= 0.45
+    assert len(smtp_settings.per_recipient()) == 11
+
+
+def test_a_local_hour_campaign_is_due_at_that_hour_in_each_zone(weekly, settings):
+    ids = subscribe_many(weekly, 3)
+    Subscriber.objects.filter(pk=ids[0]).update(time_zone="Asia/Tokyo")
+    Subscriber.objects.filter(pk=ids[1]).update(time_zone="America/New_York")
+    campaign = CampaignFactory(
+        mailing_list=weekly,
+        schedule=Campaign.Schedule.LOCAL,
+        local_hour=9,
+        scheduled_at=timezone.now() + timezone.timedelta(days=2),
+        status=Campaign.Status.PREPARING,
+    )
+    settings.NEWSLETTER_SENDERS_PER_CAMPAIGN = 0  # only the ledger here
+    services.fill_ledger(campaign=campaign)
+    due = {
+        d.subscriber_id: d.due_at.astimezone(d.subscriber.zone)
+        for d in Delivery.objects.select_related("subscriber")
+    }
+    assert {d.hour for d in due.values()} == {9}
+    assert due[ids[0]] < due[ids[2]] < due[ids[1]]  # Tokyo, London, New York
+    assert len({d.date() for d in due.values()}) == 1
+
+
+def test_a_gated_guide_in_a_campaign_shows_only_its_preview(smtp_settings, weekly):
+    from guides.models import Category, Guide
+
+    category = Category.objects.create(name="Interviews", slug="interviews")
+    Guide.objects.create(
+        title="Paid playbook",
+        slug="paid-playbook",
+        summary="s",
+        body="The free opening.\n\n<!-- more -->\n\nTHE SECRET PAID PART.",
+        category=category,
+        visibility=Guide.Visibility.PAID,
+        status=Guide.Status.PUBLISHED,
+        published_at=timezone.now(),
+    )
+    subscribe_many(weekly, 1)
+    start(CampaignFactory(mailing_list=weekly, body="Read this:\n\n{{ guide:paid-playbook }}\n"))
+    raw = smtp_settings.messages[0][1].decode()
+    assert "The free opening" in raw
+    assert "SECRET PAID PART" not in raw
+    assert "Read the rest of this guide" in raw

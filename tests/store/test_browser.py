@@ -1,0 +1,100 @@
+"""Buy a paid guide through the simulated provider, read it, download it, come back by code."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core import mail
+from pypdf import PdfReader
+
+from store.models import Order
+from tests.conftest import screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+EMAIL = "new.buyer@example.com"
+
+
+def _sign_in_code() -> str:
+    for message in reversed(mail.outbox):
+        found = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", message.body, re.MULTILINE)
+        if found:
+            return found[1]
+    raise AssertionError("no sign-in code was emailed")
+
+
+def _enter_code(page: Any) -> None:
+    page.wait_for_url(re.compile(r"/accounts/login/code/confirm/"))
+    page.fill("input[name=code]", _sign_in_code())
+    page.locator("form button[type=submit]").first.click()
+
+
+def _shots(page: Any, name: str) -> None:
+    screenshot(page, f"store-{name}-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, f"store-{name}-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_a_guest_buys_a_paid_guide_reads_it_downloads_it_and_finds_it_again(
+    live_server: Any, page: Any, product: Any, paid_guide: Any, tmp_path: Path
+) -> None:
+    product.included = "A PDF stamped with your name\nFree updates by email"
+    product.preview = "## A sample\n\nThe first page of the guide, free to read."
+    product.save()
+
+    page.goto(f"{live_server.url}/store/")
+    _shots(page, "list")
+    page.click("text=Study guide")
+    page.wait_for_url(re.compile(r"/store/study-guide/"))
+    assert page.locator(".policy").is_visible()
+    _shots(page, "product")
+
+    page.fill("input[name=email]", EMAIL)
+    page.click("button.buy-button")
+    page.wait_for_url(re.compile(r"/store/checkout/simulated/"))
+    assert "Test payment" in page.content()
+    _shots(page, "simulated")
+
+    page.click("text=Pay £29.00 (test)")
+    page.wait_for_url(re.compile(r"/store/checkout/success/"))
+    order = Order.objects.get()
+    assert order.status == Order.Status.PAID
+    assert order.number in page.content()
+    _shots(page, "success")
+
+    # Reach the library from the success page with an emailed code.
+    page.click("text=Email me a sign-in code")
+    _enter_code(page)
+    page.goto(f"{live_server.url}/library/")
+    assert "Study guide" in page.content()
+    _shots(page, "library")
+
+    page.click("text=Read online: The paid loop")
+    page.wait_for_url(re.compile(r"/guides/the-paid-loop/"))
+    assert "SECRET PAID PARAGRAPH" in page.content()
+
+    page.goto(f"{live_server.url}/library/")
+    with page.expect_download() as download_info:
+        page.click("a:has-text('Download Study guide')")
+    saved = tmp_path / "copy.pdf"
+    download_info.value.save_as(saved)
+    first_page = PdfReader(io.BytesIO(saved.read_bytes())).pages[0].extract_text()
+    assert f"Licensed to {EMAIL}, order {order.number}" in first_page
+
+    # Sign out, then come back by code alone: the purchase is still there.
+    page.click("footer button:has-text('Sign out')")
+    page.goto(f"{live_server.url}/library/")
+    assert "/accounts/login/" in page.url
+    page.goto(f"{live_server.url}/accounts/login/code/")
+    page.fill("input[name=email]", EMAIL)
+    page.locator("main form button[type=submit]").first.click()
+    _enter_code(page)
+    page.goto(f"{live_server.url}/library/")
+    assert "Study guide" in page.content()
+    assert "Read online: The paid loop" in page.content()
+    assert page.js_errors == []
