@@ -7,22 +7,24 @@ How a message is never sent twice (and almost never lost)
    status `sending`, a fresh claim id, a lease. Two senders never claim the same
    row; a row whose lease ran out (its sender died) can be claimed again.
 2. For each row, over one SMTP connection reused for the whole batch, the sender
-   sends MAIL, RCPT, DATA and the message content, but holds back the final
-   `.` that tells the server the message is complete.
-3. Then one UPDATE marks the row `sent`, only if the row still carries this
-   sender's claim *and* the subscriber is still confirmed, subscribed to the
-   list and not on the suppression list. That commit is the point of no return.
-4. If the UPDATE matched, the sender writes the final `.`; if it did not (an
-   unsubscribe arrived mid-send, or another sender took the row after a lease
-   ran out), it drops the connection, and the server discards the unfinished
-   message.
+   checks the row is still its own and the subscriber may still receive the
+   list (confirmed, subscribed, not suppressed), then sends MAIL, RCPT, DATA and
+   the message content, but holds back the final `.` that completes it.
+3. It then writes, back to back, the UPDATE that marks the row `sent` (same
+   conditions, autocommit) to PostgreSQL and the final `.` to the SMTP server,
+   and only afterwards reads both answers. The commit is the point of no return.
+4. If the pre-check refused, the sender drops the connection instead, and the
+   server discards the unfinished message.
 
 A sender killed before step 3 leaves a `sending` row whose message the server
 never completed: it is claimed again after the lease and sent once. A sender
-killed after step 3 has a `sent` row and a message the server receives (or, in
-the few microseconds between the commit and writing `.`, loses). So the choice
-is at-most-once with a window of one socket write per crash, never a duplicate:
-a duplicate newsletter costs trust and an unsubscribe, a lost one costs little.
+killed after step 3 has a `sent` row and a delivered message. Only a kill in
+the microseconds between the two socket writes of step 3 loses a message (the
+row says sent, the `.` never left). So the choice is at-most-once, with a
+window of one system call per crash, and never a duplicate: a duplicate
+newsletter costs trust and unsubscribes, one lost issue costs little.
+(Waiting for PostgreSQL's answer before writing the `.` widened that window to
+a network round trip and lost a message in the SIGKILL test.)
 
 With a non-SMTP backend (an ESP through django-anymail, or locmem in tests) there
 is no held-back `.`: the row is marked `sent` (same checks) just before the API
@@ -35,10 +37,10 @@ import datetime as dt
 import email.policy
 import logging
 import re
+import select
 import smtplib
 import time
 import uuid
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -46,9 +48,11 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import DatabaseError
 from django.db import connection as db
 from django.db.models import F
 from django.utils import timezone
+from psycopg import pq
 
 from newsletter.models import Campaign, Delivery, Subscriber
 from newsletter.rendering import Prepared, build_message, prepare
@@ -115,10 +119,64 @@ def claim_batch(campaign_id: int, claim: uuid.UUID, limit: int) -> list[tuple[in
         return list(cursor.fetchall())
 
 
+ELIGIBLE_SQL = MARK_SENT_SQL.replace(
+    "UPDATE newsletter_delivery AS d\n   SET status = 'sent', sent_at = clock_timestamp(), "
+    "lease_until = NULL\n",
+    "SELECT 1 FROM newsletter_delivery AS d\n",
+)
+# The same UPDATE with libpq placeholders, for sending without waiting (see Commit).
+RAW_MARK_SENT_SQL = (
+    MARK_SENT_SQL.replace("%(id)s", "$1").replace("%(claim)s", "$2").replace("%(list)s", "$3")
+).encode()
+
+
 def mark_sent(delivery_id: int, claim: uuid.UUID, list_id: int) -> bool:
     with db.cursor() as cursor:
         cursor.execute(MARK_SENT_SQL, {"id": delivery_id, "claim": claim, "list": list_id})
         return cursor.rowcount == 1
+
+
+class Commit:
+    """The commit point of one message, in three steps (see the module docstring)."""
+
+    def __init__(self, delivery_id: int, claim: uuid.UUID, list_id: int) -> None:
+        self.params = {"id": delivery_id, "claim": claim, "list": list_id}
+
+    def check(self) -> bool:
+        with db.cursor() as cursor:
+            cursor.execute(ELIGIBLE_SQL, self.params)
+            return cursor.fetchone() is not None
+
+    def send(self) -> None:
+        """Send the UPDATE and return at once: PostgreSQL commits it whatever we do next."""
+        db.ensure_connection()
+        pgconn = db.connection.pgconn  # type: ignore[union-attr]
+        values = [str(self.params[k]).encode() for k in ("id", "claim", "list")]
+        pgconn.send_query_params(RAW_MARK_SENT_SQL, values)
+        while pgconn.flush() == 1:
+            select.select([], [pgconn.socket], [], 1.0)
+
+    def result(self) -> bool:
+        pgconn = db.connection.pgconn  # type: ignore[union-attr]
+        rows, error = 0, ""
+        while True:
+            while pgconn.is_busy():
+                select.select([pgconn.socket], [], [], 1.0)
+                pgconn.consume_input()
+            result = pgconn.get_result()
+            if result is None:
+                break
+            if result.status == pq.ExecStatus.COMMAND_OK:
+                rows = int(result.command_tuples or 0)
+            else:
+                error = result.get_error_message()
+        if error:
+            raise DatabaseError(error)
+        return rows == 1
+
+    def __call__(self) -> bool:
+        """Check and commit in one go (backends without a held-back end of message)."""
+        return mark_sent(self.params["id"], self.params["claim"], self.params["list"])
 
 
 def _ours(delivery_id: int, claim: uuid.UUID, status: str) -> Any:
@@ -241,7 +299,7 @@ class SMTPTransport:
             smtp.sock.close()
             smtp.sock = None
 
-    def send(self, message: Any, commit: Callable[[], bool]) -> None:
+    def send(self, message: Any, commit: Commit) -> None:
         if self.backend.connection is None:
             self.backend.open()
         smtp = self.backend.connection
@@ -263,11 +321,16 @@ class SMTPTransport:
             smtp.rset()
             raise smtplib.SMTPDataError(code, reply)
         smtp.send(data)
-        if not commit():
+        if not commit.check():
             self.drop()
             raise Aborted
+        commit.send()
         smtp.send(b".\r\n")
+        committed = commit.result()
         code, reply = smtp.getreply()
+        if not committed:
+            # Someone unsubscribed in the last microseconds: too late to stop it.
+            log.warning("delivery %s went out as its subscriber left", commit.params["id"])
         if code != 250:
             raise smtplib.SMTPDataError(code, reply)
 
@@ -287,7 +350,7 @@ class BackendTransport:
     def drop(self) -> None:
         self.close()
 
-    def send(self, message: Any, commit: Callable[[], bool]) -> None:
+    def send(self, message: Any, commit: Commit) -> None:
         if not commit():
             raise Aborted
         if self.backend.send_messages([message]) != 1:
@@ -398,7 +461,7 @@ def _send_batch(
         )
         pacer.wait()
         try:
-            link.send(message, lambda d=delivery_id: mark_sent(d, claim, list_id))
+            link.send(message, Commit(delivery_id, claim, list_id))
         except Aborted:
             skip(delivery_id, claim, "no longer subscribed at send time")
             outcome.skipped += 1
