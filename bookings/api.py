@@ -64,7 +64,10 @@ def slot_list(request: Request) -> Response:
         if not days or days[-1]["date"] != day:
             days.append({"date": day, "slots": []})
         days[-1]["slots"].append(
-            {"start": slot.strftime("%Y-%m-%dT%H:%M:%SZ"), "local_time": f"{local:%H:%M}"}
+            {
+                "start": slot.isoformat()[:19] + "Z",
+                "local_time": f"{local.hour:02}:{local.minute:02}",
+            }
         )
     return Response(
         {

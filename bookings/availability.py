@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Q
+from django.db.models import DateTimeField, F, Func, Q
 
 from bookings.models import AvailabilityRule, Booking, DateOverride, EventType
 from bookings.slots import BadZone, Interval, Rules, Window, compute_slots, zone
@@ -69,15 +69,18 @@ def busy_for(
             coach_id=event_type.coach_id,
             during__overlap=DateTimeTZRange(start - margin, end + margin),
         )
-        .values_list("pk", "during", "event_type_id", "start")
+        # The range's bounds as plain timestamps: psycopg parses those in C.
+        .annotate(lo=Func(F("during"), function="lower", output_field=DateTimeField()))
+        .annotate(hi=Func(F("during"), function="upper", output_field=DateTimeField()))
+        .values_list("pk", "lo", "hi", "event_type_id", "start")
     )
     tz = zone(rules.coach_zone)
     busy: list[Interval] = []
     per_day: dict[date, int] = {}
-    for pk, during, event_type_id, booking_start in rows:
+    for pk, lo, hi, event_type_id, booking_start in rows:
         if exclude is not None and pk == exclude.pk:
             continue
-        busy.append((during.lower, during.upper))
+        busy.append((lo, hi))
         if event_type_id == event_type.pk:
             local_day = booking_start.astimezone(tz).date()
             per_day[local_day] = per_day.get(local_day, 0) + 1

@@ -83,22 +83,32 @@ def window_bounds(day: date, window: Window, tz: ZoneInfo) -> Interval:
     return start, end
 
 
-def candidate_starts(day: date, rules: Rules, tz: ZoneInfo) -> Iterable[tuple[datetime, Interval]]:
+def candidate_starts(day: date, rules: Rules, tz: ZoneInfo) -> Iterable[datetime]:
     windows = rules.overrides.get(day)
     if windows is None:
         windows = rules.weekly.get(day.weekday(), ())
     step = rules.increment
     for window in windows:
-        bounds = window_bounds(day, window, tz)
-        wall = datetime.combine(day, window[0])
+        lo, hi = window_bounds(day, window, tz)
+        first = datetime.combine(day, window[0])
         last = datetime.combine(day, window[1])
+        # Fast path: no clock change inside the window, so wall time and UTC move together.
+        if lo.astimezone(tz).utcoffset() == hi.astimezone(tz).utcoffset() and local_instant(
+            day, window[0], tz
+        ):
+            instant = lo
+            while instant + rules.duration <= hi:
+                yield instant
+                instant += step
+            continue
+        wall = first
         seen: set[datetime] = set()
         while wall < last:
-            instant = local_instant(day, wall.time(), tz)
-            if instant is not None and instant not in seen:
-                seen.add(instant)
-                if bounds[0] <= instant and instant + rules.duration <= bounds[1]:
-                    yield instant, bounds
+            found = local_instant(day, wall.time(), tz)
+            if found is not None and found not in seen:
+                seen.add(found)
+                if lo <= found and found + rules.duration <= hi:
+                    yield found
             wall += step
 
 
@@ -139,7 +149,7 @@ def compute_slots(
         if cap is not None and booked_per_day.get(day, 0) >= cap:
             day += timedelta(days=1)
             continue
-        for instant, _bounds in candidate_starts(day, rules, tz):
+        for instant in candidate_starts(day, rules, tz):
             if instant < earliest or instant >= latest:
                 continue
             lo = instant - rules.buffer_before

@@ -1,6 +1,24 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+
+def _site_content_changed(**kwargs: Any) -> None:
+    from coaching.pagecache import bump_version
+
+    transaction.on_commit(bump_version)
 
 
 class CoachingConfig(AppConfig):
     name = "coaching"
     verbose_name = "Site"
+
+    def ready(self) -> None:
+        from coaching.models import CoachingOffer, CoachProfile, Testimonial
+
+        # The home, about and coaching pages are cached for visitors.
+        for model in (CoachProfile, Testimonial, CoachingOffer):
+            post_save.connect(_site_content_changed, sender=model, dispatch_uid=f"s-{model}")
+            post_delete.connect(_site_content_changed, sender=model, dispatch_uid=f"d-{model}")

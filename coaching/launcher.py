@@ -259,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
         beat_schedule = DATA / "celerybeat-schedule"
         commands = {
             "web": [PYTHON, "-m", "gunicorn", "coaching.wsgi", "--bind",
-                    f"127.0.0.1:{args.port}", "--workers", str(args.workers),
+                    f"127.0.0.1:{args.port}", "--workers", str(args.workers), "--no-control-socket",
                     "--access-logfile", "-"],
             "worker": [PYTHON, "-m", "celery", "-A", "coaching", "worker", "--loglevel",
                        "INFO", "--concurrency", "2"],

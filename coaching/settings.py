@@ -286,6 +286,8 @@ CELERY_BEAT_SCHEDULE["newsletter-reminders"] = {
     "task": "newsletter.tasks.send_confirmation_reminders",
     "schedule": 900.0,
 }
+# Stripe events and stamped PDFs that a broker outage or a failure left pending.
+CELERY_BEAT_SCHEDULE["store-sweep"] = {"task": "store.tasks.sweep_store", "schedule": 60.0}
 
 # --- Payments ---------------------------------------------------------------
 

@@ -12,9 +12,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from coaching.models import CoachingOffer, CoachProfile, Testimonial
+from coaching.pagecache import cache_for_visitors
 
 
 @require_GET
+@cache_for_visitors()
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -28,6 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_for_visitors()
 def about(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -40,6 +43,7 @@ def about(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_for_visitors()
 def coaching_offers(request: HttpRequest) -> HttpResponse:
     return render(
         request,

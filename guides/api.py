@@ -10,13 +10,13 @@ from rest_framework.response import Response
 from guides.search import MAX_QUERY_LENGTH, search_guides
 
 
-class SearchParams(serializers.Serializer):  # type: ignore[type-arg]
+class SearchParams(serializers.Serializer):
     q = serializers.CharField(max_length=MAX_QUERY_LENGTH, trim_whitespace=True)
     page = serializers.IntegerField(min_value=1, max_value=1000, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=50, default=20)
 
 
-class HitSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class HitSerializer(serializers.Serializer):
     slug = serializers.CharField()
     title = serializers.CharField()
     url = serializers.CharField()
@@ -30,7 +30,7 @@ class HitSerializer(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class SearchResponse(serializers.Serializer):  # type: ignore[type-arg]
+class SearchResponse(serializers.Serializer):
     query = serializers.CharField()
     corrected = serializers.CharField(allow_null=True)
     total = serializers.IntegerField()

@@ -17,7 +17,7 @@ from guides.models import Category, Guide
 FEED_SIZE = 30
 
 
-class GuidesRssFeed(Feed):  # type: ignore[type-arg]
+class GuidesRssFeed(Feed):
     description = "New and updated guides on AI roles, interviews and career strategy."
 
     def title(self, obj: Category | None = None) -> str:

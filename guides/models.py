@@ -53,8 +53,14 @@ class GuideQuerySet(models.QuerySet["Guide"]):
             self.published()
             .select_related("category")
             .defer(
-                "body", "body_html", "preview_html", "toc", "search_vector", "full_search_vector",
-                "preview_text", "body_text",
+                "body",
+                "body_html",
+                "preview_html",
+                "toc",
+                "search_vector",
+                "full_search_vector",
+                "preview_text",
+                "body_text",
             )  # fmt: skip
         )
 

@@ -69,9 +69,7 @@ def correct_spelling(query: str) -> str | None:
     changed = False
     with connection.cursor() as cursor:
         for word in words:
-            cursor.execute(
-                "select exists(select 1 from guides_searchterm where word = %s)", [word]
-            )
+            cursor.execute("select exists(select 1 from guides_searchterm where word = %s)", [word])
             if cursor.fetchone()[0] or len(word) < 4:
                 corrected.append(word)
                 continue
@@ -154,10 +152,8 @@ def refresh_search_terms(guide_ids: list[int]) -> None:
     if not guide_ids:
         return
     ids = ",".join(str(int(pk)) for pk in guide_ids)
-    inner = (
-        "select to_tsvector('simple', title || ' ' || summary || ' ' || preview_text) "
-        f"from guides_guide where id in ({ids})"
-    )
+    columns = "title || ' ' || summary || ' ' || preview_text"
+    inner = f"select to_tsvector('simple', {columns}) from guides_guide where id in ({ids})"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(
             "insert into guides_searchterm (word) select word from ts_stat(%s) "

@@ -67,9 +67,7 @@ def hub(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "filtered": any(chosen[k] for k in ("category", "role", "kind", "level")),
             "query_without_page": "&".join(f"{k}={v}" for k, v in query.items()),
-            "active_category": next(
-                (c for c in categories if c.slug == chosen["category"]), None
-            ),
+            "active_category": next((c for c in categories if c.slug == chosen["category"]), None),
         },
     )
 

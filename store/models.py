@@ -482,7 +482,7 @@ class EntitlementQuerySet(models.QuerySet["Entitlement"]):
             self.active()
             .filter(user=user)
             .exclude(product__kind=Product.Kind.BUNDLE)
-            .select_related("product", "order")
+            .select_related("product")
             .order_by("-created_at")
         )
 

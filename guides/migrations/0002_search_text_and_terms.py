@@ -5,32 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('guides', '0001_initial'),
+        ("guides", "0001_initial"),
         # pg_trgm, for the trigram index of the spelling dictionary.
-        ('coaching', '0002_postgres_extensions'),
+        ("coaching", "0002_postgres_extensions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='guide',
-            name='body_text',
+            model_name="guide",
+            name="body_text",
             field=models.TextField(blank=True, editable=False),
         ),
         migrations.AddField(
-            model_name='guide',
-            name='preview_text',
+            model_name="guide",
+            name="preview_text",
             field=models.TextField(blank=True, editable=False),
         ),
         migrations.CreateModel(
-            name='SearchTerm',
+            name="SearchTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('word', models.CharField(max_length=100, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("word", models.CharField(max_length=100, unique=True)),
             ],
             options={
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['word'], name='searchterm_trgm_idx', opclasses=['gin_trgm_ops'])],
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(
+                        fields=["word"], name="searchterm_trgm_idx", opclasses=["gin_trgm_ops"]
+                    )
+                ],
             },
         ),
     ]

@@ -94,10 +94,10 @@ def test_a_visitor_in_another_zone_books_moves_and_the_coach_sees_it(
     # The coach, signed in (past MFA), sees the moved call in the admin calendar.
     client = Client()
     client.force_login(coach)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
     context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-          "url": live_server.url}]
-    )  # fmt: skip
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
     day = booking.start.astimezone(booking.start.tzinfo).date().isoformat()
     page.goto(f"{live_server.url}/admin/bookings/booking/calendar/?date={day}")
     assert "Casey Candidate" in page.content()

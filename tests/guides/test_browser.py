@@ -6,8 +6,10 @@ from tests.guides.factories import GuideFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LONG_BODY = "\n\n".join(
-    f"## {n}. Section {n}\n\n" + ("Useful words about interviews for AI roles. " * 60)
-    + f"\n\n### {n}.1 Detail {n}\n\n" + ("More detail on preparing well. " * 40)
+    f"## {n}. Section {n}\n\n"
+    + ("Useful words about interviews for AI roles. " * 60)
+    + f"\n\n### {n}.1 Detail {n}\n\n"
+    + ("More detail on preparing well. " * 40)
     for n in range(1, 7)
 )
 

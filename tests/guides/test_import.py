@@ -36,7 +36,11 @@ def test_it_imports_a_file_then_finds_it_unchanged_then_updated(tmp_path, capsys
     write(tmp_path, "good-guide.md", GOOD)
     call_command("import_guides", str(tmp_path))
     guide = Guide.objects.get(slug="good-guide")
-    assert (guide.visibility, guide.level, guide.read_time_minutes) == ("members", "senior-level", 3)
+    assert (guide.visibility, guide.level, guide.read_time_minutes) == (
+        "members",
+        "senior-level",
+        3,
+    )
     assert guide.published_at.date().isoformat() == "2025-03-04"
     assert guide.category.name == "Strategic Career Planning"
     call_command("import_guides", str(tmp_path))
@@ -52,7 +56,7 @@ def test_it_imports_a_file_then_finds_it_unchanged_then_updated(tmp_path, capsys
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        (('read_time_minutes: 3', 'read_time_minutes: "three"'), "read_time_minutes"),
+        (("read_time_minutes: 3", 'read_time_minutes: "three"'), "read_time_minutes"),
         (("kind: article", "kind: podcast"), "kind"),
         (("slug: good-guide", "slug: other-name"), "slug"),
         (('title: "A good guide"\n', ""), "title"),

@@ -1,11 +1,14 @@
 from guides.rendering import read_time, render_body
 
 
-def test_headings_get_anchors_and_the_table_of_contents_lists_levels_two_and_three():
-    rendered = render_body("## 1. First\n\ntext\n\n### 1.1 Detail\n\n#### Deep\n\n## 1. First\n")
+def test_headings_get_anchors_and_the_contents_list_levels_two_to_four():
+    rendered = render_body(
+        "## 1. First\n\ntext\n\n### 1.1 Detail\n\n#### Deep\n\n##### Deeper\n\n## 1. First\n"
+    )
     assert [(h["level"], h["id"]) for h in rendered.toc] == [
-        (2, "1-first"), (3, "11-detail"), (2, "1-first-2"),
+        (2, "1-first"), (3, "11-detail"), (4, "deep"), (2, "1-first-2"),
     ]  # fmt: skip
+    assert '<h5 id="deeper">' in rendered.html
     assert '<h2 id="1-first">' in rendered.html
     assert 'href="#1-first"' in rendered.html
 

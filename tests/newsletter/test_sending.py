@@ -123,7 +123,7 @@ def test_a_sender_that_lost_its_claim_drops_the_message_unfinished(smtp_settings
         subscriber_id=subscriber_id,
     )
     with pytest.raises(sending.Aborted):
-        link.send(message, lambda: sending.mark_sent(delivery_id, first, weekly.pk))
+        link.send(message, sending.Commit(delivery_id, first, weekly.pk))
     time.sleep(0.2)
     assert smtp_settings.per_recipient() == {}
 
