@@ -97,7 +97,7 @@ class Stage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.pipeline.name}: {self.name}" if self._state.fields_cache else self.name
+        return self.name
 
     @property
     def is_lost(self) -> bool:

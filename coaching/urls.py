@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from coaching import views
+from guides.sitemaps import GuideSitemap, PageSitemap
 
 # The admin signs in through allauth, so throttling and MFA apply to it too.
 admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
@@ -17,6 +19,13 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": {"guides": GuideSitemap, "pages": PageSitemap}},
+        name="sitemap",
+    ),
+    path("robots.txt", views.robots, name="robots"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -55,6 +55,20 @@ def coaching_offers(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
+def robots(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /accounts/",
+        "Disallow: /library/",
+        "Disallow: /bookings/",
+        "Disallow: /portal/",
+        f"Sitemap: {settings.SITE_URL}/sitemap.xml",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
 def _check(probe: Any) -> dict[str, Any]:
     started = time.perf_counter()
     try:

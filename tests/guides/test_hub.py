@@ -83,3 +83,13 @@ def test_reading_a_guide_counts_a_view_and_remembers_a_signed_in_reader(client, 
     ]  # fmt: skip
     assert client.post("/guides/no-such-guide/viewed/").status_code == 404
     assert client.get(f"/guides/{guide.slug}/viewed/").status_code == 405
+
+
+def test_the_sitemap_lists_published_guides_and_robots_points_to_it(client):
+    live = GuideFactory(title="Live")
+    draft = GuideFactory(status="draft", published_at=None)
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert f"/guides/{live.slug}/" in sitemap
+    assert f"/guides/{draft.slug}/" not in sitemap
+    robots = client.get("/robots.txt").content.decode()
+    assert "Sitemap: " in robots and "Disallow: /admin/" in robots

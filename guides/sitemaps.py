@@ -1,0 +1,28 @@
+from datetime import datetime
+
+from django.contrib.sitemaps import Sitemap
+from django.db.models import QuerySet
+
+from guides.models import Guide
+
+
+class GuideSitemap(Sitemap):  # type: ignore[type-arg]
+    changefreq = "weekly"
+    priority = 0.8
+
+    def items(self) -> QuerySet[Guide]:
+        return Guide.objects.listed().order_by("-published_at")
+
+    def lastmod(self, item: Guide) -> datetime | None:
+        return item.updated_at or item.published_at
+
+
+class PageSitemap(Sitemap):  # type: ignore[type-arg]
+    changefreq = "monthly"
+    priority = 0.5
+
+    def items(self) -> list[str]:
+        return ["/", "/guides/", "/about/", "/coaching/", "/store/", "/book/"]
+
+    def location(self, item: str) -> str:
+        return item
