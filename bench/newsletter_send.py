@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coaching_newsletter_bench"
@@ -226,8 +225,7 @@ def main() -> None:
         "recipients",
         target=f"== {N}",
         met=delivered == N,
-        note=f"sink messages {report.get('messages')}; ledger says sent "
-        f"{delivered - duplicates}",
+        note=f"sink messages {report.get('messages')}; ledger says sent {delivered - duplicates}",
     )
     if ceiling:
         emit(

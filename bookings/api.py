@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -115,6 +116,8 @@ def booking_create(request: Request) -> Response:
         )
     except services.SlotTaken as error:
         return _error(str(error), 409)
+    except services.NoCredits as error:
+        return _error(str(error), 400, store_url=reverse("store:list"))
     except services.BookingError as error:
         return _error(str(error), 400, fields={"start": [str(error)]})
     body = BookingSerializer(

@@ -46,7 +46,47 @@ def booking_context(booking: Booking) -> dict[str, Any]:
         "reschedule_deadline": _when_instant(booking.reschedule_deadline(), booking.time_zone),
         "reschedules_left": booking.reschedules_left(),
         "answers": _answer_lines(booking),
+        "money_policy": money_policy(booking),
+        "money_outcome": money_outcome(booking),
     }
+
+
+def money_policy(booking: Booking) -> str:
+    """What cancelling does to the payment or the credit: pages and emails say the same."""
+    deadline = _when_instant(booking.cancel_deadline(), booking.time_zone)
+    kind = booking.event_type.kind
+    if kind == "paid":
+        return (
+            f"Cancel before {deadline} for a full refund; a later cancellation or a missed "
+            "session is not refunded."
+        )
+    if kind == "package":
+        return (
+            f"Cancel before {deadline} and the session credit goes back to your package; "
+            "after that, or if you miss the session, the credit counts as used."
+        )
+    return ""
+
+
+def money_outcome(booking: Booking) -> str:
+    """After a cancellation: what happened to the money or the credit."""
+    late = booking.status == Booking.Status.LATE_CANCEL
+    if booking.status not in {Booking.Status.CANCELLED, Booking.Status.LATE_CANCEL}:
+        return ""
+    order = booking.order if booking.order_id else None
+    if order is not None and order.paid_at is not None:
+        if late:
+            return "As a late cancellation under the booking's policy, the payment is not refunded."
+        return (
+            f"Your payment of {order.total_display} is being refunded in full; banks take a few "
+            "days to show it."
+        )
+    if booking.credit_grant_id:
+        if booking.credit_returned_at is not None:
+            return "The session credit is back in your package."
+        if late:
+            return "As a late cancellation under the booking's policy, the session credit is used."
+    return ""
 
 
 def _when_instant(value: Any, zone_name: str) -> str:
@@ -138,6 +178,19 @@ def send_prep_brief(booking: Booking) -> None:
         to=booking.coach.email,
         template="bookings-prep-brief",
         context={**booking_context(booking), "sections": sections},
+    )
+
+
+def send_payment_refunded(booking: Booking) -> None:
+    """The payment went back: the time was given away first, or cancelled in time."""
+    context = booking_context(booking)
+    context["time_lost"] = booking.status == Booking.Status.EXPIRED
+    context["order"] = booking.order
+    queue_email(
+        key=f"bookings-{booking.pk}-payment-refunded",
+        to=booking.email,
+        template="bookings-payment-refunded",
+        context=context,
     )
 
 

@@ -248,6 +248,23 @@ class Booking(models.Model):
     policy = models.JSONField(default=dict, blank=True, help_text="Snapshot at booking time.")
     price_amount = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     payment_reference = models.CharField(max_length=200, blank=True)
+    # A paid session's store order (bookings depends on the store, never the reverse).
+    order = models.OneToOneField(
+        "store.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="booking",
+    )
+    # The package a session credit was taken from, and when it went back.
+    credit_grant = models.ForeignKey(
+        "store.CreditGrant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bookings",
+    )
+    credit_returned_at = models.DateTimeField(null=True, blank=True)
     reschedule_count = models.PositiveSmallIntegerField(default=0)
     sequence = models.PositiveIntegerField(default=0, help_text="ICS SEQUENCE.")
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -18,6 +18,8 @@ from bookings import emails
 from bookings.availability import busy_for, rules_for
 from bookings.models import Booking, BookingReminder, EventType, WaitlistEntry
 from bookings.slots import compute_slots, zone
+from coaching.tasks import enqueue_on_commit
+from store.models import CreditGrant
 
 PREP_BRIEF_MINUTES = 60
 
@@ -38,12 +40,21 @@ class PolicyError(BookingError):
     """The booking's policy no longer allows this change."""
 
 
+class NoCredits(BookingError):
+    """A package session needs a signed-in client with a session credit left."""
+
+    def __init__(self, message: str, *, signed_in: bool) -> None:
+        super().__init__(message)
+        self.signed_in = signed_in
+
+
 # A hook the store fills in later: returns a checkout URL for a pending_payment booking.
 _checkout_handlers: list[Callable[[Booking], str | None]] = []
 
 
 def register_checkout_handler(handler: Callable[[Booking], str | None]) -> None:
-    _checkout_handlers.append(handler)
+    if handler not in _checkout_handlers:
+        _checkout_handlers.append(handler)
 
 
 def checkout_url_for(booking: Booking) -> str | None:
@@ -96,6 +107,56 @@ def _save_taking_the_slot(booking: Booking, *, now: datetime, **save: Any) -> No
         if "booking_no_double_booking" in str(error):
             raise SlotTaken("That time was just taken: please pick another.") from None
         raise
+
+
+# --- Package credits ---------------------------------------------------------
+
+
+def has_usable_credit(user: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False) and CreditGrant.objects.usable_by(user).exists()
+    )
+
+
+def _take_credit(booking: Booking, *, user: Any) -> None:
+    """Spend one package credit on a booking, inside the caller's transaction.
+
+    The grant row is locked first, and use_one() is a conditional update on
+    top, so two bookings racing for the last credit get one credit between them.
+    """
+    if not getattr(user, "is_authenticated", False):
+        raise NoCredits(
+            "Package sessions use a credit from a coaching package: please sign in first.",
+            signed_in=False,
+        )
+    reason = f"{booking.event_type.name}, {booking.start:%Y-%m-%d %H:%M} UTC"
+    for grant in CreditGrant.objects.usable_by(user).select_for_update(of=("self",)):
+        if grant.use_one(reason=reason, reference=f"booking-{booking.pk}"):
+            booking.credit_grant = grant
+            booking.save(update_fields=["credit_grant", "updated_at"])
+            return
+    raise NoCredits(
+        "You have no session credits left. A coaching package in the store gives you more.",
+        signed_in=True,
+    )
+
+
+def _settle_cancellation(booking: Booking, *, now: datetime) -> None:
+    """In time (or by the coach): the credit goes back and a payment is refunded.
+
+    A late cancellation keeps both, as the policy on the booking says.
+    """
+    if booking.status != Booking.Status.CANCELLED:
+        return
+    if booking.credit_grant_id and booking.credit_returned_at is None:
+        grant = CreditGrant.objects.select_for_update().get(pk=booking.credit_grant_id)
+        if grant.give_back(reason="Cancelled in time", reference=f"booking-{booking.pk}"):
+            booking.credit_returned_at = now
+            booking.save(update_fields=["credit_returned_at", "updated_at"])
+    if booking.order_id:
+        from bookings.tasks import refund_booking_payment
+
+        enqueue_on_commit(refund_booking_payment, booking.pk)
 
 
 # --- Booking -----------------------------------------------------------------
@@ -157,7 +218,7 @@ def book_slot(
         price_amount=event_type.price_amount,
     )
     booking.place(start)
-    if event_type.needs_payment:
+    if event_type.kind == EventType.Kind.PAID:
         booking.status = Booking.Status.PENDING_PAYMENT
         booking.hold_expires_at = now + timedelta(minutes=event_type.payment_window_minutes)
     else:
@@ -165,6 +226,8 @@ def book_slot(
         booking.confirmed_at = now
     with transaction.atomic():
         _save_taking_the_slot(booking, now=now)
+        if event_type.kind == EventType.Kind.PACKAGE:
+            _take_credit(booking, user=user)
         if booking.status == Booking.Status.CONFIRMED:
             _after_confirmation(booking, now=now)
     return booking
@@ -196,15 +259,18 @@ def complete_hold(
         if booking.start <= now:
             raise SlotUnavailable("That time has passed: please pick another.")
         event_type = booking.event_type
-        if event_type.needs_payment:
+        if event_type.kind == EventType.Kind.PAID:
             booking.status = Booking.Status.PENDING_PAYMENT
             booking.hold_expires_at = now + timedelta(minutes=event_type.payment_window_minutes)
-        else:
+        else:  # a free call, or a package session paid with a credit just below
             booking.status = Booking.Status.CONFIRMED
             booking.hold_expires_at = None
             booking.confirmed_at = now
         # An expired hold becomes active again only if nobody took the time meanwhile.
         _save_taking_the_slot(booking, now=now)
+        if event_type.kind == EventType.Kind.PACKAGE:
+            # Same transaction as the confirmation: no credit, no booking.
+            _take_credit(booking, user=booking.user)
         if booking.from_waitlist_id:
             WaitlistEntry.objects.filter(pk=booking.from_waitlist_id).update(
                 status=WaitlistEntry.Status.BOOKED
@@ -299,6 +365,7 @@ def cancel_booking(
         booking.reminders.filter(status=BookingReminder.Status.PENDING).update(
             status=BookingReminder.Status.SKIPPED
         )
+        _settle_cancellation(booking, now=now)
         if was_confirmed:
             emails.send_booking_cancelled(booking)
             emails.send_booking_to_coach(booking, change="cancelled")

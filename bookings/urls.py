@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("bookings/<str:token>/", views.manage, name="manage"),
     path("bookings/<str:token>/details/", views.details, name="details"),
     path("bookings/<str:token>/confirmed/", views.confirmed, name="confirmed"),
+    path("bookings/<str:token>/pay/", views.pay, name="pay"),
     path("bookings/<str:token>/reschedule/", views.reschedule, name="reschedule"),
     path("bookings/<str:token>/cancel/", views.cancel, name="cancel"),
     path("bookings/<str:token>/invite.ics", views.invite_file, name="invite"),

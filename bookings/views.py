@@ -7,6 +7,7 @@ visitor's zone and submits the zone picker.
 from __future__ import annotations
 
 import calendar
+import contextlib
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -19,13 +20,15 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookings import ics, services
+from bookings import ics, payments, services
 from bookings.availability import coach_zone_name, slots_for
 from bookings.emails import booking_context
 from bookings.forms import IntakeForm, WaitlistForm
 from bookings.models import Booking, EventType
 from bookings.slots import BadZone, zone, zone_names
 from bookings.tokens import booking_for_token, coach_for_feed_key, manage_token
+from store import services as store_services
+from store import stripe_gateway
 
 # --- Access helpers -----------------------------------------------------------
 
@@ -45,6 +48,31 @@ def _visitor_zone(request: HttpRequest, fallback: str) -> tuple[str, bool]:
     except BadZone:
         return fallback, False
     return name, True
+
+
+def _credit_context(request: HttpRequest, event_type: EventType) -> dict[str, Any]:
+    """For a package session: whether the visitor can pay with a credit, and where to get one."""
+    if event_type.kind != EventType.Kind.PACKAGE:
+        return {}
+    return {
+        "uses_credit": True,
+        "has_credit": services.has_usable_credit(request.user),
+        "packages_url": reverse("store:list"),
+        "login_url": reverse("account_login") + "?" + urlencode({"next": request.get_full_path()}),
+    }
+
+
+def _start_payment(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
+    """Send the visitor to the store checkout for a pending-payment booking."""
+    back = reverse("bookings:confirmed", args=[token])
+    try:
+        url = payments.start_payment(
+            booking=booking, success_url=request.build_absolute_uri(back), return_url=back
+        )
+    except services.BookingError as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    return redirect(url)
 
 
 def _parse_month(value: str | None, today: date) -> date:
@@ -141,6 +169,7 @@ def event_type_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "zone_chosen": chosen,
         "hold_action": reverse("bookings:hold", args=[event_type.slug]),
         "waitlist_form": WaitlistForm(initial={"time_zone": tz_name}),
+        **_credit_context(request, event_type),
         **picker_context(request, event_type, tz_name),
     }
     return render(request, "bookings/event_type.html", context)
@@ -154,6 +183,15 @@ def hold(request: HttpRequest, slug: str) -> HttpResponse:
     back = reverse("bookings:event-type", args=[slug]) + "?" + urlencode({"tz": tz_name})
     if start is None or start.tzinfo is None:
         messages.error(request, "Please pick one of the times shown.")
+        return redirect(back)
+    if event_type.kind == EventType.Kind.PACKAGE and not services.has_usable_credit(request.user):
+        # Checked again, under lock, when the booking is confirmed; this is the early word.
+        messages.error(
+            request,
+            "This session uses a credit from a coaching package, and you have none left."
+            if request.user.is_authenticated
+            else "This session uses a credit from a coaching package: please sign in first.",
+        )
         return redirect(back)
     try:
         booking = services.hold_slot(event_type=event_type, start=start, time_zone=tz_name)
@@ -189,6 +227,8 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
         except services.BookingError as error:
             form.add_error(None, str(error))
         else:
+            if booking.status == Booking.Status.PENDING_PAYMENT and payments.checkout_url(booking):
+                return _start_payment(request, booking, token)
             return redirect("bookings:confirmed", token=token)
     status = 200 if request.method == "GET" or form.is_valid() else 400
     return render(
@@ -200,15 +240,32 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
             "token": token,
             "hold_expired": booking.hold_expires_at is not None
             and booking.hold_expires_at <= timezone.now(),
+            **_credit_context(request, event_type),
         },
         status=status if form.errors else 200,
     )
 
 
+@require_POST
+def pay(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _get_booking_for_token(token)
+    return _start_payment(request, booking, token)
+
+
 @require_GET
 def confirmed(request: HttpRequest, token: str) -> HttpResponse:
     booking = _get_booking_for_token(token)
-    if booking.status in {Booking.Status.HELD, Booking.Status.EXPIRED}:
+    session_id = request.GET.get("session_id", "")
+    order = booking.order
+    if session_id and order is not None and order.stripe_checkout_session_id == session_id:
+        # Back from the checkout: race the webhook (both fulfil once), so the page
+        # can say "booked" at once. If Stripe cannot be asked, the webhook does it.
+        with contextlib.suppress(stripe_gateway.GatewayError):
+            store_services.fulfil_checkout(session_id=session_id)
+        booking.refresh_from_db()
+    if booking.status == Booking.Status.HELD or (
+        booking.status == Booking.Status.EXPIRED and booking.order_id is None
+    ):
         return redirect("bookings:details", token=token)
     context = booking_context(booking)
     context["checkout_url"] = (

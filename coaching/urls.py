@@ -37,7 +37,14 @@ urlpatterns = [
     path("", include("clients.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+if settings.SERVE_MEDIA:
+    # Public uploads only; behind a proxy, let it serve PUBLIC_MEDIA_ROOT instead.
+    from django.views.static import serve
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns += [
+        path(
+            f"{settings.MEDIA_URL.strip('/')}/<path:path>",
+            serve,
+            {"document_root": settings.PUBLIC_MEDIA_ROOT},
+        )
+    ]

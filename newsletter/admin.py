@@ -50,15 +50,28 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        exclude = ["segment"]
+        fields = [
+            "subject", "preheader", "body", "is_public", "mailing_list", "schedule",
+            "scheduled_at", "local_hour", "track_clicks", "track_opens",
+        ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         segment = self.instance.segment or {}
         for item in available_filters():
-            field = _segment_field(item.kind, item.label, item.help)
-            field.initial = segment.get(item.name)
-            self.fields[SEGMENT_PREFIX + item.name] = field
+            name = SEGMENT_PREFIX + item.name
+            if name not in self.fields:
+                self.fields[name] = _segment_field(item.kind, item.label, item.help)
+            self.fields[name].initial = segment.get(item.name)
+
+    @classmethod
+    def with_segment_fields(cls) -> type[CampaignForm]:
+        """A subclass declaring one field per available filter (the admin needs them declared)."""
+        fields = {
+            SEGMENT_PREFIX + item.name: _segment_field(item.kind, item.label, item.help)
+            for item in available_filters()
+        }
+        return type("CampaignForm", (cls,), fields)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -162,6 +175,10 @@ class CampaignAdmin(ModelAdmin):
         fieldsets[1] = ["Audience", {"fields": ["mailing_list", *names]}]
         return fieldsets
 
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        kwargs["form"] = CampaignForm.with_segment_fields()
+        return super().get_form(request, obj, **kwargs)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and not obj.is_editable:
@@ -188,9 +205,7 @@ class CampaignAdmin(ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("audience/", wrap(self.audience_view), name="newsletter_campaign_audience"),
-            path(
-                "<int:pk>/preview/", wrap(self.preview_view), name="newsletter_campaign_preview"
-            ),
+            path("<int:pk>/preview/", wrap(self.preview_view), name="newsletter_campaign_preview"),
             path(
                 "<int:pk>/progress/", wrap(self.progress_view), name="newsletter_campaign_progress"
             ),
@@ -252,7 +267,9 @@ class CampaignAdmin(ModelAdmin):
         if verb is None:
             return HttpResponse(status=400)
         if verb(campaign=campaign):
-            messages.success(request, f"Campaign {command} done: now {campaign.get_status_display()}.")
+            messages.success(
+                request, f"Campaign {command} done: now {campaign.get_status_display()}."
+            )
         else:
             messages.warning(request, f"Cannot {command} a campaign that is {campaign.status}.")
         return HttpResponseRedirect(back)

@@ -53,8 +53,11 @@ def welcome(subscriber: Subscriber) -> None:
         template="newsletter-welcome",
         context={
             "subscriber": subscriber,
-            "lists": [s.mailing_list for s in subscriber.subscriptions.select_related("mailing_list")
-                      if s.status == "subscribed"],
+            "lists": [
+                s.mailing_list
+                for s in subscriber.subscriptions.select_related("mailing_list")
+                if s.status == "subscribed"
+            ],
             "archive_url": absolute(reverse("newsletter:archive")),
             **_links(subscriber),
         },

@@ -22,9 +22,7 @@ class SubscribeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["lists"].initial = list(
-            MailingList.objects.filter(is_public=True, is_default=True).values_list(
-                "pk", flat=True
-            )
+            MailingList.objects.filter(is_public=True, is_default=True).values_list("pk", flat=True)
         )
 
     def clean_time_zone(self) -> str:

@@ -15,7 +15,6 @@ import html as html_lib
 import re
 from dataclasses import dataclass, field
 from email.utils import formataddr, parseaddr
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -86,12 +85,8 @@ def render_body(body: str) -> tuple[str, str]:
     text = body
     for slug, (guide_html, guide_text) in embeds.items():
         html = html.replace(f"<p>NLGUIDE{slug}NLGUIDE</p>", guide_html)
-        text = re.sub(
-            rf"^[ \t]*\{{\{{\s*guide:{re.escape(slug)}\s*\}}\}}[ \t]*$",
-            lambda _m, t=guide_text: t,
-            text,
-            flags=re.MULTILINE,
-        )
+        pattern = rf"^[ \t]*\{{\{{\s*guide:{re.escape(slug)}\s*\}}\}}[ \t]*$"
+        text = re.sub(pattern, guide_text.replace("\\", "\\\\"), text, flags=re.MULTILINE)
     return html, text.strip() + "\n"
 
 

@@ -116,7 +116,10 @@ def _register_cross_app_filters() -> None:
         exclude = name.startswith("exclude_")
 
         def apply(
-            qs: SubscriberQuerySet, value: Any, emails_for: Any = emails_for, exclude: bool = exclude
+            qs: SubscriberQuerySet,
+            value: Any,
+            emails_for: Any = emails_for,
+            exclude: bool = exclude,
         ) -> SubscriberQuerySet:
             emails = emails_for(value)
             if exclude:

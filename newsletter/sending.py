@@ -145,7 +145,7 @@ RAW_ELIGIBLE_SQL = (
 def _pg_send(sql: bytes, values: list[bytes]) -> None:
     """Send one statement without waiting for its answer (libpq's asynchronous API)."""
     db.ensure_connection()
-    pgconn = db.connection.pgconn  # type: ignore[union-attr]
+    pgconn = db.connection.pgconn
     pgconn.send_query_params(sql, values)
     while pgconn.flush() == 1:
         select.select([], [pgconn.socket], [], 1.0)
@@ -153,7 +153,7 @@ def _pg_send(sql: bytes, values: list[bytes]) -> None:
 
 def _pg_collect() -> int:
     """Read the answer of `_pg_send`: rows returned or changed."""
-    pgconn = db.connection.pgconn  # type: ignore[union-attr]
+    pgconn = db.connection.pgconn
     count, error = 0, ""
     while True:
         while pgconn.is_busy():
@@ -181,8 +181,9 @@ class Commit:
     """
 
     def __init__(self, delivery_id: int, claim: uuid.UUID, list_id: int) -> None:
+        self.delivery_id, self.claim, self.list_id = delivery_id, claim, list_id
         self.params = {"id": delivery_id, "claim": claim, "list": list_id}
-        self.values = [str(self.params[k]).encode() for k in ("id", "claim", "list")]
+        self.values = [str(v).encode() for v in (delivery_id, claim, list_id)]
 
     def start_check(self) -> None:
         _pg_send(RAW_ELIGIBLE_SQL, self.values)
@@ -199,7 +200,7 @@ class Commit:
 
     def __call__(self) -> bool:
         """Check and commit in one go (backends without a held-back end of message)."""
-        return mark_sent(self.params["id"], self.params["claim"], self.params["list"])
+        return mark_sent(self.delivery_id, self.claim, self.list_id)
 
 
 def _ours(delivery_id: int, claim: uuid.UUID, status: str) -> Any:

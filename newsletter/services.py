@@ -85,7 +85,13 @@ def subscribe(
         if valid_time_zone(time_zone) and not subscriber.time_zone:
             subscriber.time_zone = time_zone
         subscriber.save(
-            update_fields=["consent_at", "consent_ip", "consent_source", "consent_text", "time_zone"]
+            update_fields=[
+                "consent_at",
+                "consent_ip",
+                "consent_source",
+                "consent_text",
+                "time_zone",
+            ]
         )
         for mailing_list in lists:
             Subscription.objects.update_or_create(
@@ -189,9 +195,7 @@ def record_bounce(*, email: str, hard: bool, detail: str = "") -> None:
 @transaction.atomic
 def record_complaint(*, email: str, detail: str = "") -> None:
     suppress(email=email, reason=Suppression.Reason.COMPLAINT, detail=detail)
-    Subscriber.objects.filter(email_lower=email.lower()).update(
-        status=Subscriber.Status.COMPLAINED
-    )
+    Subscriber.objects.filter(email_lower=email.lower()).update(status=Subscriber.Status.COMPLAINED)
 
 
 def record_click(*, delivery_id: int, link_id: int) -> str | None:
@@ -317,13 +321,14 @@ def _local_due_times(campaign: Campaign, recipients: Any) -> dict[str, dt.dateti
 def _insert_rows(campaign: Campaign, recipients: Any, due_at: dt.datetime) -> int:
     sql, params = recipients.order_by().values("pk").query.sql_with_params()
     with db.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO newsletter_delivery "
+        # The inner SELECT is the ORM's own SQL with its parameters kept apart.
+        insert = (
+            "INSERT INTO newsletter_delivery "  # noqa: S608
             "(campaign_id, subscriber_id, status, due_at, attempts, error, created_at) "
-            f"SELECT %s, r.pk, 'pending', %s, 0, '', now() FROM ({sql}) AS r "  # noqa: S608
-            "ON CONFLICT (campaign_id, subscriber_id) DO NOTHING",
-            [campaign.pk, due_at, *params],
+            f"SELECT %s, r.pk, 'pending', %s, 0, '', now() FROM ({sql}) AS r "
+            "ON CONFLICT (campaign_id, subscriber_id) DO NOTHING"
         )
+        cursor.execute(insert, [campaign.pk, due_at, *params])
         return cursor.rowcount
 
 

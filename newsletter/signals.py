@@ -38,7 +38,10 @@ def on_tracking(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> None:
             services.unsubscribe(subscriber=subscriber, reason=f"{esp_name} unsubscribe")
     elif event.event_type in HARD:
         # A "bounced" event with a temporary reason is an ESP's soft bounce.
-        soft = (event.reject_reason or "") in {"timed_out", "other"} and event.event_type != "failed"
+        soft = (event.reject_reason or "") in {
+            "timed_out",
+            "other",
+        } and event.event_type != "failed"
         services.record_bounce(email=email, hard=not soft, detail=detail)
     elif event.event_type in SOFT:
         services.record_bounce(email=email, hard=False, detail=detail)

@@ -45,6 +45,8 @@ class Product(models.Model):
         ONLINE = "online", "Online access to guides"
         BUNDLE = "bundle", "Bundle"
         COACHING = "coaching", "Coaching package"
+        # Made by the bookings app for a paid event type; never listed in the store.
+        SESSION = "session", "Paid session (booked from the calendar)"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     slug = models.SlugField(max_length=120, unique=True)
@@ -301,6 +303,8 @@ class Order(models.Model):
     tax_id = models.CharField(max_length=60, blank=True)
     refund_requested_at = models.DateTimeField(null=True, blank=True)
     refund_request_reason = models.TextField(blank=True)
+    # Orders started outside the store (a paid booking) send the buyer back there.
+    return_url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ is keyed so that a second call (or a thousandth) changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from store.models import (
     FileVersion,
     Order,
     OrderItem,
+    Price,
     Product,
     Refund,
     StampedFile,
@@ -33,6 +35,16 @@ from store.models import (
 log = logging.getLogger(__name__)
 
 PAID_STATUSES = {"paid", "no_payment_required"}
+
+# Apps above the store (bookings) learn here that an order was fulfilled: each
+# handler runs once per order, with the order row locked, inside fulfilment's
+# transaction, so what it does commits (or not) with the fulfilment itself.
+_fulfilment_handlers: list[Callable[[Order], None]] = []
+
+
+def register_fulfilment_handler(handler: Callable[[Order], None]) -> None:
+    if handler not in _fulfilment_handlers:
+        _fulfilment_handlers.append(handler)
 
 
 class CheckoutError(Exception):
@@ -80,6 +92,7 @@ def start_checkout(
     tax_id: str = "",
     success_url: str,
     cancel_url: str,
+    return_url: str = "",
 ) -> CheckoutStart:
     """Create the order and its Checkout session together, or neither.
 
@@ -116,6 +129,7 @@ def start_checkout(
             business_name=business_name,
             business_address=business_address,
             tax_id=tax_id,
+            return_url=return_url,
         )
         OrderItem.objects.create(
             order=order, product=product, title=product.title, unit_amount=subtotal
@@ -194,6 +208,8 @@ def sync_access(*, order: Order) -> None:
     assert order.user is not None and order.paid_at is not None
     for item in order.items.select_related("product"):
         for product in item.product.granted_products():
+            if product.kind == Product.Kind.SESSION:
+                continue  # a booked session: the bookings app confirms it below
             Entitlement.objects.get_or_create(
                 order=order, product=product, defaults={"user": order.user}
             )
@@ -216,7 +232,38 @@ def sync_access(*, order: Order) -> None:
                 version = product_file.current_version
                 if version is not None and version.is_pdf:
                     request_stamp(user=order.user, version=version, order=order)
+    for handler in _fulfilment_handlers:
+        handler(order)
     emails.send_receipt(order)
+
+
+def session_product(
+    *, slug: str, title: str, amount: int, currency: str, refund_policy: str
+) -> Product:
+    """The hidden product a paid session is sold as, its price kept equal to `amount`.
+
+    Inactive, so it is never listed or sold from the store pages; the order,
+    receipt, invoice and refunds then work exactly as for any other product.
+    """
+    product, _ = Product.objects.get_or_create(
+        slug=slug,
+        defaults={
+            "kind": Product.Kind.SESSION,
+            "title": title,
+            "summary": title,
+            "is_active": False,
+            "refund_window_days": 0,
+            "refund_policy": refund_policy,
+        },
+    )
+    if (product.title, product.refund_policy) != (title, refund_policy):
+        product.title, product.refund_policy = title, refund_policy
+        product.save(update_fields=["title", "refund_policy"])
+    price = product.price
+    if price is None or (price.amount, price.currency) != (amount, currency.lower()):
+        product.prices.filter(is_active=True).update(is_active=False)
+        Price.objects.create(product=product, amount=amount, currency=currency.lower())
+    return product
 
 
 def mark_checkout_failed(*, session_id: str) -> Order | None:

@@ -109,6 +109,16 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
     return {"id": session.id, "url": session.url}
 
 
+def open_checkout_url(order: Order) -> str | None:
+    """The URL of the order's Checkout session while it can still be paid, else None."""
+    if not order.stripe_checkout_session_id or order.paid_at is not None:
+        return None
+    if is_simulated():
+        return reverse("store:simulated-checkout", args=[order.stripe_checkout_session_id])
+    session = retrieve_checkout_session(order.stripe_checkout_session_id)
+    return str(session["url"]) if session.get("status") == "open" and session.get("url") else None
+
+
 def retrieve_checkout_session(session_id: str) -> dict[str, Any]:
     if is_simulated():
         return _simulated_session_state(session_id)

@@ -135,10 +135,10 @@ def simulated_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     )
     if request.method == "POST" and order.paid_at is None:
         if request.POST.get("action") == "cancel":
-            return redirect(order.items.all()[0].product.get_absolute_url())
+            return redirect(order.return_url or order.items.all()[0].product.get_absolute_url())
         session = stripe_gateway.simulated_session(order)
         stripe_gateway.emit_simulated_event("checkout.session.completed", session)
-        success = reverse("store:checkout-success")
+        success = order.return_url or reverse("store:checkout-success")
         return redirect(f"{success}?session_id={session_id}")
     return render(request, "store/simulated_checkout.html", {"order": order})
 

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,161 +16,391 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=200)),
-                ('slug', models.SlugField(blank=True, max_length=200, unique=True)),
-                ('preheader', models.CharField(blank=True, help_text='The grey line mail apps show after the subject.', max_length=200)),
-                ('body', models.TextField(help_text='Markdown. A line holding only {{ guide:slug }} embeds a guide (its preview only, when the guide is gated).')),
-                ('segment', models.JSONField(blank=True, default=dict, help_text='Filters on top of the list (see newsletter/segments).')),
-                ('schedule', models.CharField(choices=[('now', 'As soon as I press send'), ('at', 'At a set time'), ('local', "At a set hour in each recipient's time zone")], default='now', max_length=8)),
-                ('scheduled_at', models.DateTimeField(blank=True, help_text="For 'at a set time', and the day for 'local hour'.", null=True)),
-                ('local_hour', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('is_public', models.BooleanField(default=True, help_text='Listed in the public archive.')),
-                ('track_clicks', models.BooleanField(default=True)),
-                ('track_opens', models.BooleanField(default=False, help_text='Adds a 1x1 image. Off by default.')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('scheduled', 'Scheduled'), ('preparing', 'Preparing recipients'), ('sending', 'Sending'), ('paused', 'Paused'), ('sent', 'Sent'), ('cancelled', 'Cancelled')], default='draft', max_length=12)),
-                ('error_count', models.PositiveIntegerField(default=0)),
-                ('pause_reason', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200)),
+                ("slug", models.SlugField(blank=True, max_length=200, unique=True)),
+                (
+                    "preheader",
+                    models.CharField(
+                        blank=True,
+                        help_text="The grey line mail apps show after the subject.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "body",
+                    models.TextField(
+                        help_text="Markdown. A line holding only {{ guide:slug }} embeds a guide (its preview only, when the guide is gated)."
+                    ),
+                ),
+                (
+                    "segment",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Filters on top of the list (see newsletter/segments).",
+                    ),
+                ),
+                (
+                    "schedule",
+                    models.CharField(
+                        choices=[
+                            ("now", "As soon as I press send"),
+                            ("at", "At a set time"),
+                            ("local", "At a set hour in each recipient's time zone"),
+                        ],
+                        default="now",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "scheduled_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="For 'at a set time', and the day for 'local hour'.",
+                        null=True,
+                    ),
+                ),
+                ("local_hour", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "is_public",
+                    models.BooleanField(default=True, help_text="Listed in the public archive."),
+                ),
+                ("track_clicks", models.BooleanField(default=True)),
+                (
+                    "track_opens",
+                    models.BooleanField(
+                        default=False, help_text="Adds a 1x1 image. Off by default."
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("scheduled", "Scheduled"),
+                            ("preparing", "Preparing recipients"),
+                            ("sending", "Sending"),
+                            ("paused", "Paused"),
+                            ("sent", "Sent"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("error_count", models.PositiveIntegerField(default=0)),
+                ("pause_reason", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='MailingList',
+            name="MailingList",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('slug', models.SlugField(unique=True)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('is_default', models.BooleanField(default=False, help_text='Ticked for people who subscribe from a page form.')),
-                ('is_public', models.BooleanField(default=True, help_text='Offered on the signup page.')),
-                ('position', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("slug", models.SlugField(unique=True)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                (
+                    "is_default",
+                    models.BooleanField(
+                        default=False, help_text="Ticked for people who subscribe from a page form."
+                    ),
+                ),
+                (
+                    "is_public",
+                    models.BooleanField(default=True, help_text="Offered on the signup page."),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Suppression',
+            name="Suppression",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(help_text='Stored lower-cased.', max_length=254, unique=True)),
-                ('reason', models.CharField(choices=[('unsubscribed', 'Unsubscribed'), ('hard-bounce', 'Hard bounce'), ('soft-bounces', 'Too many soft bounces'), ('complaint', 'Spam complaint'), ('manual', 'Added by the coach')], max_length=16)),
-                ('detail', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(help_text="Stored lower-cased.", max_length=254, unique=True),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("unsubscribed", "Unsubscribed"),
+                            ("hard-bounce", "Hard bounce"),
+                            ("soft-bounces", "Too many soft bounces"),
+                            ("complaint", "Spam complaint"),
+                            ("manual", "Added by the coach"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('skipped', 'Skipped')], default='pending', max_length=10)),
-                ('due_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('claim', models.UUIDField(blank=True, null=True)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('error', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('opened_at', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='newsletter.campaign')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("due_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("claim", models.UUIDField(blank=True, null=True)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("error", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("opened_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="newsletter.campaign",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'deliveries',
+                "verbose_name_plural": "deliveries",
             },
         ),
         migrations.CreateModel(
-            name='Link',
+            name="Link",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=2000)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='newsletter.campaign')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=2000)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="newsletter.campaign",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Click',
+            name="Click",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('clicked_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='newsletter.delivery')),
-                ('link', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='newsletter.link')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "clicked_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clicks",
+                        to="newsletter.delivery",
+                    ),
+                ),
+                (
+                    "link",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clicks",
+                        to="newsletter.link",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='mailing_list',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='newsletter.mailinglist'),
+            model_name="campaign",
+            name="mailing_list",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, to="newsletter.mailinglist"
+            ),
         ),
         migrations.CreateModel(
-            name='Subscriber',
+            name="Subscriber",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('email_lower', models.EmailField(editable=False, max_length=254, unique=True)),
-                ('name', models.CharField(blank=True, max_length=150)),
-                ('time_zone', models.CharField(blank=True, max_length=64)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for confirmation'), ('confirmed', 'Confirmed'), ('unsubscribed', 'Unsubscribed'), ('bounced', 'Bounced'), ('complained', 'Marked as spam')], default='pending', max_length=16)),
-                ('consent_at', models.DateTimeField(blank=True, null=True)),
-                ('consent_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('consent_source', models.CharField(blank=True, max_length=120)),
-                ('consent_text', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('confirmation_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('reminder_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
-                ('last_engaged_at', models.DateTimeField(blank=True, null=True)),
-                ('soft_bounces', models.PositiveIntegerField(default=0)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='newsletter_subscriptions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                ("email_lower", models.EmailField(editable=False, max_length=254, unique=True)),
+                ("name", models.CharField(blank=True, max_length=150)),
+                ("time_zone", models.CharField(blank=True, max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for confirmation"),
+                            ("confirmed", "Confirmed"),
+                            ("unsubscribed", "Unsubscribed"),
+                            ("bounced", "Bounced"),
+                            ("complained", "Marked as spam"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("consent_at", models.DateTimeField(blank=True, null=True)),
+                ("consent_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("consent_source", models.CharField(blank=True, max_length=120)),
+                ("consent_text", models.TextField(blank=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("confirmation_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("reminder_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
+                ("last_engaged_at", models.DateTimeField(blank=True, null=True)),
+                ("soft_bounces", models.PositiveIntegerField(default=0)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="newsletter_subscriptions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='subscriber',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='newsletter.subscriber'),
+            model_name="delivery",
+            name="subscriber",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="newsletter.subscriber",
+            ),
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('subscribed', 'Subscribed'), ('unsubscribed', 'Unsubscribed')], default='subscribed', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('mailing_list', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='newsletter.mailinglist')),
-                ('subscriber', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='newsletter.subscriber')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("subscribed", "Subscribed"), ("unsubscribed", "Unsubscribed")],
+                        default="subscribed",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "mailing_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="newsletter.mailinglist",
+                    ),
+                ),
+                (
+                    "subscriber",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="newsletter.subscriber",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='link',
-            constraint=models.UniqueConstraint(fields=('campaign', 'url'), name='link_unique'),
+            model_name="link",
+            constraint=models.UniqueConstraint(fields=("campaign", "url"), name="link_unique"),
         ),
         migrations.AddConstraint(
-            model_name='subscriber',
-            constraint=models.CheckConstraint(condition=models.Q(('email_lower', django.db.models.functions.text.Lower('email'))), name='subscriber_email_lower_matches'),
+            model_name="subscriber",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("email_lower", django.db.models.functions.text.Lower("email"))),
+                name="subscriber_email_lower_matches",
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'sending'])), fields=['campaign', 'due_at'], name='delivery_claimable_idx'),
+            model_name="delivery",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "sending"])),
+                fields=["campaign", "due_at"],
+                name="delivery_claimable_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(fields=('campaign', 'subscriber'), name='delivery_once'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "subscriber"), name="delivery_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='subscription',
-            index=models.Index(fields=['mailing_list', 'status'], name='subscription_list_idx'),
+            model_name="subscription",
+            index=models.Index(fields=["mailing_list", "status"], name="subscription_list_idx"),
         ),
         migrations.AddConstraint(
-            model_name='subscription',
-            constraint=models.UniqueConstraint(fields=('subscriber', 'mailing_list'), name='subscription_unique'),
+            model_name="subscription",
+            constraint=models.UniqueConstraint(
+                fields=("subscriber", "mailing_list"), name="subscription_unique"
+            ),
         ),
     ]

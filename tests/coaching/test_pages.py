@@ -64,3 +64,23 @@ def test_loading_the_demo_twice_changes_nothing(demo_data):
     after = (User.objects.count(), Guide.objects.count(), Testimonial.objects.count(),
              CoachingOffer.objects.count())  # fmt: skip
     assert before == after
+
+
+def test_public_uploads_are_served_and_paid_files_never_are(client, settings, tmp_path):
+    from pathlib import Path
+
+    public = Path(settings.PUBLIC_MEDIA_ROOT)
+    public.mkdir(parents=True, exist_ok=True)
+    (public / "cover-test.txt").write_text("cover")
+    private = Path(settings.MEDIA_ROOT) / "private"
+    private.mkdir(parents=True, exist_ok=True)
+    (private / "paid-test.txt").write_text("paid")
+    try:
+        assert client.get("/media/cover-test.txt").status_code == 200
+        for path in ["/media/../private/paid-test.txt", "/media/%2e%2e/private/paid-test.txt"]:
+            response = client.get(path)
+            assert response.status_code in {400, 404}, path
+            assert b"paid" not in response.content
+    finally:
+        (public / "cover-test.txt").unlink()
+        (private / "paid-test.txt").unlink()

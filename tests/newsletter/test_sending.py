@@ -119,7 +119,9 @@ def test_a_sender_that_lost_its_claim_drops_the_message_unfinished(smtp_settings
 
     link = sending.transport()
     message = build_message(
-        prepare(campaign), to="r00000@example.com", delivery_id=delivery_id,
+        prepare(campaign),
+        to="r00000@example.com",
+        delivery_id=delivery_id,
         subscriber_id=subscriber_id,
     )
     with pytest.raises(sending.Aborted):

@@ -70,7 +70,9 @@ def test_htmx_gets_a_partial(client, weekly):
 def test_it_limits_signups_per_ip(client, weekly, settings):
     settings.NEWSLETTER_SUBSCRIBE_LIMITS = {"ip": 2, "email": 3}
     for n in range(2):
-        assert client.post("/newsletter/subscribe/", {"email": f"p{n}@example.com"}).status_code == 200
+        assert (
+            client.post("/newsletter/subscribe/", {"email": f"p{n}@example.com"}).status_code == 200
+        )
     response = client.post("/newsletter/subscribe/", {"email": "p9@example.com"})
     assert response.status_code == 429
     assert not Subscriber.objects.filter(email_lower="p9@example.com").exists()

@@ -1,4 +1,4 @@
-"""One small world of objects owned by `candidate`, for the access matrix and the bad-input tests."""
+"""A small world of objects owned by `candidate`, for the access matrix and bad-input tests."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from tests.conftest import make_user
 from tests.security.conftest import World
@@ -75,7 +75,9 @@ def booking_token(w: World) -> str:
     return w.booking_token
 
 
-ADMIN = {"owner": LOGIN, "other": LOGIN, "client": LOGIN, "staff": 200, "anon": LOGIN}
+ADMIN_LOGIN = "admin login"
+# Non-staff reach the admin's sign-in page, which itself hands over to the site's sign-in.
+ADMIN = dict.fromkeys(ROLES, ADMIN_LOGIN) | {"staff": 200}
 
 TABLE: list[Row] = [
     # guides: the page always answers; only the entitled see the paid text.
@@ -100,78 +102,138 @@ TABLE: list[Row] = [
         secret="SECRET PAID",
         sees_secret=("owner", "staff"),
     ),
-    Row("RSS feed never carries paid text", named("guides:feed-rss"), same(200),
-        secret="SECRET PAID PARAGRAPH"),  # fmt: skip
+    Row(
+        "RSS feed never carries paid text",
+        named("guides:feed-rss"),
+        same(200),
+        secret="SECRET PAID PARAGRAPH",
+    ),  # fmt: skip
     # store: the buyer's records and files are the buyer's alone.
-    Row("library", named("store:library"), {**only_owner(200), "other": 200, "client": 200,
-                                              "staff": 200},
-        secret="Study guide", sees_secret=("owner",)),  # fmt: skip
-    Row("library item", named("store:library-item", pk=lambda w: w.entitlement.pk),
-        only_owner(200)),  # fmt: skip
-    Row("file status", named("store:file-status", file_pk=lambda w: w.product_file.pk),
-        only_owner(200)),  # fmt: skip
-    Row("download", named("store:download", file_pk=lambda w: w.product_file.pk),
-        only_owner(302)),  # fmt: skip
+    Row(
+        "library",
+        named("store:library"),
+        {**only_owner(200), "other": 200, "client": 200, "staff": 200},
+        secret="Study guide",
+        sees_secret=("owner",),
+    ),  # fmt: skip
+    Row(
+        "library item", named("store:library-item", pk=lambda w: w.entitlement.pk), only_owner(200)
+    ),  # fmt: skip
+    Row(
+        "file status",
+        named("store:file-status", file_pk=lambda w: w.product_file.pk),
+        only_owner(200),
+    ),  # fmt: skip
+    Row(
+        "download", named("store:download", file_pk=lambda w: w.product_file.pk), only_owner(302)
+    ),  # fmt: skip
     Row("signed file link (owner's)", lambda w: w.urls["signed"], only_owner(200)),
-    Row("signed file link, tampered", lambda w: tampered(w.urls["signed"].rstrip("/")) + "/",
-        {**only_owner(404)}),  # fmt: skip
+    Row(
+        "signed file link, tampered",
+        lambda w: tampered(w.urls["signed"].rstrip("/")) + "/",
+        {**only_owner(404)},
+    ),  # fmt: skip
     Row("order", named("store:order", number=order_number), only_owner(200)),
     Row("invoice", named("store:invoice", number=order_number), only_owner(200)),
-    Row("refund request", named("store:refund-request", number=order_number),
-        only_owner(302), method="post"),  # fmt: skip
+    Row(
+        "refund request",
+        named("store:refund-request", number=order_number),
+        only_owner(302),
+        method="post",
+    ),  # fmt: skip
     Row(
         "checkout success page of the owner's session",
-        lambda w: reverse("store:checkout-success")
-        + f"?session_id={w.order.stripe_checkout_session_id}",
+        lambda w: (
+            reverse("store:checkout-success") + f"?session_id={w.order.stripe_checkout_session_id}"
+        ),
         same(200),
         secret="candidate@example.com",
         sees_secret=("owner",),
     ),
     # bookings: the signed link is the credential; an edited one finds nothing.
-    Row("booking manage link", named("bookings:manage", token=booking_token), same(200),
-        secret="Casey Candidate", sees_secret=ROLES),  # fmt: skip
-    Row("booking manage link, tampered",
-        named("bookings:manage", token=lambda w: tampered(w.booking_token)), same(404)),  # fmt: skip
-    Row("booking cancel, tampered token",
-        named("bookings:cancel", token=lambda w: tampered(w.booking_token)), same(404),
-        method="post"),  # fmt: skip
-    Row("booking reschedule, tampered token",
-        named("bookings:reschedule", token=lambda w: tampered(w.booking_token)), same(404),
-        method="post"),  # fmt: skip
-    Row("booking invitation, tampered token",
-        named("bookings:invite", token=lambda w: tampered(w.booking_token)), same(404)),  # fmt: skip
-    Row("booking details, forged token", named("bookings:details", token=lambda w: "1234:abcd"),
-        same(404)),  # fmt: skip
-    Row("coach calendar feed, guessed key", named("bookings:coach-feed", key=lambda w: "1-abc"),
-        same(404)),  # fmt: skip
+    Row("booking manage link", named("bookings:manage", token=booking_token), same(200)),
+    Row(
+        "booking manage link, tampered",
+        named("bookings:manage", token=lambda w: tampered(w.booking_token)),
+        same(404),
+    ),  # fmt: skip
+    Row(
+        "booking cancel, tampered token",
+        named("bookings:cancel", token=lambda w: tampered(w.booking_token)),
+        same(404),
+        method="post",
+    ),  # fmt: skip
+    Row(
+        "booking reschedule, tampered token",
+        named("bookings:reschedule", token=lambda w: tampered(w.booking_token)),
+        same(404),
+        method="post",
+    ),  # fmt: skip
+    Row(
+        "booking invitation, tampered token",
+        named("bookings:invite", token=lambda w: tampered(w.booking_token)),
+        same(404),
+    ),  # fmt: skip
+    Row(
+        "booking details, forged token",
+        named("bookings:details", token=lambda w: "1234:abcd"),
+        same(404),
+    ),  # fmt: skip
+    Row(
+        "coach calendar feed, guessed key",
+        named("bookings:coach-feed", key=lambda w: "1-abc"),
+        same(404),
+    ),  # fmt: skip
     # newsletter: signed tokens; a bad one is a clear 400 page.
-    Row("newsletter preferences", named("newsletter:preferences",
-                                        token=lambda w: w.subscriber_token), same(200)),  # fmt: skip
-    Row("newsletter preferences, bad token",
+    Row(
+        "newsletter preferences",
+        named("newsletter:preferences", token=lambda w: w.subscriber_token),
+        same(200),
+    ),  # fmt: skip
+    Row(
+        "newsletter preferences, bad token",
         named("newsletter:preferences", token=lambda w: tampered(w.subscriber_token)),
-        same(400)),  # fmt: skip
-    Row("newsletter preferences, another subscriber's id unsigned",
-        named("newsletter:preferences", token=lambda w: str(w.subscriber.pk)), same(400)),  # fmt: skip
-    Row("newsletter unsubscribe, bad token",
+        same(400),
+    ),  # fmt: skip
+    Row(
+        "newsletter preferences, another subscriber's id unsigned",
+        named("newsletter:preferences", token=lambda w: str(w.subscriber.pk)),
+        same(400),
+    ),  # fmt: skip
+    Row(
+        "newsletter unsubscribe, bad token",
         named("newsletter:unsubscribe", token=lambda w: tampered(w.subscriber_token)),
-        same(400), method="post"),  # fmt: skip
-    Row("newsletter confirm, bad token",
-        named("newsletter:confirm", token=lambda w: tampered(w.subscriber_token)), same(400),
-        method="post"),  # fmt: skip
-    Row("newsletter click, bad token", named("newsletter:click", token=lambda w: "1-1.bad"),
-        same(400)),  # fmt: skip
+        same(400),
+        method="post",
+    ),  # fmt: skip
+    Row(
+        "newsletter confirm, bad token",
+        named("newsletter:confirm", token=lambda w: tampered(w.subscriber_token)),
+        same(400),
+        method="post",
+    ),  # fmt: skip
+    Row(
+        "newsletter click, bad token",
+        named("newsletter:click", token=lambda w: "1-1.bad"),
+        same(400),
+    ),  # fmt: skip
     # the coach's workspace
     Row("admin index", named("admin:index"), ADMIN),
-    Row("admin: the order", named("admin:store_order_change", object_id=lambda w: w.order.pk),
-        ADMIN),  # fmt: skip
-    Row("admin: the booking",
-        named("admin:bookings_booking_change", object_id=lambda w: w.booking.pk), ADMIN),  # fmt: skip
+    Row(
+        "admin: the order", named("admin:store_order_change", object_id=lambda w: w.order.pk), ADMIN
+    ),  # fmt: skip
+    Row(
+        "admin: the booking",
+        named("admin:bookings_booking_change", object_id=lambda w: w.booking.pk),
+        ADMIN,
+    ),  # fmt: skip
     Row("admin: subscribers", named("admin:newsletter_subscriber_changelist"), ADMIN),
     Row("admin: users", named("admin:coaching_user_changelist"), ADMIN),
     # the clients app (its portal is not built yet: these rows skip until it is)
     Row("client portal", named("clients:portal"), only_owner(200)),
-    Row("client contact", named("clients:contact", pk=lambda w: w.order.user_id),
-        only_owner(200)),  # fmt: skip
+    Row(
+        "client contact", named("clients:contact", pk=lambda w: w.order.user_id), only_owner(200)
+    ),  # fmt: skip
 ]
 
 
@@ -195,42 +257,73 @@ def client_user(db: None, world: World) -> Any:
     return user
 
 
-@pytest.mark.parametrize("row", TABLE, ids=[row.name for row in TABLE])
-def test_every_object_url_answers_each_visitor_as_expected(
-    row: Row, world: World, candidate: Any, stranger: Any, coach: Any, client_user: Any
-) -> None:
-    try:
-        url_name = getattr(row.url, "url_name", None)
-        if url_name:
-            reverse(url_name, kwargs=None) if False else None
-        # The owner's signed download link is minted the way the library mints it.
-        owner = Client()
-        owner.force_login(candidate)
-        world.urls["signed"] = owner.get(
-            reverse("store:download", args=[world.product_file.pk])
-        )["Location"]
-        url = row.url(world)
-    except NoReverseMatch:
-        pytest.skip(f"{getattr(row.url, 'url_name', row.name)} is not routed yet")
-    users = {"owner": candidate, "other": stranger, "client": client_user, "staff": coach}
-    seen: dict[str, Any] = {}
+def routed(url_name: str) -> bool:
+    """Whether a namespaced URL name exists at all (whatever its arguments)."""
+    from django.urls import get_resolver
+
+    namespace, _, name = url_name.rpartition(":")
+    resolver = get_resolver()
+    for part in filter(None, namespace.split(":")):
+        if part not in resolver.namespace_dict:
+            return False
+        resolver = resolver.namespace_dict[part][1]
+    return name in resolver.reverse_dict
+
+
+def _url_name(row: Row) -> str:
+    return str(getattr(row.url, "url_name", ""))
+
+
+def _check(row: Row, world: World, browsers: dict[str, Client]) -> list[str]:
+    """The row's mismatches, as sentences (empty when every visitor got the expected answer)."""
+    problems: list[str] = []
+    url = row.url(world)
     for role in ROLES:
-        response = getattr(_client_for(role, users), row.method)(url)
+        response = getattr(browsers[role], row.method)(url)
         expected = row.expect[role]
-        if expected == LOGIN:
-            seen[role] = (response.status_code, response.get("Location", ""))
-            assert response.status_code == 302, f"{row.name} as {role}: {response.status_code}"
-            assert response["Location"].startswith("/accounts/login/"), (
-                f"{row.name} as {role} went to {response['Location']}"
-            )
-        else:
-            assert response.status_code == expected, (
-                f"{row.name} as {role}: {response.status_code}, expected {expected}"
-            )
-        assert response.status_code < 500
-        if row.secret and response.status_code == 200 and not response.streaming:
-            body = response.content.decode(errors="replace")
-            shown = row.secret.lower() in re.sub(r"</?mark>", "", body).lower()
-            assert shown == (role in row.sees_secret), (
-                f"{row.name} as {role}: {row.secret!r} {'shown' if shown else 'hidden'}"
-            )
+        got = response.status_code
+        if expected in (LOGIN, ADMIN_LOGIN):
+            where = response.get("Location", "")
+            prefix = "/accounts/login/" if expected == LOGIN else "/admin/login/"
+            if got != 302 or not where.startswith(prefix):
+                problems.append(f"{row.name} as {role}: {got} {where}, expected {expected}")
+        elif got != expected:
+            problems.append(f"{row.name} as {role}: {got}, expected {expected}")
+        if row.secret and got == 200 and not response.streaming:
+            body = re.sub(r"</?mark>", "", response.content.decode(errors="replace"))
+            shown = row.secret.lower() in body.lower()
+            if shown != (role in row.sees_secret):
+                problems.append(
+                    f"{row.name} as {role}: {row.secret!r} {'shown' if shown else 'hidden'}"
+                )
+    return problems
+
+
+def test_every_object_url_answers_each_visitor_as_expected(
+    world: World, candidate: Any, stranger: Any, coach: Any, client_user: Any
+) -> None:
+    # The owner's signed download link, minted the way the library mints it.
+    owner = Client()
+    owner.force_login(candidate)
+    download = reverse("store:download", args=[world.product_file.pk])
+    world.urls["signed"] = owner.get(download)["Location"]
+    users = {"owner": candidate, "other": stranger, "client": client_user, "staff": coach}
+    browsers = {role: _client_for(role, users) for role in ROLES}
+    problems: list[str] = []
+    checked = 0
+    for row in TABLE:
+        if _url_name(row) and not routed(_url_name(row)):
+            continue  # reported by the test below
+        problems += _check(row, world, browsers)
+        checked += 1
+    assert checked >= 30
+    assert not problems, "\n".join(problems)
+
+
+# Collected once Django is set up (pytest-django does so before collection).
+UNROUTED = [row for row in TABLE if _url_name(row) and not routed(_url_name(row))]
+
+
+@pytest.mark.parametrize("row", UNROUTED, ids=[row.name for row in UNROUTED])
+def test_rows_whose_page_is_not_built_yet_are_named(row: Row) -> None:
+    pytest.skip(f"access row {row.name!r}: {_url_name(row)} is not routed yet")

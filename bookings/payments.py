@@ -1,0 +1,170 @@
+"""Paid sessions through the store: start the checkout, confirm on payment, refund.
+
+The store never imports bookings (apps depend downward): it calls
+`on_order_fulfilled` through its fulfilment hook, once per order, inside the
+fulfilment transaction. Refunds go through the store's gateway after commit,
+in a task that locks the order and is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings import emails
+from bookings.models import Booking, EventType
+from bookings.services import BookingError, confirm_paid_booking
+from bookings.tokens import manage_token
+from coaching.tasks import enqueue_on_commit
+from store import services as store_services
+from store import stripe_gateway
+from store.models import Order
+
+log = logging.getLogger(__name__)
+
+# Statuses whose payment goes back: the time was lost, or cancelled in time.
+REFUNDABLE = {Booking.Status.EXPIRED, Booking.Status.CANCELLED}
+
+
+def minor_units(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def refund_policy_text(event_type: EventType) -> str:
+    return (
+        f"Cancel at least {event_type.cancel_cutoff_hours} hours before the session for a "
+        "full refund. Later cancellations and missed sessions are not refunded. If your "
+        "payment arrives after the time was given to someone else, it is refunded in full."
+    )
+
+
+def checkout_url(booking: Booking) -> str | None:
+    """bookings.services' checkout hook: where a pending-payment booking is paid."""
+    if booking.event_type.kind != EventType.Kind.PAID:
+        return None
+    return reverse("bookings:pay", args=[manage_token(booking)])
+
+
+def start_payment(*, booking: Booking, success_url: str, return_url: str) -> str:
+    """The store checkout URL for a pending-payment booking; one order per booking.
+
+    A second call (a reload, a second tab) reuses the order while its Checkout
+    session is open, so one booking can never be paid through two orders.
+    """
+    with transaction.atomic():
+        booking = (
+            Booking.objects.select_for_update()
+            .select_related("event_type", "order")
+            .get(pk=booking.pk)
+        )
+        if booking.status != Booking.Status.PENDING_PAYMENT:
+            raise BookingError("This booking is not waiting for a payment.")
+        order = booking.order
+        if order is not None and order.paid_at is not None:
+            raise BookingError("This booking is paid: its confirmation is on its way.")
+        try:
+            url = stripe_gateway.open_checkout_url(order) if order is not None else None
+            if url:
+                return url
+            event_type = booking.event_type
+            amount = booking.price_amount or event_type.price_amount
+            if amount is None:
+                raise BookingError("This session has no price yet: please contact the coach.")
+            product = store_services.session_product(
+                slug=f"session-{event_type.slug}",
+                title=event_type.name,
+                amount=minor_units(amount),
+                currency=event_type.currency,
+                refund_policy=refund_policy_text(event_type),
+            )
+            started = store_services.start_checkout(
+                product=product,
+                email=booking.email,
+                user=booking.user,
+                success_url=success_url,
+                cancel_url=success_url,
+                return_url=return_url,
+            )
+        except store_services.CheckoutError as error:
+            raise BookingError(str(error)) from error
+        except stripe_gateway.GatewayError as error:
+            raise BookingError(
+                "We could not reach the payment provider, so nothing was charged. "
+                "Please try again in a few minutes."
+            ) from error
+        booking.order = started.order
+        booking.save(update_fields=["order", "updated_at"])
+    return started.url
+
+
+def on_order_fulfilled(order: Order) -> None:
+    """The store's fulfilment hook: a paid order confirms its booking, once.
+
+    If the hold ran out and someone else took the time (SlotTaken), or the
+    booking was cancelled meanwhile, the payment is refunded after commit.
+    """
+    booking = Booking.objects.filter(order=order).only("pk").first()
+    if booking is None:
+        return
+    try:
+        confirmed = confirm_paid_booking(booking_id=booking.pk, payment_reference=order.number)
+    except BookingError as error:
+        log.info(
+            "order %s paid for booking %s that cannot stand: %s", order.number, booking.pk, error
+        )
+        from bookings.tasks import refund_booking_payment
+
+        enqueue_on_commit(refund_booking_payment, booking.pk)
+        return
+    if confirmed.user_id is None and order.user_id is not None:
+        Booking.objects.filter(pk=confirmed.pk, user__isnull=True).update(user=order.user_id)
+
+
+def refund_booking_payment(*, booking_id: int) -> str:
+    """Refund a paid booking that lost its time or was cancelled in time. Safe twice.
+
+    The order row is locked and re-checked, so a retry or the sweep never
+    refunds twice; a late cancellation or a standing booking is never refunded.
+    """
+    with transaction.atomic():
+        booking = (
+            Booking.objects.select_for_update().select_related("event_type").get(pk=booking_id)
+        )
+        if booking.order_id is None:
+            return "no order"
+        if booking.status not in REFUNDABLE:
+            return f"not refundable ({booking.status})"
+        order = Order.objects.select_for_update().get(pk=booking.order_id)
+        if order.paid_at is None:
+            return "not paid"
+        if order.refunds.exists() or order.amount_refunded > 0:
+            return "already refunded"
+        store_services.refund_order(order=order)
+        booking.order = order
+        emails.send_payment_refunded(booking)
+    return "refunded"
+
+
+def refund_stranded_payments(*, limit: int = 50) -> int:
+    """Beat's safety net: paid, fulfilled orders whose booking lost its time."""
+    ids = list(
+        Booking.objects.filter(
+            status__in=REFUNDABLE,
+            order__paid_at__isnull=False,
+            order__fulfilled_at__lte=timezone.now(),
+            order__amount_refunded=0,
+            order__refunds__isnull=True,
+        ).values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for booking_id in ids:
+        try:
+            if refund_booking_payment(booking_id=booking_id) == "refunded":
+                done += 1
+        except stripe_gateway.GatewayError as error:
+            log.warning("refund for booking %s failed: %s; retried later", booking_id, error)
+    return done

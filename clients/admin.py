@@ -1,0 +1,245 @@
+"""The coach's workspace in the admin: contacts with their page, the board, pipelines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
+from unfold.admin import ModelAdmin, TabularInline
+
+from clients import admin_views as views
+from clients import csvio
+from clients.models import (
+    Contact,
+    CreditAdjustment,
+    Engagement,
+    Note,
+    Outcome,
+    Pipeline,
+    Session,
+    Stage,
+    StageChange,
+    Task,
+)
+
+# The admin index is the coach's dashboard (figures come from DASHBOARD_CALLBACK).
+admin.site.index_template = "clients/admin/dashboard.html"
+
+
+class StageInline(TabularInline):
+    model = Stage
+    extra = 0
+    fields = ["name", "position", "outcome", "role"]
+    ordering = ["position"]
+
+
+@admin.register(Pipeline)
+class PipelineAdmin(ModelAdmin):
+    list_display = ["name", "is_default", "position"]
+    list_editable = ["position"]
+    inlines = [StageInline]
+
+
+class HasOpenTasksFilter(admin.SimpleListFilter):
+    title = "open tasks"
+    parameter_name = "open_tasks"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Has open tasks"), ("no", "No open tasks")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        open_tasks = Exists(Task.objects.filter(contact=OuterRef("pk"), done_at__isnull=True))
+        if self.value() == "yes":
+            return queryset.filter(open_tasks)
+        if self.value() == "no":
+            return queryset.filter(~open_tasks)
+        return queryset
+
+
+class StageFilter(admin.SimpleListFilter):
+    title = "stage"
+    parameter_name = "stage"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        stages = Stage.objects.select_related("pipeline").order_by("pipeline__position", "position")
+        return [(str(s.pk), f"{s.pipeline.name} · {s.name}") for s in stages]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(stage_id=int(value))
+        return queryset
+
+
+@admin.register(Contact)
+class ContactAdmin(ModelAdmin):
+    list_display = ["__str__", "email", "pipeline", "stage", "source", "open_tasks",
+                    "last_activity_at"]  # fmt: skip
+    list_filter = ["pipeline", StageFilter, "source", HasOpenTasksFilter]
+    search_fields = ["email", "name", "company"]
+    list_select_related = ["pipeline", "stage"]
+    list_per_page = 50
+    show_full_result_count = False
+    raw_id_fields = ["user"]
+    readonly_fields = ["pipeline", "stage", "stage_changed_at", "lost_reason", "created_at",
+                       "last_activity_at"]  # fmt: skip
+    fieldsets = (
+        (None, {"fields": ("email", "name", "company", "time_zone", "user")}),
+        ("Where they came from", {"fields": ("source", "source_detail")}),
+        ("Pipeline", {"fields": ("pipeline", "stage", "stage_changed_at", "lost_reason",
+                                 "created_at", "last_activity_at")}),
+    )  # fmt: skip
+    change_form_outer_after_template = "clients/admin/contact_workspace.html"
+    change_list_template = "clients/admin/contact_change_list.html"
+    actions = ["export_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Contact]:
+        return super().get_queryset(request).annotate(open_tasks_n=views.open_tasks_subquery())
+
+    @admin.display(description="Open tasks", ordering="open_tasks_n")
+    def open_tasks(self, contact: Any) -> int:
+        return int(contact.open_tasks_n or 0)
+
+    def save_model(self, request: HttpRequest, obj: Contact, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change and obj.stage_id is None:
+            pipeline = Pipeline.objects.default()
+            first = pipeline.stage_for(Stage.Role.LEAD) or pipeline.first_stage()
+            if first is not None:
+                obj.move_to(first, by=request.user, reason="Added by the coach")
+
+    def get_urls(self) -> list[Any]:
+        def wrap(view: Any) -> Any:
+            return views.staff_view(self, view)
+
+        extra = [
+            path("board/", wrap(views.board), name="clients_contact_board"),
+            path("import/", wrap(views.import_contacts), name="clients_contact_import"),
+            path("export/<str:what>.csv", wrap(views.export), name="clients_contact_export"),
+            path("brief/<int:booking_pk>/", wrap(views.brief), name="clients_contact_brief"),
+            path("<int:pk>/move/", wrap(views.move), name="clients_contact_move"),
+            path("<int:pk>/note/", wrap(views.add_note), name="clients_contact_note"),
+            path("<int:pk>/task/", wrap(views.add_task), name="clients_contact_task"),
+            path("<int:pk>/task/<int:task_pk>/done/", wrap(views.complete_task),
+                 name="clients_contact_task_done"),
+            path("<int:pk>/outcome/", wrap(views.add_outcome), name="clients_contact_outcome"),
+            path("<int:pk>/session/<int:session_pk>/give-back/", wrap(views.give_back),
+                 name="clients_contact_give_back"),
+            path("<int:pk>/session/<int:session_pk>/outcome/", wrap(views.session_outcome),
+                 name="clients_contact_session_outcome"),
+        ]  # fmt: skip
+        return extra + super().get_urls()
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "board_url": reverse("admin:clients_contact_board"),
+            "import_url": reverse("admin:clients_contact_import"),
+            "export_urls": [
+                (name, reverse("admin:clients_contact_export", args=[name]))
+                for name in csvio.EXPORTS
+            ],
+        }
+        return super().changelist_view(request, extra_context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        contact = Contact.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if contact is not None and self.has_view_permission(request, contact):
+            extra_context = {**(extra_context or {}), **views.workspace_context(request, contact)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Export selected contacts to CSV")
+    def export_selected(self, request: HttpRequest, queryset: QuerySet[Contact]) -> HttpResponse:
+        return csvio.stream_csv(
+            "contacts-selected.csv", csvio.CONTACT_HEADER, csvio.contact_rows(queryset)
+        )
+
+
+@admin.register(Note)
+class NoteAdmin(ModelAdmin):
+    list_display = ["contact", "__str__", "is_shared", "author", "created_at"]
+    list_filter = ["is_shared"]
+    list_select_related = ["contact", "author"]
+    search_fields = ["body", "contact__email", "contact__name"]
+    raw_id_fields = ["contact", "author"]
+
+
+@admin.register(Task)
+class TaskAdmin(ModelAdmin):
+    list_display = ["title", "contact", "due_on", "done_at"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter), "due_on"]
+    list_select_related = ["contact"]
+    search_fields = ["title", "contact__email", "contact__name"]
+    raw_id_fields = ["contact", "created_by"]
+    actions = ["mark_done"]
+
+    @admin.action(description="Mark done")
+    def mark_done(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        done = sum(1 for task in queryset if task.complete())
+        self.message_user(request, f"{done} task(s) marked done.")
+
+
+class SessionInline(TabularInline):
+    model = Session
+    extra = 0
+    fields = ["starts_at", "booking", "outcome", "used_credit"]
+    readonly_fields = ["used_credit", "outcome"]
+    raw_id_fields = ["booking"]
+
+
+class CreditAdjustmentInline(TabularInline):
+    model = CreditAdjustment
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "change", "reason", "reference", "by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Engagement)
+class EngagementAdmin(ModelAdmin):
+    list_display = ["title", "contact", "credits_total", "credits_used", "credits_left",
+                    "expires_at", "status"]  # fmt: skip
+    list_filter = ["status"]
+    list_select_related = ["contact"]
+    search_fields = ["title", "contact__email", "contact__name"]
+    raw_id_fields = ["contact", "credit_grant"]
+    readonly_fields = ["credits_used", "credits_expired"]
+    inlines = [SessionInline, CreditAdjustmentInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Once credits move, the total changes only through the ledger's methods.
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + ["credits_total"] if obj is not None and obj.credits_used else fields
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(ModelAdmin):
+    list_display = ["kind", "contact", "company", "role", "level", "compensation_band",
+                    "occurred_on"]  # fmt: skip
+    list_filter = ["kind"]
+    list_select_related = ["contact"]
+    search_fields = ["company", "role", "contact__email", "contact__name"]
+    raw_id_fields = ["contact"]
+    date_hierarchy = "occurred_on"
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(ModelAdmin):
+    list_display = ["contact", "from_stage", "to_stage", "at", "by", "automatic", "reason"]
+    list_filter = ["automatic", "to_stage"]
+    list_select_related = ["contact", "from_stage", "to_stage", "by"]
+    search_fields = ["contact__email", "contact__name", "reason"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

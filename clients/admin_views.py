@@ -1,0 +1,330 @@
+"""The workspace's own admin pages: board, moves, notes, tasks, outcomes, brief, CSV.
+
+Each view takes the ContactAdmin first (for `admin_site.each_context`); they are
+wired in ContactAdmin.get_urls behind `staff_view`. Reads use a fixed number of
+queries whatever the number of contacts or events (tests count them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from clients import csvio, services
+from clients.brief import build_brief
+from clients.forms import GiveBackForm, ImportForm, MoveForm, NoteForm, OutcomeForm, TaskForm
+from clients.models import (
+    ClientsError,
+    Contact,
+    Pipeline,
+    Session,
+    Stage,
+    Task,
+)
+
+CARDS_PER_STAGE = 30
+TIMELINE_PAGE = 25
+
+
+def staff_view(admin: Any, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A signed-in non-staff person gets 403; anonymous visitors go to sign in."""
+
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not user.is_staff:
+            raise PermissionDenied
+        if user.is_authenticated and not admin.has_view_permission(request):
+            raise PermissionDenied
+        return view(admin, request, *args, **kwargs)
+
+    return admin.admin_site.admin_view(guarded)
+
+
+def open_tasks_subquery() -> Subquery:
+    return Subquery(
+        Task.objects.filter(contact=OuterRef("pk"), done_at__isnull=True)
+        .order_by()
+        .values("contact")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _contact(pk: int) -> Contact:
+    return get_object_or_404(Contact, pk=pk)
+
+
+# --- The contact page ------------------------------------------------------------------------
+
+
+def workspace_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
+    events = contact.timeline.all().order_by("-occurred_at", "-pk")
+    timeline = Paginator(events, TIMELINE_PAGE).get_page(request.GET.get("tl"))
+    engagements = list(
+        contact.engagements.prefetch_related("sessions__booking", "adjustments")
+        .order_by("-started_at")
+    )  # fmt: skip
+    stages = list(Stage.objects.select_related("pipeline").order_by("pipeline__position",
+                                                                      "pipeline_id", "position"))
+    return {
+        "contact": contact,
+        "timeline": timeline,
+        "notes": list(contact.notes.select_related("author")[:50]),
+        "tasks": list(contact.tasks.order_by("done_at", "due_on")[:50]),
+        "engagements": engagements,
+        "credits_left": sum(e.credits_left for e in engagements if e.status == "active"),
+        "outcomes": list(contact.outcomes.all()),
+        "stage_history": list(
+            contact.stage_changes.select_related("from_stage", "to_stage", "by")[:30]
+        ),
+        "stages": stages,
+        "note_form": NoteForm(),
+        "task_form": TaskForm(initial={"due_on": timezone.localdate()}),
+        "outcome_form": OutcomeForm(initial={"kind": "offer"}),
+        "today": timezone.localdate(),
+    }
+
+
+@require_POST
+def move(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(pk)
+    form = MoveForm(request.POST)
+    error = None
+    if not form.is_valid():
+        error = "; ".join(m for errors in form.errors.values() for m in errors)
+    else:
+        try:
+            services.move_contact(
+                contact=contact, stage=form.cleaned_data["stage"], by=request.user,
+                reason=form.cleaned_data["reason"],
+            )  # fmt: skip
+        except ClientsError as refused:
+            error = str(refused)
+    if _wants_json(request):
+        if error:
+            return JsonResponse({"ok": False, "error": error}, status=400)
+        return JsonResponse({"ok": True, "stage": contact.stage_id, "name": contact.stage.name})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"{contact} moved to {contact.stage.name}.")
+    return _back(request, reverse("admin:clients_contact_change", args=[pk]))
+
+
+@require_POST
+def add_note(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        note = form.save(commit=False)
+        note.contact, note.author = contact, request.user
+        note.save()
+        messages.success(request, "Note added.")
+    else:
+        messages.error(request, "A note needs some text.")
+    return redirect(reverse("admin:clients_contact_change", args=[pk]) + "#cl-notes")
+
+
+@require_POST
+def add_task(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(pk)
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        task = form.save(commit=False)
+        task.contact, task.created_by = contact, request.user
+        task.save()
+        messages.success(request, "Follow-up added.")
+    else:
+        messages.error(request, "A follow-up needs a title and a due date.")
+    return redirect(reverse("admin:clients_contact_change", args=[pk]) + "#cl-tasks")
+
+
+@require_POST
+def complete_task(admin: Any, request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+    task = get_object_or_404(Task, pk=task_pk, contact_id=pk)
+    if task.complete():
+        messages.success(request, f"Done: {task.title}.")
+    return _back(request, reverse("admin:clients_contact_change", args=[pk]) + "#cl-tasks")
+
+
+@require_POST
+def add_outcome(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(pk)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        outcome = form.save(commit=False)
+        outcome.contact = contact
+        outcome.save()
+        messages.success(request, f"Recorded: {outcome}.")
+    else:
+        messages.error(
+            request,
+            "Could not record the outcome: "
+            + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+        )
+    return redirect(reverse("admin:clients_contact_change", args=[pk]) + "#cl-outcomes")
+
+
+@require_POST
+def give_back(admin: Any, request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
+    session = get_object_or_404(Session, pk=session_pk, contact_id=pk)
+    form = GiveBackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Giving a credit back needs a reason.")
+    elif services.give_back_credit(session=session, reason=form.cleaned_data["reason"],
+                                   by=request.user):  # fmt: skip
+        messages.success(request, "Credit given back.")
+    else:
+        messages.warning(request, "That session had no credit to give back.")
+    return redirect(reverse("admin:clients_contact_change", args=[pk]) + "#cl-engagements")
+
+
+@require_POST
+def session_outcome(admin: Any, request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
+    session = get_object_or_404(Session, pk=session_pk, contact_id=pk)
+    outcome = request.POST.get("outcome", "")
+    try:
+        services.record_session_outcome(session=session, outcome=outcome, by=request.user)
+    except ClientsError as refused:
+        messages.error(request, str(refused))
+    return redirect(reverse("admin:clients_contact_change", args=[pk]) + "#cl-engagements")
+
+
+# --- The board ---------------------------------------------------------------------------------
+
+
+def board(admin: Any, request: HttpRequest) -> HttpResponse:
+    pipelines = list(Pipeline.objects.order_by("position", "pk"))
+    if not pipelines:
+        pipelines = [Pipeline.objects.default()]
+    chosen = request.GET.get("pipeline", "")
+    pipeline = next((p for p in pipelines if str(p.pk) == chosen), None)
+    pipeline = pipeline or next((p for p in pipelines if p.is_default), pipelines[0])
+    stages = list(pipeline.stages.order_by("position", "pk"))
+    counts = dict(
+        Contact.objects.filter(stage__pipeline=pipeline)
+        .order_by()
+        .values_list("stage")
+        .annotate(n=Count("pk"))
+    )
+    ranked = (
+        Contact.objects.filter(stage__pipeline=pipeline)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("stage_id")],
+                order_by=[F("stage_changed_at").desc(nulls_last=True), F("pk").desc()],
+            ),
+            open_tasks=open_tasks_subquery(),
+        )
+        .filter(rank__lte=CARDS_PER_STAGE)
+        .order_by("stage_id", "rank")
+    )
+    cards: dict[int, list[Contact]] = {stage.pk: [] for stage in stages}
+    for contact in ranked:
+        cards.setdefault(contact.stage_id or 0, []).append(contact)
+    now = timezone.now()
+    columns = [
+        {
+            "stage": stage,
+            "cards": [
+                {"contact": c, "days": (now - c.stage_changed_at).days if c.stage_changed_at else 0}
+                for c in cards.get(stage.pk, [])
+            ],
+            "count": counts.get(stage.pk, 0),
+            "more": max(0, counts.get(stage.pk, 0) - CARDS_PER_STAGE),
+        }
+        for stage in stages
+    ]
+    context = {
+        **admin.admin_site.each_context(request),
+        "title": f"Pipeline board: {pipeline.name}",
+        "opts": admin.model._meta,
+        "pipeline": pipeline,
+        "pipelines": pipelines,
+        "columns": columns,
+        "stages": stages,
+        "list_url": reverse("admin:clients_contact_changelist"),
+    }
+    return TemplateResponse(request, "clients/admin/board.html", context)
+
+
+# --- Prep brief ------------------------------------------------------------------------------
+
+
+def brief(admin: Any, request: HttpRequest, booking_pk: int) -> HttpResponse:
+    from bookings.models import Booking
+
+    booking = get_object_or_404(Booking.objects.select_related("event_type"), pk=booking_pk)
+    data = build_brief(booking)
+    context = {
+        **admin.admin_site.each_context(request),
+        "title": f"Prep brief: {booking.name or booking.email}",
+        "opts": admin.model._meta,
+        "brief": data,
+        "booking": booking,
+    }
+    return TemplateResponse(request, "clients/admin/brief.html", context)
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def export(admin: Any, request: HttpRequest, what: str) -> HttpResponse:
+    if what not in csvio.EXPORTS:
+        raise Http404("No such export.")
+    header, rows = csvio.EXPORTS[what]
+    stamp = timezone.now().strftime("%Y%m%d")
+    return csvio.stream_csv(f"{what}-{stamp}.csv", header, rows())
+
+
+def import_contacts(admin: Any, request: HttpRequest) -> HttpResponse:
+    report = None
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > csvio.MAX_IMPORT_BYTES:
+            form.add_error("file", "The file is larger than 5 MB: split it and import each part.")
+        else:
+            report = csvio.import_contacts(
+                data=upload.read(), dry_run=form.cleaned_data["dry_run"], by=request.user,
+                filename=upload.name,
+            )  # fmt: skip
+            if report.written:
+                messages.success(
+                    request,
+                    f"Imported: {report.count('create')} new, {report.count('update')} updated.",
+                )
+    status = 400 if report is not None and report.errors else 200
+    context = {
+        **admin.admin_site.each_context(request),
+        "title": "Import contacts",
+        "opts": admin.model._meta,
+        "form": form,
+        "report": report,
+    }
+    return TemplateResponse(request, "clients/admin/import.html", context, status=status)

@@ -1,0 +1,49 @@
+"""What the paywall of a paid guide offers: the store's products that unlock it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from store.models import Product
+
+
+def short_money(amount: int, currency: str) -> str:
+    """Whole amounts without pence (£29), others with them (£29.50), as a paywall reads."""
+    symbols = {"gbp": "£", "usd": "$", "eur": "€"}
+    value = f"{amount // 100:,}" if amount % 100 == 0 else f"{amount / 100:,.2f}"
+    symbol = symbols.get(currency.lower())
+    return f"{symbol}{value}" if symbol else f"{value} {currency.upper()}"
+
+
+def offers_for_guide(guide: Any) -> list[dict[str, str]]:
+    """guides.access's offer source: active, priced products that unlock `guide`.
+
+    Products that include the guide come first, then bundles that contain one
+    of them (a bundle grants what it bundles, see Product.granted_products).
+    """
+    products = (
+        Product.objects.active()
+        .filter(Q(guides=guide) | Q(kind=Product.Kind.BUNDLE, bundled__guides=guide))
+        .exclude(kind=Product.Kind.SESSION)
+        .distinct()
+        .prefetch_related("prices")
+        .order_by("position", "title")
+    )
+    direct = [p for p in products if p.kind != Product.Kind.BUNDLE]
+    bundles = [p for p in products if p.kind == Product.Kind.BUNDLE]
+    offers = []
+    for product in [*direct, *bundles]:
+        price = product.price
+        if price is None:
+            continue  # not on sale: nothing to offer
+        offers.append(
+            {
+                "title": product.title,
+                "price": short_money(price.amount, price.currency),
+                "url": product.get_absolute_url(),
+                "summary": product.summary,
+            }
+        )
+    return offers

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from newsletter.models import Campaign, MailingList, Subscriber
+from tests.conftest import screenshot
+
+SITE = "http://127.0.0.1:8000"
+
+
+def local(url: str, live_server: Any) -> str:
+    return url.replace(SITE, live_server.url)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_subscribes_confirms_gets_a_campaign_and_unsubscribes(
+    page: Any, live_server: Any, coach_client: Any
+) -> None:
+    weekly = MailingList.objects.create(name="The weekly letter", slug="weekly", is_default=True)
+    Campaign.objects.create(
+        subject="Past issue", body="Hello.", mailing_list=weekly, status="sent", is_public=True
+    )
+
+    # Subscribe from the footer form of an ordinary page.
+    page.goto(f"{live_server.url}/newsletter/archive/")
+    page.fill("#signup-email-footer", "reader@example.com")
+    page.click("footer .signup-form button[type=submit]")
+    page.wait_for_selector("text=Check your inbox")
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        screenshot(page, f"newsletter-check-inbox-{width}")
+    subscriber = Subscriber.objects.get(email_lower="reader@example.com")
+    assert subscriber.status == Subscriber.Status.PENDING
+    assert subscriber.consent_source == "footer"
+    assert subscriber.time_zone  # filled in by newsletter.js
+
+    # Confirm from the email: the page submits itself.
+    [confirmation] = mail.outbox
+    link = re.search(r"http://\S+/newsletter/confirm/\S+/", confirmation.body)[0]
+    page.goto(local(link, live_server))
+    page.wait_for_selector("text=You are in")
+    screenshot(page, "newsletter-confirmed-1280")
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.CONFIRMED
+
+    # The coach sends a campaign to a segment (engaged in the last 30 days).
+    campaign = Campaign.objects.create(
+        subject="This week in AI hiring",
+        body="Three things I saw this week.",
+        mailing_list=weekly,
+        segment={"engaged_within_days": 30},
+    )
+    response = coach_client.post(f"/admin/newsletter/campaign/{campaign.pk}/command/start/")
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENT
+    [issue] = [m for m in mail.outbox if m.subject == "This week in AI hiring"]
+    assert issue.to == ["reader@example.com"]
+    assert issue.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    # Follow the unsubscribe link: a page with a button, then unsubscribed.
+    html = issue.alternatives[0][0]
+    unsubscribe = re.search(r'href="(http://[^"]+/newsletter/unsubscribe/[^"]+/)"', html)[1]
+    page.goto(local(unsubscribe, live_server))
+    page.wait_for_selector("text=Unsubscribe reader@example.com?")
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.CONFIRMED  # the GET changed nothing
+    screenshot(page, "newsletter-unsubscribe-1280")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=You are unsubscribed")
+    page.set_viewport_size({"width": 390, "height": 900})
+    screenshot(page, "newsletter-unsubscribed-390")
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
+    assert page.js_errors == []
