@@ -89,7 +89,8 @@ class BookingAdmin(ModelAdmin):
     ordering = ["-start"]
     actions = ["mark_completed", "mark_no_show", "mark_late_cancel", "cancel_bookings"]
     readonly_fields = ["uid", "during", "sequence", "policy", "created_at", "updated_at",
-                       "confirmed_at", "cancelled_at", "manage_link"]  # fmt: skip
+                       "confirmed_at", "cancelled_at", "manage_link", "order", "credit_grant",
+                       "credit_returned_at"]  # fmt: skip
     inlines = [BookingReminderInline]
     list_select_related = ["event_type"]
     change_list_template = "bookings/admin_change_list.html"

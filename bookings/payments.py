@@ -57,7 +57,7 @@ def start_payment(*, booking: Booking, success_url: str, return_url: str) -> str
     """
     with transaction.atomic():
         booking = (
-            Booking.objects.select_for_update()
+            Booking.objects.select_for_update(of=("self",))
             .select_related("event_type", "order")
             .get(pk=booking.pk)
         )

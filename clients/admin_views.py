@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models import Count, F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -42,15 +42,19 @@ TIMELINE_PAGE = 25
 def staff_view(admin: Any, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """A signed-in non-staff person gets 403; anonymous visitors go to sign in."""
 
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if user.is_authenticated and not user.is_staff:
-            raise PermissionDenied
-        if user.is_authenticated and not admin.has_view_permission(request):
+    def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not admin.has_view_permission(request):
             raise PermissionDenied
         return view(admin, request, *args, **kwargs)
 
-    return admin.admin_site.admin_view(guarded)
+    admin_view = admin.admin_site.admin_view(inner)
+
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and not request.user.is_staff:
+            raise PermissionDenied
+        return admin_view(request, *args, **kwargs)
+
+    return guarded
 
 
 def open_tasks_subquery() -> Subquery:
@@ -88,8 +92,11 @@ def workspace_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
         contact.engagements.prefetch_related("sessions__booking", "adjustments")
         .order_by("-started_at")
     )  # fmt: skip
-    stages = list(Stage.objects.select_related("pipeline").order_by("pipeline__position",
-                                                                      "pipeline_id", "position"))
+    stages = list(
+        Stage.objects.select_related("pipeline").order_by(
+            "pipeline__position", "pipeline_id", "position"
+        )
+    )
     return {
         "contact": contact,
         "timeline": timeline,
@@ -115,7 +122,7 @@ def move(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     form = MoveForm(request.POST)
     error = None
     if not form.is_valid():
-        error = "; ".join(m for errors in form.errors.values() for m in errors)
+        error = "; ".join(str(m) for errors in form.errors.values() for m in errors)
     else:
         try:
             services.move_contact(
@@ -127,11 +134,12 @@ def move(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     if _wants_json(request):
         if error:
             return JsonResponse({"ok": False, "error": error}, status=400)
-        return JsonResponse({"ok": True, "stage": contact.stage_id, "name": contact.stage.name})
+        name = contact.stage.name if contact.stage else ""
+        return JsonResponse({"ok": True, "stage": contact.stage_id, "name": name})
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, f"{contact} moved to {contact.stage.name}.")
+        messages.success(request, f"{contact} moved to {contact.stage or 'no stage'}.")
     return _back(request, reverse("admin:clients_contact_change", args=[pk]))
 
 
@@ -184,7 +192,7 @@ def add_outcome(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request,
             "Could not record the outcome: "
-            + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+            + "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()),
         )
     return redirect(reverse("admin:clients_contact_change", args=[pk]) + "#cl-outcomes")
 

@@ -34,7 +34,9 @@ class Brief:
 
 
 def answer_lines(booking: Any) -> list[tuple[str, str]]:
-    labels = {q.get("key"): q.get("label", q.get("key")) for q in booking.event_type.intake_questions}
+    labels = {
+        q.get("key"): q.get("label", q.get("key")) for q in booking.event_type.intake_questions
+    }
     return [(str(labels.get(k, k)), str(v)) for k, v in (booking.answers or {}).items()]
 
 
@@ -45,7 +47,9 @@ def build_brief(booking: Any) -> Brief:
     from store.models import Order
 
     email = (booking.email or "").lower()
-    contact = Contact.objects.select_related("stage", "pipeline", "user").filter(email=email).first()
+    contact = (
+        Contact.objects.select_related("stage", "pipeline", "user").filter(email=email).first()
+    )
     user_id = booking.user_id or (contact.user_id if contact else None)
     brief = Brief(booking=booking, contact=contact, answers=answer_lines(booking))
 
@@ -109,7 +113,8 @@ def prep_brief_section(booking: Any) -> list[tuple[str, list[str]]]:
         if contact.source:
             source = contact.get_source_display()
             record.append(
-                f"Source: {source}" + (f" ({contact.source_detail})" if contact.source_detail else "")
+                f"Source: {source}"
+                + (f" ({contact.source_detail})" if contact.source_detail else "")
             )
         record.append(f"Credits left: {brief.credits_left}")
     if brief.past_calls.get("total"):

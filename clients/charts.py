@@ -122,7 +122,10 @@ def line_chart(
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     step = plot_w / max(1, len(labels) - 1)
-    xs = [PAD_LEFT + step * i if len(labels) > 1 else PAD_LEFT + plot_w / 2 for i in range(len(labels))]
+    xs = [
+        PAD_LEFT + step * i if len(labels) > 1 else PAD_LEFT + plot_w / 2
+        for i in range(len(labels))
+    ]
     ys = [PAD_TOP + plot_h - plot_h * v / top for v in values]
     points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
     area = f"{xs[0]:.1f},{PAD_TOP + plot_h} {points} {xs[-1]:.1f},{PAD_TOP + plot_h}"

@@ -89,8 +89,8 @@ SUBSCRIBER_HEADER = ["email", "name", "status", "time_zone", "consent_at", "cons
 def subscriber_rows() -> Iterator[tuple[Any, ...]]:
     from newsletter.models import Subscriber
 
-    yield from Subscriber.objects.order_by("pk").values_list(*SUBSCRIBER_HEADER).iterator(
-        chunk_size=2000
+    yield from (
+        Subscriber.objects.order_by("pk").values_list(*SUBSCRIBER_HEADER).iterator(chunk_size=2000)
     )
 
 
@@ -159,9 +159,7 @@ def read_rows(data: bytes) -> tuple[list[dict[str, str]], str | None]:
     rows = []
     try:
         for raw in reader:
-            rows.append(
-                {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-            )
+            rows.append({(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k})
     except csv.Error as error:
         return [], f"The file is not valid CSV near row {reader.line_num}: {error}"
     return rows, None
@@ -174,11 +172,13 @@ def plan_import(data: bytes) -> ImportReport:
     if problem:
         report.errors.append((1, problem))
         return report
+    # A fresh workspace gets its default pipelines first (set-up, not imported data).
+    default_id = Pipeline.objects.default().pk
     stages = list(Stage.objects.select_related("pipeline"))
-    default = Pipeline.objects.order_by("-is_default", "position", "pk").first()
-    default_id = default.pk if default else None
     emails = [row.get("email", "").lower() for row in rows]
-    existing = {c.email: c for c in Contact.objects.filter(email__in=emails).select_related("stage")}
+    existing = {
+        c.email: c for c in Contact.objects.filter(email__in=emails).select_related("stage")
+    }
     seen: dict[str, int] = {}
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         email = row.get("email", "").lower()
@@ -272,7 +272,9 @@ def import_contacts(*, data: bytes, dry_run: bool, by: Any, filename: str = "") 
                 detail=plan.values.get("source_detail") or filename,
             )  # fmt: skip
             assert contact is not None  # the address was validated
-            fields = [name for name, value in plan.values.items() if getattr(contact, name) != value]
+            fields = [
+                name for name, value in plan.values.items() if getattr(contact, name) != value
+            ]
             for name in fields:
                 setattr(contact, name, plan.values[name])
             if fields:

@@ -251,21 +251,44 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
             "show_rate": book["show_rate"],
             "computed_at": data["computed_at"],
             "charts": [
-                ("Revenue by month", charts.bar_chart(
-                    "Revenue by month", rev["months"], rev["by_month"], fmt=money)),
-                ("Revenue by product (12 months)", charts.hbar_chart(
-                    "Revenue by product", rev["products"], rev["by_product"], fmt=money)),
-                ("Bookings per week and show rate", charts.bar_chart(
-                    "Bookings per week", book["weeks"], book["counts"], line=book["rates"],
-                    line_label="show rate")),
-                ("Funnel: subscriber → discovery call → client", charts.hbar_chart(
-                    "Funnel", fun["steps"], fun["values"], notes=fun["rates"])),
-                ("Median days in stage", charts.hbar_chart(
-                    "Median days in stage", [s["stage"] for s in stages],
-                    [s["days"] for s in stages], fmt=lambda v: f"{v:.1f} d",
-                    notes=[f"{s['n']} moves" for s in stages])),
-                ("Subscribers", charts.line_chart(
-                    "Subscribers", growth["months"], growth["totals"])),
+                (
+                    "Revenue by month",
+                    charts.bar_chart("Revenue by month", rev["months"], rev["by_month"], fmt=money),
+                ),
+                (
+                    "Revenue by product (12 months)",
+                    charts.hbar_chart(
+                        "Revenue by product", rev["products"], rev["by_product"], fmt=money
+                    ),
+                ),
+                (
+                    "Bookings per week and show rate",
+                    charts.bar_chart(
+                        "Bookings per week",
+                        book["weeks"],
+                        book["counts"],
+                        line=book["rates"],
+                        line_label="show rate",
+                    ),
+                ),
+                (
+                    "Funnel: subscriber → discovery call → client",
+                    charts.hbar_chart("Funnel", fun["steps"], fun["values"], notes=fun["rates"]),
+                ),
+                (
+                    "Median days in stage",
+                    charts.hbar_chart(
+                        "Median days in stage",
+                        [s["stage"] for s in stages],
+                        [s["days"] for s in stages],
+                        fmt=lambda v: f"{v:.1f} d",
+                        notes=[f"{s['n']} moves" for s in stages],
+                    ),
+                ),
+                (
+                    "Subscribers",
+                    charts.line_chart("Subscribers", growth["months"], growth["totals"]),
+                ),
             ],  # fmt: skip
             "board_url": reverse("admin:clients_contact_board"),
             "calendar_url": "/admin/bookings/booking/calendar/",

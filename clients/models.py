@@ -28,13 +28,11 @@ class ClientsError(Exception):
 class PipelineQuerySet(models.QuerySet["Pipeline"]):
     def default(self) -> Pipeline:
         """The pipeline automation uses; made with its stages on first need."""
-        found = self.filter(is_default=True).order_by("position", "pk").first()
-        if found is None:
-            found = self.order_by("position", "pk").first()
+        found: Pipeline | None = self.order_by("-is_default", "position", "pk").first()
         if found is None:
             from clients.pipelines import create_default_pipelines
 
-            found = create_default_pipelines()
+            return create_default_pipelines()
         return found
 
 
@@ -486,9 +484,7 @@ class CreditAdjustment(models.Model):
         GIVE_BACK = "give_back", "Given back"
         EXPIRE = "expire", "Expired"
 
-    engagement = models.ForeignKey(
-        Engagement, on_delete=models.CASCADE, related_name="adjustments"
-    )
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="adjustments")
     change = models.SmallIntegerField(help_text="Credits left: -1 used, +1 given back.")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     reason = models.CharField(max_length=300, blank=True)

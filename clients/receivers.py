@@ -115,7 +115,9 @@ def on_booking(booking: Any, *, created: bool) -> None:
     for event in timeline.booking_events(booking):
         timeline.record(contact, event)
     if booking.status == "confirmed" and event_type.kind == "discovery":
-        services.advance(contact=contact, role=Stage.Role.DISCOVERY, reason="Booked a discovery call")
+        services.advance(
+            contact=contact, role=Stage.Role.DISCOVERY, reason="Booked a discovery call"
+        )
     if event_type.kind != "package":
         return
     session = services.session_for_booking(booking=booking, contact=contact)
@@ -226,8 +228,10 @@ def link_existing_people() -> int:
         services.contact_for(email=user.email, name=user.name, user=user, source=Source.ACCOUNT,
                              now=user.date_joined)  # fmt: skip
     for subscriber in Subscriber.objects.filter(status="confirmed"):
-        services.contact_for(email=subscriber.email, name=subscriber.name,
-                             source=Source.NEWSLETTER, detail=subscriber.consent_source)  # fmt: skip
+        services.contact_for(
+            email=subscriber.email, name=subscriber.name, source=Source.NEWSLETTER,
+            detail=subscriber.consent_source,
+        )  # fmt: skip
     for order in Order.objects.filter(paid_at__isnull=False):
         services.contact_for(email=order.email, user=order.user, source=Source.PURCHASE)
     for booking in Booking.objects.exclude(email="").select_related("event_type"):

@@ -182,13 +182,16 @@ def record_session_outcome(*, session: Session, outcome: str, by: Any = None) ->
                 session.used_credit = engagement.use_credit(
                     reason=f"Session {label.lower()}", by=by, reference=reference
                 )
-            elif not wanted and session.used_credit:
-                if engagement.give_back_credit(
+            elif (
+                not wanted
+                and session.used_credit
+                and engagement.give_back_credit(
                     reason=f"Session now {label.lower()}: no credit by policy",
                     by=by,
                     reference=reference,
-                ):
-                    session.used_credit = False
+                )
+            ):
+                session.used_credit = False
         session.save(update_fields=["outcome", "used_credit"])
         if engagement is not None:
             finish_if_used_up(engagement=engagement)

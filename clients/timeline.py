@@ -291,8 +291,10 @@ def _all_rows(index: ContactIndex) -> Iterator[TimelineEvent]:
     from newsletter.models import Subscriber
     from store.models import Order
 
-    for view in GuideView.objects.filter(user__isnull=False).select_related("guide").iterator(
-        chunk_size=2000
+    for view in (
+        GuideView.objects.filter(user__isnull=False)
+        .select_related("guide")
+        .iterator(chunk_size=2000)
     ):
         contact_id = index.find(user_id=view.user_id)
         if contact_id:

@@ -1,4 +1,10 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from clients import views
 
 app_name = "clients"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("portal/", views.portal, name="portal"),
+    path("portal/notes/<int:pk>/", views.note, name="portal-note"),
+    path("portal/packages/<int:pk>/", views.engagement, name="portal-engagement"),
+]

@@ -286,6 +286,23 @@ CELERY_BEAT_SCHEDULE["newsletter-reminders"] = {
     "task": "newsletter.tasks.send_confirmation_reminders",
     "schedule": 900.0,
 }
+# The coach's workspace: follow-up reminders, dashboard figures, newsletter timeline.
+CELERY_BEAT_SCHEDULE["clients-remind-due-tasks"] = {
+    "task": "clients.tasks.remind_due_tasks",
+    "schedule": 900.0,
+}
+CELERY_BEAT_SCHEDULE["clients-refresh-dashboard"] = {
+    "task": "clients.tasks.refresh_dashboard",
+    "schedule": 240.0,
+}
+CELERY_BEAT_SCHEDULE["clients-sync-newsletter-timeline"] = {
+    "task": "clients.tasks.sync_newsletter_timeline",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["clients-expire-engagements"] = {
+    "task": "clients.tasks.expire_engagements",
+    "schedule": 3600.0,
+}
 # Stripe events and stamped PDFs that a broker outage or a failure left pending.
 CELERY_BEAT_SCHEDULE["store-sweep"] = {"task": "store.tasks.sweep_store", "schedule": 60.0}
 
@@ -381,6 +398,10 @@ UNFOLD = {
     "SITE_HEADER": "Coach workspace",
     "SITE_SYMBOL": "school",
     "SHOW_HISTORY": True,
+    # The admin index is the coach's dashboard; the sidebar adds the workspace pages
+    # above the usual app list (clients/admin_nav.py keeps every app listed).
+    "DASHBOARD_CALLBACK": "clients.dashboard.dashboard_callback",
+    "SIDEBAR": {"show_search": False, "navigation": "clients.admin_nav.sidebar"},
     "COLORS": {
         "primary": {
             "50": "oklch(97% .02 255)",

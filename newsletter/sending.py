@@ -7,15 +7,13 @@ How a message is never sent twice (and almost never lost)
    status `sending`, a fresh claim id, a lease. Two senders never claim the same
    row; a row whose lease ran out (its sender died) can be claimed again.
 2. For each row, over one SMTP connection reused for the whole batch, the sender
-   checks the row is still its own and the subscriber may still receive the
-   list (confirmed, subscribed, not suppressed), then sends MAIL, RCPT, DATA and
-   the message content, but holds back the final `.` that completes it.
+   checks (overlapped with MAIL and RCPT) that the row is still its own and the
+   subscriber may still receive the list (confirmed, subscribed, not
+   suppressed); if not, RSET and skip. Then DATA and the message content, but
+   it holds back the final `.` that completes the message.
 3. It then writes, back to back, the UPDATE that marks the row `sent` (same
    conditions, autocommit) to PostgreSQL and the final `.` to the SMTP server,
    and only afterwards reads both answers. The commit is the point of no return.
-4. If the pre-check refused, the sender drops the connection instead, and the
-   server discards the unfinished message.
-
 A sender killed before step 3 leaves a `sending` row whose message the server
 never completed: it is claimed again after the lease and sent once. A sender
 killed after step 3 has a `sent` row and a delivered message. Only a kill in

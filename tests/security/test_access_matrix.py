@@ -229,11 +229,34 @@ TABLE: list[Row] = [
     ),  # fmt: skip
     Row("admin: subscribers", named("admin:newsletter_subscriber_changelist"), ADMIN),
     Row("admin: users", named("admin:coaching_user_changelist"), ADMIN),
-    # the clients app (its portal is not built yet: these rows skip until it is)
-    Row("client portal", named("clients:portal"), only_owner(200)),
+    # the clients app: the portal shows each signed-in person their own; object pages
+    # belong to the client (`client` here), and answer 404 to everyone else.
     Row(
-        "client contact", named("clients:contact", pk=lambda w: w.order.user_id), only_owner(200)
+        "client portal",
+        named("clients:portal"),
+        {**same(200), "anon": LOGIN},
+        secret="Shared with Cleo",
+        sees_secret=("client",),
     ),  # fmt: skip
+    Row(
+        "client portal: a shared note",
+        named("clients:portal-note", pk=lambda w: w.urls["note"]),
+        {**same(404), "client": 200},
+        secret="Shared with Cleo",
+        sees_secret=("client",),
+    ),  # fmt: skip
+    Row(
+        "client portal: a private note",
+        named("clients:portal-note", pk=lambda w: w.urls["private-note"]),
+        same(404),
+    ),  # fmt: skip
+    Row(
+        "client portal: the package",
+        named("clients:portal-engagement", pk=lambda w: w.urls["engagement"]),
+        {**same(404), "client": 200},
+    ),  # fmt: skip
+    Row("admin: contacts", named("admin:clients_contact_changelist"), ADMIN),
+    Row("admin: contact import", named("admin:clients_contact_import"), ADMIN),
 ]
 
 
@@ -299,6 +322,25 @@ def _check(row: Row, world: World, browsers: dict[str, Client]) -> list[str]:
     return problems
 
 
+def _client_records(user: Any) -> dict[str, str]:
+    """The client's contact, a shared and a private note, and a package (clients app)."""
+    from clients.models import Contact, Engagement, Note
+
+    contact = Contact.objects.for_user(user) or Contact.objects.create(
+        email=user.email, user=user, name="Cleo Client"
+    )
+    shared = Note.objects.create(contact=contact, body="Shared with Cleo: homework", is_shared=True)
+    private = Note.objects.create(contact=contact, body="Coach only: pricing thoughts")
+    engagement = contact.engagements.first() or Engagement.objects.create(
+        contact=contact, title="Sprint", credits_total=3
+    )
+    return {
+        "note": str(shared.pk),
+        "private-note": str(private.pk),
+        "engagement": str(engagement.pk),
+    }
+
+
 def test_every_object_url_answers_each_visitor_as_expected(
     world: World, candidate: Any, stranger: Any, coach: Any, client_user: Any
 ) -> None:
@@ -307,6 +349,8 @@ def test_every_object_url_answers_each_visitor_as_expected(
     owner.force_login(candidate)
     download = reverse("store:download", args=[world.product_file.pk])
     world.urls["signed"] = owner.get(download)["Location"]
+    if routed("clients:portal-note"):
+        world.urls.update(_client_records(client_user))
     users = {"owner": candidate, "other": stranger, "client": client_user, "staff": coach}
     browsers = {role: _client_for(role, users) for role in ROLES}
     problems: list[str] = []

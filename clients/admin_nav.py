@@ -1,0 +1,39 @@
+"""The unfold sidebar: the coach's workspace pages first, then every app as before.
+
+settings.UNFOLD["SIDEBAR"]["navigation"] names `sidebar`; unfold replaces its
+default app list with whatever this returns, so the app list is rebuilt here
+from `admin.site.get_app_list` (same models, same permissions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+def sidebar(request: HttpRequest) -> list[dict[str, Any]]:
+    workspace = {
+        "title": "Workspace",
+        "items": [
+            {"title": "Dashboard", "icon": "dashboard", "link": reverse("admin:index")},
+            {"title": "Pipeline board", "icon": "view_kanban",
+             "link": reverse("admin:clients_contact_board")},
+            {"title": "Contacts", "icon": "group",
+             "link": reverse("admin:clients_contact_changelist")},
+            {"title": "Bookings calendar", "icon": "calendar_month",
+             "link": "/admin/bookings/booking/calendar/"},
+        ],
+    }  # fmt: skip
+    groups = [workspace]
+    for app in admin.site.get_app_list(request):
+        items = [
+            {"title": model["name"], "link": model["admin_url"]}
+            for model in app["models"]
+            if model.get("admin_url")
+        ]
+        if items:
+            groups.append({"title": app["name"], "items": items})
+    return groups

@@ -1,0 +1,67 @@
+"""The client portal: a signed-in client's own sessions, credits, shared notes and outcomes.
+
+Everything is read through `_contact_for(request)`: rows are looked up within
+that contact only, so another person's id answers 404, never their data.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from clients.models import Contact, Engagement, Note
+
+
+def _contact_for(request: HttpRequest) -> Contact | None:
+    return Contact.objects.for_user(request.user)
+
+
+def _object_page_access(request: HttpRequest) -> Contact:
+    """Object pages answer 404 to anyone who is not their owner, signed in or not."""
+    if not request.user.is_authenticated:
+        raise Http404("Sign in to see this page.")
+    contact = _contact_for(request)
+    if contact is None:
+        raise Http404("Nothing here.")
+    return contact
+
+
+@login_required
+def portal(request: HttpRequest) -> HttpResponse:
+    from bookings.models import Booking
+
+    user = request.user
+    assert user.is_authenticated  # login_required
+    contact = _contact_for(request)
+    upcoming = (
+        Booking.objects.upcoming()
+        .filter(Q(user=user) | Q(email__iexact=user.email))
+        .select_related("event_type")[:10]
+    )
+    context = {
+        "contact": contact,
+        "upcoming": list(upcoming),
+        "engagements": list(contact.engagements.exclude(status="cancelled")) if contact else [],
+        "notes": list(contact.notes.filter(is_shared=True)[:50]) if contact else [],
+        "outcomes": list(contact.outcomes.all()) if contact else [],
+        "now": timezone.now(),
+    }
+    return render(request, "clients/portal.html", context)
+
+
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _object_page_access(request)
+    shared = get_object_or_404(Note, pk=pk, contact=contact, is_shared=True)
+    return render(request, "clients/portal_note.html", {"note": shared})
+
+
+def engagement(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _object_page_access(request)
+    found = get_object_or_404(Engagement, pk=pk, contact=contact)
+    sessions = found.sessions.order_by("-starts_at")
+    return render(
+        request, "clients/portal_engagement.html", {"engagement": found, "sessions": sessions}
+    )
