@@ -208,13 +208,15 @@ def run_thousand() -> None:
 
 
 def main() -> int:
+    parts = set(sys.argv[1:]) or {"side-by-side", "thousand"}
     setup_django()
-    if peers_ready("wagtail"):
+    if "side-by-side" in parts and peers_ready("wagtail"):
         run_side_by_side()
-    else:
+    elif "side-by-side" in parts:
         emit("guides.w1_page_anonymous_vs_cached_wagtail", None, "req/s",
              note="Wagtail peer not set up: run ../shared/peers/setup.sh wagtail")  # fmt: skip
-    run_thousand()
+    if "thousand" in parts:
+        run_thousand()
     load_w1_guides()  # leave the W1 data set as the next run expects it
     return 0
 

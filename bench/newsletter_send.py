@@ -139,6 +139,8 @@ def sink_ceiling() -> float | None:
 
 
 def peer_figure() -> tuple[float | None, str]:
+    if os.environ.get("BENCH_NEWSLETTER_SKIP_PEER"):  # quick iterations on our own figure
+        return None, "peer skipped (BENCH_NEWSLETTER_SKIP_PEER)"
     if not (PEERS_HOME / "venvs" / "newsletter").is_dir():
         return None, (
             f"peers not set up ({PEERS}/setup.sh newsletter); the README's figure for "

@@ -15,13 +15,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from clients import csvio, services
 from clients.brief import build_brief
@@ -55,6 +54,17 @@ def staff_view(admin: Any, view: Callable[..., HttpResponse]) -> Callable[..., H
         return admin_view(request, *args, **kwargs)
 
     return guarded
+
+
+def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """require_POST for views whose first argument is the model admin."""
+
+    def wrapped(admin: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return view(admin, request, *args, **kwargs)
+
+    return wrapped
 
 
 def open_tasks_subquery() -> Subquery:
@@ -116,7 +126,7 @@ def workspace_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
     }
 
 
-@require_POST
+@post_only
 def move(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     contact = _contact(pk)
     form = MoveForm(request.POST)
@@ -143,7 +153,7 @@ def move(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, reverse("admin:clients_contact_change", args=[pk]))
 
 
-@require_POST
+@post_only
 def add_note(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     contact = _contact(pk)
     form = NoteForm(request.POST)
@@ -157,7 +167,7 @@ def add_note(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("admin:clients_contact_change", args=[pk]) + "#cl-notes")
 
 
-@require_POST
+@post_only
 def add_task(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     contact = _contact(pk)
     form = TaskForm(request.POST)
@@ -171,7 +181,7 @@ def add_task(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("admin:clients_contact_change", args=[pk]) + "#cl-tasks")
 
 
-@require_POST
+@post_only
 def complete_task(admin: Any, request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     task = get_object_or_404(Task, pk=task_pk, contact_id=pk)
     if task.complete():
@@ -179,7 +189,7 @@ def complete_task(admin: Any, request: HttpRequest, pk: int, task_pk: int) -> Ht
     return _back(request, reverse("admin:clients_contact_change", args=[pk]) + "#cl-tasks")
 
 
-@require_POST
+@post_only
 def add_outcome(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     contact = _contact(pk)
     form = OutcomeForm(request.POST)
@@ -197,7 +207,7 @@ def add_outcome(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("admin:clients_contact_change", args=[pk]) + "#cl-outcomes")
 
 
-@require_POST
+@post_only
 def give_back(admin: Any, request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
     session = get_object_or_404(Session, pk=session_pk, contact_id=pk)
     form = GiveBackForm(request.POST)
@@ -211,7 +221,7 @@ def give_back(admin: Any, request: HttpRequest, pk: int, session_pk: int) -> Htt
     return redirect(reverse("admin:clients_contact_change", args=[pk]) + "#cl-engagements")
 
 
-@require_POST
+@post_only
 def session_outcome(admin: Any, request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
     session = get_object_or_404(Session, pk=session_pk, contact_id=pk)
     outcome = request.POST.get("outcome", "")

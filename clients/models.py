@@ -176,6 +176,10 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.name or self.email
 
+    def clean(self) -> None:
+        # Before the constraint checks of a form, so "Ann@Example.com" is accepted.
+        self.email = (self.email or "").strip().lower()
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)

@@ -268,7 +268,9 @@ def sync_newsletter(*, full: bool = False) -> int:
         since = TimelineEvent.objects.filter(kind=Kind.NEWSLETTER).aggregate(m=Max("occurred_at"))[
             "m"
         ]
-    return _write(newsletter_rows(ContactIndex(), since))
+    before = TimelineEvent.objects.count()
+    _write(newsletter_rows(ContactIndex(), since))
+    return TimelineEvent.objects.count() - before
 
 
 def backfill(*, link_contacts: bool = True) -> dict[str, int]:
@@ -278,8 +280,9 @@ def backfill(*, link_contacts: bool = True) -> dict[str, int]:
     counts: dict[str, int] = {}
     if link_contacts:
         counts["contacts"] = receivers.link_existing_people()
-    index = ContactIndex()
-    counts["events"] = _write(_all_rows(index))
+    before = TimelineEvent.objects.count()
+    _write(_all_rows(ContactIndex()))
+    counts["events"] = TimelineEvent.objects.count() - before
     return counts
 
 

@@ -12,10 +12,12 @@ response is rebuilt per request, so per-request headers (CSP) stay fresh.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
@@ -23,24 +25,62 @@ VERSION_KEY = "pagecache:version"
 HEADER = "X-Page-Cache"
 
 
+# The version is read from Redis at most once a second per process: a hit then
+# costs one cache round trip, and a change reaches every process within a second.
+VERSION_TTL = 1.0
+_memo: dict[str, float] = {"version": 0, "read_at": 0.0}
+
+
 def current_version() -> int:
+    now = time.monotonic()
+    if _memo["version"] and now - _memo["read_at"] < VERSION_TTL:
+        return int(_memo["version"])
     version = cache.get(VERSION_KEY)
     if version is None:
-        version = 1
-        cache.add(VERSION_KEY, version, timeout=None)
+        cache.add(VERSION_KEY, _fresh_version(), timeout=None)
+        version = cache.get(VERSION_KEY) or _fresh_version()
+    _memo.update(version=int(version), read_at=now)
     return int(version)
+
+
+def _fresh_version() -> int:
+    # From the clock, so a version made after Redis lost its data never repeats
+    # one that pages were stored under before.
+    return int(time.time() * 1000)
 
 
 def bump_version() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:
-        cache.set(VERSION_KEY, 2, timeout=None)
+        cache.set(VERSION_KEY, _fresh_version(), timeout=None)
+    _memo.update(version=0, read_at=0.0)
 
 
 def _key(request: HttpRequest, version: int) -> str:
     digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
     return f"pagecache:{version}:{digest}"
+
+
+class FetchFromPageCacheMiddleware:
+    """Serve a stored page before sessions, auth and the view run.
+
+    Only for GETs without a session cookie (so certainly anonymous). It sits after
+    the security, CSP and frame-options middleware so a hit gets their headers too.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            stored = cache.get(_key(request, current_version()))
+            if stored is not None:
+                content, content_type = stored
+                response = HttpResponse(content, content_type=content_type)
+                response[HEADER] = "hit"
+                return response
+        return self.get_response(request)
 
 
 def _cacheable_request(request: HttpRequest) -> bool:

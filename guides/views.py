@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -12,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from coaching.pagecache import cache_for_visitors
+from coaching.pagecache import cache_for_visitors, current_version
 from guides.access import can_view, paywall_offers
 from guides.models import Category, Guide, GuideView, Role
 from guides.rendering import CTA_PLACEHOLDER
@@ -23,8 +24,11 @@ SORTS = {"newest": ("-published_at", "title"), "most-read": ("-view_count", "-pu
 
 
 def _get_published_guide(slug: str) -> Guide:
+    # The page needs the rendered HTML, not the Markdown, plain text or search vectors.
     return get_object_or_404(
-        Guide.objects.published().select_related("category").prefetch_related("roles"),
+        Guide.objects.published()
+        .select_related("category")
+        .defer("body", "body_text", "preview_text", "search_vector", "full_search_vector"),
         slug=slug,
     )
 
@@ -79,6 +83,17 @@ def _body_with_call_to_action(guide: Guide, html: str, request: HttpRequest) -> 
     return html + cta
 
 
+def related_guides(guide: Guide) -> list[Guide]:
+    """Related guides change only when content does: kept per content version."""
+    key = f"guides:related:{current_version()}:{guide.pk}"
+    ids = cache.get(key)
+    if ids is None:
+        ids = list(Guide.objects.related_to(guide).values_list("pk", flat=True))
+        cache.set(key, ids, 3600)
+    found = {g.pk: g for g in Guide.objects.listed().filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
+
+
 def render_guide_page(request: HttpRequest, guide: Guide, *, can_read: bool) -> HttpResponse:
     """The guide page for a reader who may (or may not) read it all; also the admin preview."""
     html = guide.body_html if can_read else guide.preview_html
@@ -92,7 +107,7 @@ def render_guide_page(request: HttpRequest, guide: Guide, *, can_read: bool) -> 
                 _body_with_call_to_action(guide, html, request) if can_read else html
             ),
             "toc": guide.toc if can_read else [],
-            "related": list(Guide.objects.related_to(guide)),
+            "related": related_guides(guide),
             "offers": [] if can_read else paywall_offers(guide),
         },
     )

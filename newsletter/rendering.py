@@ -11,10 +11,12 @@ its public preview and a link, never its paid text.
 
 from __future__ import annotations
 
+import binascii
 import html as html_lib
 import re
+import secrets
 from dataclasses import dataclass, field
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -210,3 +212,153 @@ def build_message(
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+# --- Wire bytes, compiled once per campaign ----------------------------------------
+#
+# Building an EmailMultiAlternatives and serialising it costs ~3 ms a message.
+# The campaign's MIME is the same for everyone except a few slots (unsubscribe and
+# preference URLs, click tokens, the To header), so it is encoded once into
+# quoted-printable chunks with a soft line break at each slot; per recipient the
+# sender only encodes the slot values and joins bytes.
+
+SLOT = re.compile(r"__NL_(UNSUBSCRIBE|PREFERENCES|OPEN_PIXEL|LINK_\d+)__")
+
+
+@dataclass
+class Wire:
+    """One message ready for SMTP: envelope and dot-stuffed CRLF bytes (no final dot)."""
+
+    sender: str
+    recipient: str
+    data: bytes
+
+
+@dataclass
+class WireTemplate:
+    sender: str
+    static_headers: bytes
+    text: list[bytes | str]  # encoded chunks and slot names, alternating
+    html: list[bytes | str]
+    boundary: bytes
+    url_prefixes: dict[str, tuple[str, str]]
+    list_id: str
+    domain: str
+    track_clicks: bool
+    track_opens: bool
+
+
+def _qp(value: str) -> bytes:
+    """Quoted-printable for a chunk that starts and ends a line (soft break at the end)."""
+    encoded = binascii.b2a_qp(value.replace("\r\n", "\n").encode(), istext=True)
+    encoded = encoded.replace(b"\n", b"\r\n")
+    return encoded if encoded.endswith(b"\r\n") else encoded + b"=\r\n"
+
+
+def _chunks(source: str) -> list[bytes | str]:
+    parts: list[bytes | str] = []
+    position = 0
+    for match in SLOT.finditer(source):
+        parts.append(_qp(source[position : match.start()]))
+        parts.append(match[1])
+        position = match.end()
+    tail = _qp(source[position:])
+    parts.append(tail[:-3] + b"\r\n" if tail.endswith(b"=\r\n") else tail)
+    return parts
+
+
+def compile_wire(prepared: Prepared) -> WireTemplate:
+    from email.message import EmailMessage
+
+    from newsletter.sending import WIRE_POLICY
+
+    static = EmailMessage(policy=WIRE_POLICY)
+    static["From"] = settings.DEFAULT_FROM_EMAIL
+    static["Subject"] = prepared.subject
+    static["MIME-Version"] = "1.0"
+    static["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    static["List-Id"] = f"<{prepared.list_id}>"
+    static["Precedence"] = "bulk"
+    boundary = f"=_nl_{secrets.token_hex(12)}"  # "=" never occurs in quoted-printable text
+    static["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
+    headers = static.as_bytes().rstrip(b"\r\n") + b"\r\n"
+    marker = "__TOKEN__"
+    return WireTemplate(
+        sender=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+        static_headers=headers,
+        text=_chunks(prepared.text),
+        html=_chunks(prepared.html),
+        boundary=boundary.encode(),
+        url_prefixes={
+            name: _around(absolute(reverse(f"newsletter:{name}", args=[marker])), marker)
+            for name in ("unsubscribe", "preferences", "click", "open")
+        },
+        list_id=prepared.list_id,
+        domain=_domain(),
+        track_clicks=prepared.track_clicks,
+        track_opens=prepared.track_opens,
+    )
+
+
+def _around(url: str, marker: str) -> tuple[str, str]:
+    before, _, after = url.partition(marker)
+    return before, after
+
+
+def _url(template: WireTemplate, name: str, token: str) -> str:
+    before, after = template.url_prefixes[name]
+    return f"{before}{token}{after}"
+
+
+def _fill(parts: list[bytes | str], values: dict[str, str], out: list[bytes]) -> None:
+    for part in parts:
+        if isinstance(part, bytes):
+            out.append(part)
+        else:
+            out.append(_qp(values[part]))
+
+
+DOT_LINE = re.compile(rb"(?m)^\.")
+
+
+def build_wire(
+    template: WireTemplate, *, to: str, name: str = "", delivery_id: int, subscriber_id: int
+) -> Wire:
+    """The bytes of one campaign message for one recipient (see compile_wire)."""
+    token = tokens.subscriber_token(subscriber_id)
+    unsubscribe = _url(template, "unsubscribe", token)
+    values = {
+        "UNSUBSCRIBE": unsubscribe,
+        "PREFERENCES": _url(template, "preferences", token),
+        "OPEN_PIXEL": _url(template, "open", tokens.open_token(delivery_id))
+        if template.track_opens
+        else "",
+    }
+    for part in template.html:
+        if isinstance(part, str) and part.startswith("LINK_"):
+            values[part] = _url(template, "click", tokens.click_token(delivery_id, int(part[5:])))
+    name = name.replace("\r", " ").replace("\n", " ").strip()
+    head = (
+        f"To: {formataddr((name, to)) if name else to}\r\n"
+        f"Date: {formatdate()}\r\n"
+        f"Message-ID: <nl.{delivery_id}.{secrets.token_hex(6)}@{template.domain}>\r\n"
+        f"List-Unsubscribe: <{unsubscribe}>, <{unsubscribe_mailto(token)}>\r\n"
+        f"X-Newsletter-Delivery: {delivery_id}\r\n"
+    )
+    boundary = template.boundary
+    out = [template.static_headers, head.encode(), b"\r\n--", boundary, TEXT_PART]
+    _fill(template.text, values, out)
+    out += [b"--", boundary, HTML_PART]
+    _fill(template.html, values, out)
+    out += [b"--", boundary, b"--\r\n"]
+    return Wire(template.sender, to, DOT_LINE.sub(b"..", b"".join(out)))
+
+
+TEXT_PART = (
+    b'\r\nContent-Type: text/plain; charset="utf-8"\r\n'
+    b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+)
+HTML_PART = (
+    b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
+    b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+)

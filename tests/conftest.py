@@ -34,7 +34,10 @@ def _eager_celery(settings: Any) -> Iterator[None]:
 def _clear_cache() -> Iterator[None]:
     from django.core.cache import cache
 
+    from coaching import pagecache
+
     cache.clear()
+    pagecache._memo.update(version=0, read_at=0.0)
     yield
 
 

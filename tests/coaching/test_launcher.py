@@ -78,3 +78,22 @@ def test_make_run_serves_the_site_and_ctrl_c_leaves_no_process_behind(tmp_path):
         launcher.wait(timeout=60)
     time.sleep(0.5)
     assert processes_with(str(data_dir)) == [], (tmp_path / "run.log").read_text()[-3000:]
+
+
+def test_without_python_312_the_bootstrap_says_what_to_install_in_one_sentence(tmp_path):
+    version = subprocess.run(
+        ["/usr/bin/python3", "-c", "import sys; print(sys.version_info[:2] == (3, 12))"],
+        capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    if version == "True" or Path("/usr/bin/python3.12").exists():
+        pytest.skip("this machine's system Python is 3.12, so nothing is missing")
+    result = subprocess.run(
+        ["sh", str(ROOT / "bin" / "find-python")],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "needs Python 3.12" in lines[0] and "install" in lines[0]
+    assert "Traceback" not in result.stderr

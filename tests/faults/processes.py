@@ -8,6 +8,7 @@ to 127.0.0.1 only.
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import os
 import signal
 import socket
@@ -239,7 +240,8 @@ class SmtpSink:
         with self.lock:
             found: Counter[tuple[str, str]] = Counter()
             for rcpts, raw in self.messages:
-                subject = str(message_from_bytes(raw)["Subject"] or "")
+                parsed = message_from_bytes(raw, policy=email.policy.default)
+                subject = str(parsed["Subject"] or "")
                 for rcpt in rcpts:
                     found[(rcpt.lower(), " ".join(subject.split()))] += 1
             return found
