@@ -20,12 +20,12 @@ from bookings.models import EventType
 from bookings.serializers import (
     BookingCreateSerializer,
     BookingSerializer,
-    ErrorSerializer,
     SlotListSerializer,
     SlotQuerySerializer,
 )
 from bookings.slots import zone
 from bookings.tokens import manage_url
+from coaching.api import ErrorSerializer
 
 
 def _error(message: str, status: int, **extra: Any) -> Response:

@@ -75,7 +75,3 @@ class BookingSerializer(serializers.Serializer):
     end = serializers.DateTimeField()
     time_zone = serializers.CharField()
     manage_url = serializers.URLField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()

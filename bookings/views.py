@@ -175,11 +175,19 @@ def event_type_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "bookings/event_type.html", context)
 
 
+def _parse_start(value: str) -> datetime | None:
+    """A posted start time, or None for anything that is not a real instant."""
+    try:
+        return parse_datetime(value[:64])
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        return None
+
+
 @require_POST
 def hold(request: HttpRequest, slug: str) -> HttpResponse:
     event_type = get_object_or_404(EventType, slug=slug, is_active=True)
     tz_name, _ = _visitor_zone(request, coach_zone_name())
-    start = parse_datetime(request.POST.get("start", ""))
+    start = _parse_start(request.POST.get("start", ""))
     back = reverse("bookings:event-type", args=[slug]) + "?" + urlencode({"tz": tz_name})
     if start is None or start.tzinfo is None:
         messages.error(request, "Please pick one of the times shown.")
@@ -213,7 +221,9 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
         initial.update(
             name=initial["name"] or user.get_full_name(), email=initial["email"] or user.email
         )
-    form = IntakeForm(request.POST or None, event_type=event_type, initial=initial)
+    form = IntakeForm(
+        request.POST if request.method == "POST" else None, event_type=event_type, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             booking = services.complete_hold(
@@ -304,7 +314,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     booking = _get_booking_for_token(token)
-    start = parse_datetime(request.POST.get("start", ""))
+    start = _parse_start(request.POST.get("start", ""))
     if start is None or start.tzinfo is None:
         messages.error(request, "Please pick one of the times shown.")
         return redirect("bookings:manage", token=token)

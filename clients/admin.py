@@ -92,7 +92,7 @@ class ContactAdmin(ModelAdmin):
         ("Pipeline", {"fields": ("pipeline", "stage", "stage_changed_at", "lost_reason",
                                  "created_at", "last_activity_at")}),
     )  # fmt: skip
-    change_form_outer_after_template = "clients/admin/contact_workspace.html"
+    change_form_outer_before_template = "clients/admin/contact_workspace.html"
     change_list_template = "clients/admin/contact_change_list.html"
     actions = ["export_selected"]
 

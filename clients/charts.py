@@ -14,14 +14,14 @@ from django.utils.safestring import SafeString, mark_safe
 WIDTH = 640
 HEIGHT = 240
 PAD_LEFT = 56
-PAD_RIGHT = 16
+PAD_RIGHT = 28
 PAD_TOP = 16
 PAD_BOTTOM = 36
 
 
 def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
+    if value <= 4:
+        return 4.0  # small counts: whole-number ticks 0..4
     magnitude = 10 ** (len(str(int(value))) - 1)
     for step in (1, 2, 2.5, 5, 10):
         if value <= step * magnitude:

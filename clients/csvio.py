@@ -156,6 +156,8 @@ def read_rows(data: bytes) -> tuple[list[dict[str, str]], str | None]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "email" not in [f.strip().lower() for f in reader.fieldnames]:
         return [], "The first row must be a header naming the columns, with an “email” column."
+    if "\x00" in text:
+        return [], "The file holds NUL characters: it is not a CSV text file."
     rows = []
     try:
         for raw in reader:

@@ -288,6 +288,12 @@ CELERY_BEAT_SCHEDULE["newsletter-reminders"] = {
     "task": "newsletter.tasks.send_confirmation_reminders",
     "schedule": 900.0,
 }
+CELERY_BEAT_SCHEDULE["newsletter-welcome-sequence"] = {
+    "task": "newsletter.tasks.send_welcome_emails",
+    "schedule": 300.0,
+}
+# SMTP connections (threads) per campaign sender; see newsletter/sending.py.
+NEWSLETTER_SENDER_THREADS = env_int("NEWSLETTER_SENDER_THREADS", 4)
 # The coach's workspace: follow-up reminders, dashboard figures, newsletter timeline.
 CELERY_BEAT_SCHEDULE["clients-remind-due-tasks"] = {
     "task": "clients.tasks.remind_due_tasks",
@@ -382,6 +388,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "coaching.api.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "coaching.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -12,6 +12,8 @@ from guides.sitemaps import GuideSitemap, PageSitemap
 # The admin signs in through allauth, so throttling and MFA apply to it too.
 admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
 
+handler500 = "coaching.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("about/", views.about, name="about"),

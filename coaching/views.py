@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -67,6 +69,28 @@ def robots(request: HttpRequest) -> HttpResponse:
         f"Sitemap: {settings.SITE_URL}/sitemap.xml",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 page; a lost database connection is a 503 with Retry-After instead.
+
+    The psycopg pool checks connections on checkout, so the request after a
+    PostgreSQL restart gets a fresh one; the request caught mid-way is told to
+    retry, and its transaction was rolled back, so nothing half-written remains.
+    """
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        if request.path.startswith(("/api/", "/stripe/")):
+            response: HttpResponse = JsonResponse(
+                {"error": "The service is briefly unavailable; please retry."}, status=503
+            )
+        else:
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "5"
+        return response
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "Something went wrong on our side."}, status=500)
+    return HttpResponse(render_to_string("500.html"), status=500)
 
 
 def _check(probe: Any) -> dict[str, Any]:

@@ -7,11 +7,19 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from guides.search import MAX_QUERY_LENGTH, search_guides
+from coaching.api import ErrorSerializer
+from guides.search import MAX_QUERY_LENGTH, clean_query, search_guides
 
 
 class SearchParams(serializers.Serializer):
     q = serializers.CharField(max_length=MAX_QUERY_LENGTH, trim_whitespace=True)
+
+    def validate_q(self, value: str) -> str:
+        cleaned = clean_query(value)
+        if not cleaned:
+            raise serializers.ValidationError("Type at least one word to search for.")
+        return cleaned
+
     page = serializers.IntegerField(min_value=1, max_value=1000, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=50, default=20)
 
@@ -44,7 +52,7 @@ class SearchResponse(serializers.Serializer):
         OpenApiParameter("page", OpenApiTypes.INT),
         OpenApiParameter("page_size", OpenApiTypes.INT),
     ],
-    responses={200: SearchResponse},
+    responses={200: SearchResponse, 400: ErrorSerializer},
     summary="Search guides",
     description="Full-text search; gated guides match and show snippets from their "
     "public part only, unless the signed-in reader may read them in full.",

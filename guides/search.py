@@ -42,7 +42,9 @@ class SearchResults:
 
 
 def clean_query(raw: str) -> str:
-    return " ".join(raw.split())[:MAX_QUERY_LENGTH]
+    # PostgreSQL text cannot hold NUL; control characters never mean anything in a query.
+    printable = "".join(ch if ch.isprintable() else " " for ch in raw[: MAX_QUERY_LENGTH * 4])
+    return " ".join(printable.split())[:MAX_QUERY_LENGTH]
 
 
 def _matching(query: str, user: Any) -> Any:

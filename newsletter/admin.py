@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from unfold.admin import ModelAdmin
+from unfold.admin import ModelAdmin, TabularInline
 
 from newsletter import services
 from newsletter.models import (
@@ -23,6 +23,7 @@ from newsletter.models import (
     Subscriber,
     Subscription,
     Suppression,
+    WelcomeStep,
 )
 from newsletter.rendering import personalise, prepare
 from newsletter.segments import apply_segment, available_filters
@@ -97,10 +98,17 @@ class CampaignForm(forms.ModelForm):
         return super().save(commit)
 
 
+class WelcomeStepInline(TabularInline):
+    model = WelcomeStep
+    extra = 0
+    fields = ["delay_hours", "subject", "body", "is_active"]
+
+
 @admin.register(MailingList)
 class MailingListAdmin(ModelAdmin):
-    list_display = ["name", "slug", "is_default", "is_public", "subscriber_count"]
+    list_display = ["name", "slug", "is_default", "is_public", "lead_magnet", "subscriber_count"]
     prepopulated_fields = {"slug": ["name"]}
+    inlines = [WelcomeStepInline]
 
     @admin.display(description="Subscribed (confirmed)")
     def subscriber_count(self, obj: MailingList) -> int:

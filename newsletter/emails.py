@@ -6,6 +6,8 @@ Campaigns themselves do not go through the outbox: they have their own ledger
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,7 +48,8 @@ def confirmation_reminder(subscriber: Subscriber) -> None:
     )
 
 
-def welcome(subscriber: Subscriber) -> None:
+def welcome(subscriber: Subscriber, *, granted: list[Any] | None = None) -> None:
+    """`granted`: lead magnets just put in the subscriber's library (store products)."""
     queue_email(
         key=f"newsletter-welcome:{subscriber.pk}:{subscriber.confirmed_at}",
         to=subscriber.email,
@@ -59,6 +62,8 @@ def welcome(subscriber: Subscriber) -> None:
                 if s.status == "subscribed"
             ],
             "archive_url": absolute(reverse("newsletter:archive")),
+            "granted": granted or [],
+            "library_url": absolute("/library/"),
             **_links(subscriber),
         },
     )
@@ -71,4 +76,24 @@ def already_subscribed(subscriber: Subscriber) -> None:
         to=subscriber.email,
         template="newsletter-already",
         context={"subscriber": subscriber, **_links(subscriber)},
+    )
+
+
+def welcome_step(
+    subscriber: Subscriber, *, key: str, subject: str, body_html: str, body: str
+) -> None:
+    """One email of a welcome sequence, with the same one-click unsubscribe as campaigns."""
+    from newsletter.rendering import unsubscribe_mailto
+
+    links = _links(subscriber)
+    token = tokens.subscriber_token(subscriber.pk)
+    queue_email(
+        key=key,
+        to=subscriber.email,
+        template="newsletter-welcome-step",
+        context={"subject": subject, "body_html": body_html, "body_text": body, **links},
+        headers={
+            "List-Unsubscribe": f"<{links['unsubscribe_url']}>, <{unsubscribe_mailto(token)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )

@@ -38,6 +38,15 @@ class MailingList(models.Model):
     )
     is_public = models.BooleanField(default=True, help_text="Offered on the signup page.")
     position = models.PositiveIntegerField(default=0)
+    lead_magnet = models.ForeignKey(
+        "store.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A free product (for example online access to a guide) put in the "
+        "subscriber's library when they confirm.",
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -423,3 +432,63 @@ class Click(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} clicked {self.link_id}"
+
+
+class WelcomeStep(models.Model):
+    """One email of a list's welcome sequence, sent a set time after confirmation."""
+
+    mailing_list = models.ForeignKey(
+        MailingList, on_delete=models.CASCADE, related_name="welcome_steps"
+    )
+    delay_hours = models.PositiveIntegerField(
+        help_text="Hours after confirmation (24 = the next day, 168 = a week)."
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["mailing_list", "delay_hours", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.mailing_list} +{self.delay_hours}h: {self.subject}"
+
+
+class WelcomeEmailQuerySet(models.QuerySet["WelcomeEmail"]):
+    def due(self) -> WelcomeEmailQuerySet:
+        return self.filter(status=WelcomeEmail.Status.PENDING, due_at__lte=timezone.now())
+
+
+class WelcomeEmail(models.Model):
+    """One step for one subscriber: made at confirmation, sent by beat when due."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        SKIPPED = "skipped"  # left the list (or was suppressed) before it was due
+
+    step = models.ForeignKey(WelcomeStep, on_delete=models.CASCADE, related_name="emails")
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="welcome_emails"
+    )
+    due_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WelcomeEmailQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["step", "subscriber"], name="welcome_email_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step_id} -> {self.subscriber_id} ({self.status})"
+
+    def finish(self, status: str) -> bool:
+        """Pending to sent or skipped; False if another sender got there first."""
+        changed = WelcomeEmail.objects.filter(pk=self.pk, status=self.Status.PENDING).update(
+            status=status, sent_at=timezone.now() if status == self.Status.SENT else None
+        )
+        self.status = status if changed else self.status
+        return bool(changed)

@@ -223,6 +223,7 @@ def build_message(
 # sender only encodes the slot values and joins bytes.
 
 SLOT = re.compile(r"__NL_(UNSUBSCRIBE|PREFERENCES|OPEN_PIXEL|LINK_\d+)__")
+DOT_LINE = re.compile(rb"(?m)^\.")
 
 
 @dataclass
@@ -256,15 +257,21 @@ def _qp(value: str) -> bytes:
 
 
 def _chunks(source: str) -> list[bytes | str]:
+    """Encoded, dot-stuffed chunks (each starts a line) and the slot names between them."""
     parts: list[bytes | str] = []
     position = 0
     for match in SLOT.finditer(source):
-        parts.append(_qp(source[position : match.start()]))
+        parts.append(_stuff(_qp(source[position : match.start()])))
         parts.append(match[1])
         position = match.end()
     tail = _qp(source[position:])
-    parts.append(tail[:-3] + b"\r\n" if tail.endswith(b"=\r\n") else tail)
+    parts.append(_stuff(tail[:-3] + b"\r\n" if tail.endswith(b"=\r\n") else tail))
     return parts
+
+
+def _stuff(data: bytes) -> bytes:
+    """SMTP dot-stuffing of a piece that starts at the beginning of a line."""
+    return DOT_LINE.sub(b"..", data)
 
 
 def compile_wire(prepared: Prepared) -> WireTemplate:
@@ -280,8 +287,8 @@ def compile_wire(prepared: Prepared) -> WireTemplate:
     static["List-Id"] = f"<{prepared.list_id}>"
     static["Precedence"] = "bulk"
     boundary = f"=_nl_{secrets.token_hex(12)}"  # "=" never occurs in quoted-printable text
-    static["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
-    headers = static.as_bytes().rstrip(b"\r\n") + b"\r\n"
+    headers = b"".join(WIRE_POLICY.fold_binary(key, value) for key, value in static.items())
+    headers += f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode()
     marker = "__TOKEN__"
     return WireTemplate(
         sender=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
@@ -315,10 +322,8 @@ def _fill(parts: list[bytes | str], values: dict[str, str], out: list[bytes]) ->
         if isinstance(part, bytes):
             out.append(part)
         else:
-            out.append(_qp(values[part]))
-
-
-DOT_LINE = re.compile(rb"(?m)^\.")
+            value = _qp(values[part])
+            out.append(_stuff(value) if value.startswith(b".") or b"\n." in value else value)
 
 
 def build_wire(
@@ -351,7 +356,8 @@ def build_wire(
     out += [b"--", boundary, HTML_PART]
     _fill(template.html, values, out)
     out += [b"--", boundary, b"--\r\n"]
-    return Wire(template.sender, to, DOT_LINE.sub(b"..", b"".join(out)))
+    # Every piece starts a line and is dot-stuffed already (headers never start with ".").
+    return Wire(template.sender, to, b"".join(out))
 
 
 TEXT_PART = (

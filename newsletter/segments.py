@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -90,43 +92,165 @@ register_filter(
 register_filter(SegmentFilter("has_account", "Has an account on the site", "bool", _has_account))
 
 
-# Filters that need another app's data, by model label. Each such model is
-# expected to offer `newsletter_emails(value)` on its default manager, returning
-# lower-cased emails (for example the buyers of a product slug). Until the
-# model exists, or while it lacks that method, the filter is simply not offered.
+# Filters on what only this platform knows: purchases (store), calls (bookings),
+# the client pipeline (clients). Newsletter reads those apps, never the other way
+# round, and offers each filter only while the app and model exist (the clients
+# app is younger than this one). People are matched by address, lower-cased, or
+# by their account. A model may still override a filter by offering
+# `newsletter_emails(value)` on its default manager.
+
+
+def _model(label: str) -> Any:
+    app_label = label.partition(".")[0]
+    if not apps.is_installed(app_label):
+        return None
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def _people(emails: Any, users: Any = None) -> Q:
+    """Subscribers whose address is among `emails` (lower-cased) or whose account is in `users`."""
+    condition = Q(email_lower__in=emails)
+    if users is not None:
+        condition |= Q(user__in=users)
+    return condition
+
+
+def _buyers(value: Any) -> Q:
+    Order = _model("store.Order")
+    orders = Order.objects.filter(paid_at__isnull=False).exclude(status__in=[Order.Status.REFUNDED])
+    slug = str(value).strip()
+    if slug and slug.lower() not in {"any", "true", "1", "yes"}:
+        orders = orders.filter(items__product__slug=slug)
+    return _people(
+        orders.annotate(address=Lower("email")).values("address"),
+        orders.filter(user__isnull=False).values("user"),
+    )
+
+
+def _bought_product(qs: SubscriberQuerySet, value: Any) -> SubscriberQuerySet:
+    return qs.filter(_buyers(value))
+
+
+def _booked(qs: SubscriberQuerySet, value: Any) -> SubscriberQuerySet:
+    Booking = _model("bookings.Booking")
+    calls = Booking.objects.filter(
+        status__in=[
+            Booking.Status.CONFIRMED,
+            Booking.Status.COMPLETED,
+            Booking.Status.NO_SHOW,
+            Booking.Status.LATE_CANCEL,
+        ]
+    )
+    condition = _people(
+        calls.exclude(email="").annotate(address=Lower("email")).values("address"),
+        calls.filter(user__isnull=False).values("user"),
+    )
+    return qs.filter(condition)
+
+
+def _stage_contacts(value: Any) -> Any:
+    """Contacts at a stage named, or with the role given (lead, discovery, client...)."""
+    Contact = _model("clients.Contact")
+    wanted = str(value).strip()
+    if not wanted:
+        return Contact.objects.none()
+    at_stage = Q(stage__name__iexact=wanted) | Q(stage__role=wanted.lower())
+    if wanted.isdigit():
+        at_stage |= Q(stage_id=int(wanted))
+    return Contact.objects.filter(at_stage)
+
+
+def _pipeline_stage(qs: SubscriberQuerySet, value: Any) -> SubscriberQuerySet:
+    contacts = _stage_contacts(value)
+    return qs.filter(_people(contacts.values("email"), _contact_users(contacts)))
+
+
+def _contact_users(contacts: Any) -> Any:
+    if not _has_field(contacts.model, "user"):
+        return None
+    return contacts.filter(user__isnull=False).values("user")
+
+
+def _active_clients() -> Any:
+    """Contacts with a coaching package under way (an active engagement), or at the client stage."""
+    Contact = _model("clients.Contact")
+    active = Q(stage__role="client")
+    if _model("clients.Engagement") is not None:
+        active |= Q(engagements__status="active")
+    return Contact.objects.filter(active)
+
+
+def _exclude_active_clients(qs: SubscriberQuerySet, value: Any) -> SubscriberQuerySet:
+    contacts = _active_clients()
+    return qs.exclude(_people(contacts.values("email"), _contact_users(contacts)))
+
+
+def _has_field(model: Any, name: str) -> bool:
+    return any(field.name == name for field in model._meta.get_fields())
+
+
 CROSS_APP_FILTERS = [
-    ("bought_product", "Bought a product (slug, or 'any')", "text", "store.Order"),
-    ("booked_call", "Booked a call", "bool", "bookings.Booking"),
-    ("pipeline_stage", "Client pipeline stage (slug)", "text", "clients.Contact"),
-    ("exclude_active_clients", "Leave out active clients", "bool", "clients.Contact"),
+    (
+        "bought_product",
+        "Bought a product",
+        "text",
+        "store.Order",
+        _bought_product,
+        "A product's slug, or 'any' for every buyer. Refunded orders do not count.",
+    ),
+    (
+        "booked_call",
+        "Booked a call",
+        "bool",
+        "bookings.Booking",
+        _booked,
+        "Anyone with a confirmed or past call.",
+    ),
+    (
+        "pipeline_stage",
+        "Client pipeline stage",
+        "text",
+        "clients.Contact",
+        _pipeline_stage,
+        "A stage's name, or a role: lead, discovery, client, completed.",
+    ),
+    (
+        "exclude_active_clients",
+        "Leave out active clients",
+        "bool",
+        "clients.Contact",
+        _exclude_active_clients,
+        "People with a coaching package under way.",
+    ),
 ]
 
 
 def _register_cross_app_filters() -> None:
-    for name, label, kind, model_label in CROSS_APP_FILTERS:
+    for name, label, kind, model_label, apply, help_text in CROSS_APP_FILTERS:
         if name in _filters:
             continue
-        try:
-            model = apps.get_model(model_label)
-        except (LookupError, ValueError):
+        model = _model(model_label)
+        if model is None:
             continue
         emails_for = getattr(model.objects, "newsletter_emails", None)
-        if emails_for is None:
-            continue
-        exclude = name.startswith("exclude_")
+        if emails_for is not None:  # the app's own definition wins
+            exclude = name.startswith("exclude_")
 
-        def apply(
-            qs: SubscriberQuerySet,
-            value: Any,
-            emails_for: Any = emails_for,
-            exclude: bool = exclude,
-        ) -> SubscriberQuerySet:
-            emails = emails_for(value)
-            if exclude:
-                return qs.exclude(email_lower__in=emails)
-            return qs.filter(email_lower__in=emails)
+            def apply(  # noqa: F811 - the override replaces the default
+                qs: SubscriberQuerySet,
+                value: Any,
+                emails_for: Any = emails_for,
+                exclude: bool = exclude,
+            ) -> SubscriberQuerySet:
+                emails = emails_for(value)
+                if exclude:
+                    return qs.exclude(email_lower__in=emails)
+                return qs.filter(email_lower__in=emails)
 
-        register_filter(SegmentFilter(name, label, kind, apply))
+        register_filter(SegmentFilter(name, label, kind, apply, help=help_text))
 
 
 def segment_queryset(campaign: Campaign) -> SubscriberQuerySet:

@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import datetime as dt
 import email.policy
+import hashlib
 import logging
 import re
 import select
 import smtplib
 import socket
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -53,8 +55,8 @@ from django.db.models import F
 from django.utils import timezone
 from psycopg import pq
 
-from newsletter.models import Campaign, Delivery, Subscriber
 from newsletter import rendering
+from newsletter.models import Campaign, Delivery, Subscriber
 from newsletter.rendering import Prepared, Wire, WireTemplate, prepare
 
 log = logging.getLogger(__name__)
@@ -141,11 +143,43 @@ RAW_ELIGIBLE_SQL = (
 ).encode()
 
 
+def _statement_name(sql: bytes) -> bytes:
+    return b"newsletter_" + hashlib.sha1(sql, usedforsecurity=False).hexdigest()[:16].encode()
+
+
+def _prepare(pgconn: Any, sql: bytes) -> bytes:
+    """A server-side prepared statement, once per database session.
+
+    Parsing and planning these statements cost PostgreSQL ~0.4 ms each time,
+    more than the rest of a message's database work; prepared, ~0.03 ms.
+    Looked up first rather than tried, because a failed PREPARE would abort a
+    caller's transaction.
+    """
+    name = _statement_name(sql)
+    found = pgconn.exec_params(b"SELECT 1 FROM pg_prepared_statements WHERE name = $1", [name])
+    if found.status == pq.ExecStatus.TUPLES_OK and found.ntuples == 0:
+        result = pgconn.prepare(name, sql)
+        if result.status != pq.ExecStatus.COMMAND_OK:
+            raise DatabaseError(result.get_error_message())
+    return name
+
+
+# Which sessions have which statements: keyed by the libpq object and its server
+# process, so that a new session (even at a reused address) prepares again.
+_prepared: dict[tuple[int, int, int], bytes] = {}
+
+
 def _pg_send(sql: bytes, values: list[bytes]) -> None:
     """Send one statement without waiting for its answer (libpq's asynchronous API)."""
     db.ensure_connection()
     pgconn = db.connection.pgconn
-    pgconn.send_query_params(sql, values)
+    key = (id(pgconn), pgconn.backend_pid, hash(sql))
+    name = _prepared.get(key)
+    if name is None:
+        if len(_prepared) > 1000:
+            _prepared.clear()
+        name = _prepared[key] = _prepare(pgconn, sql)
+    pgconn.send_query_prepared(name, values)
     while pgconn.flush() == 1:
         select.select([], [pgconn.socket], [], 1.0)
 
@@ -340,9 +374,10 @@ class SMTPTransport:
         smtp.ehlo_or_helo_if_needed()
         commit.start_check()
         try:
-            code, reply = smtp.mail(sender)
+            # docmd rather than mail()/rcpt(): they re-parse the address every time.
+            code, reply = smtp.docmd("mail", f"FROM:<{sender}>")
             if code == 250:
-                code, reply = smtp.rcpt(recipient)
+                code, reply = smtp.docmd("rcpt", f"TO:<{recipient}>")
                 refused: Exception | None = (
                     None
                     if code in (250, 251)
@@ -414,6 +449,11 @@ def _is_permanent(error: Exception) -> bool:
 # --- The sender loop -------------------------------------------------------------
 
 
+# Addresses that go on the wire as they are; anything else (IDN, odd quoting) takes
+# Django's slower path, which knows how to encode it.
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+
+
 def build_message(
     prepared: Prepared,
     *,
@@ -424,7 +464,7 @@ def build_message(
     wire: WireTemplate | None,
 ) -> Any:
     """One recipient's message: pre-built bytes for SMTP, an EmailMessage for other backends."""
-    if wire is not None and to.isascii():
+    if wire is not None and PLAIN_ADDRESS.fullmatch(to):
         return rendering.build_wire(
             wire, to=to, name=name, delivery_id=delivery_id, subscriber_id=subscriber_id
         )
@@ -476,14 +516,70 @@ def _send_with_slot(campaign_id: int, outcome: Outcome, seconds: float | None) -
     prepared = prepare(campaign)
     deadline = time.monotonic() + (seconds or setting("SENDER_SECONDS", 120))
     rate = float(setting("MAX_PER_SECOND", 0)) / max(1, int(setting("SENDERS_PER_CAMPAIGN", 2)))
-    pacer = _Pacer(rate)
-    link = transport()
-    wire = rendering.compile_wire(prepared) if isinstance(link, SMTPTransport) else None
+    wire = rendering.compile_wire(prepared) if isinstance(transport(), SMTPTransport) else None
+    threads = sender_threads()
+    batch = max(1, int(setting("BATCH_SIZE", 1000)) // threads)
+
+    def run(result: Outcome) -> None:
+        link = transport()
+        try:
+            with fast_commits():
+                _send_until_done(
+                    campaign, prepared, wire, link, result, _Pacer(rate / threads), deadline, batch
+                )
+        finally:
+            link.close()
+
+    if threads == 1:
+        run(outcome)
+        return
+    results = [Outcome() for _ in range(threads)]
+    errors: list[BaseException] = []
+
+    def in_thread(result: Outcome) -> None:
+        try:
+            run(result)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the sender below
+            errors.append(error)
+        finally:
+            db.close()  # each thread has its own database connection
+
+    workers = [threading.Thread(target=in_thread, args=(r,), daemon=True) for r in results[1:]]
+    for worker in workers:
+        worker.start()
     try:
-        with fast_commits():
-            _send_until_done(campaign, prepared, wire, link, outcome, pacer, deadline)
+        run(results[0])  # this thread's connection also holds the sender slot
     finally:
-        link.close()
+        for worker in workers:
+            worker.join()
+    for result in results:
+        outcome.sent += result.sent
+        outcome.failed += result.failed
+        outcome.skipped += result.skipped
+        outcome.retried += result.retried
+    stops = [result.stopped for result in results]
+    outcome.stopped = next((s for s in stops if s not in {"empty", "deadline"}), "") or (
+        "deadline" if "deadline" in stops else "empty"
+    )
+    if errors:
+        raise errors[0]
+
+
+def sender_threads() -> int:
+    """SMTP connections one sender drives at once, each in a thread with its own claim.
+
+    The per-message protocol waits for four SMTP replies and two database answers;
+    a few connections side by side keep the server busy during those waits. Inside
+    a transaction (tests, or a caller's atomic block) other connections could not
+    see the caller's rows, so one thread only.
+    """
+    if db.in_atomic_block:
+        return 1
+    wanted = max(1, int(setting("SENDER_THREADS", 4)))
+    pool = (db.settings_dict.get("OPTIONS") or {}).get("pool")
+    if isinstance(pool, dict) and pool.get("max_size"):
+        wanted = min(wanted, int(pool["max_size"]))  # one pooled connection per thread
+    return wanted
 
 
 def _send_until_done(
@@ -494,10 +590,11 @@ def _send_until_done(
     outcome: Outcome,
     pacer: _Pacer,
     deadline: float,
+    batch: int,
 ) -> None:
     while time.monotonic() < deadline:
         claim = uuid.uuid4()
-        rows = claim_batch(campaign.pk, claim, int(setting("BATCH_SIZE", 1000)))
+        rows = claim_batch(campaign.pk, claim, batch)
         if not rows:
             outcome.stopped = "empty"
             return

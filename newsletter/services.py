@@ -129,7 +129,11 @@ def confirm(*, subscriber_id: int) -> Subscriber | None:
         Suppression.objects.filter(
             email=subscriber.email_lower, reason=Suppression.Reason.UNSUBSCRIBED
         ).delete()
-        emails.welcome(subscriber)
+        from newsletter.welcome import grant_lead_magnets, schedule_welcome_sequence
+
+        granted = grant_lead_magnets(subscriber=subscriber)
+        schedule_welcome_sequence(subscriber=subscriber)
+        emails.welcome(subscriber, granted=granted)
     return subscriber
 
 

@@ -47,3 +47,10 @@ def send_confirmation_reminders() -> int:
     from newsletter.services import send_confirmation_reminders as remind
 
     return remind()
+
+
+@shared_task
+def send_welcome_emails() -> dict[str, int]:
+    from newsletter.welcome import send_due_welcome_emails
+
+    return send_due_welcome_emails()

@@ -96,7 +96,7 @@ def test_one_bad_row_rejects_the_file_with_row_numbers_and_writes_nothing(
         (7, "needs a lost_reason"),
         (8, "no stage “Nowhere”"),
     ]:
-        assert f"<td>{row}</td><td class=\"cl-error\">" in page, row
+        assert f'<td>{row}</td><td class="cl-error">' in page, row
         assert reason in page
     assert not Contact.objects.filter(email="good@example.com").exists()
 
@@ -128,3 +128,12 @@ def test_a_file_that_is_not_csv_text_is_refused_clearly(coach_client: Client) ->
     )
     assert response.status_code == 400
     assert "not UTF-8" in response.content.decode()
+
+
+def test_a_file_with_nul_bytes_is_refused_without_a_server_error(coach_client: Client) -> None:
+    response = coach_client.post(
+        IMPORT_URL, {"file": SimpleUploadedFile("x.csv", b"email,name\nnul\x00@example.com,x\n")}
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+    assert not Contact.objects.exists()

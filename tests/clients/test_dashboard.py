@@ -27,9 +27,9 @@ def test_the_dashboard_shows_todays_figures_and_svg_charts(
     book(coach, email="lead@example.com")
     page = coach_client.get("/admin/").content.decode()
     assert "New leads this week" in page and "£450" in page  # revenue this month
-    assert page.count("<svg class=\"cl-chart\"") == 6
+    assert page.count('<svg class="cl-chart"') == 6
     assert "Revenue by month" in page and "Funnel" in page and "Subscribers" in page
-    assert "<script" not in page.split('data-dashboard')[1].split("</main>")[0]
+    assert "<script" not in page.split("data-dashboard")[1].split("</main>")[0]
 
 
 def test_the_dashboard_works_on_an_empty_workspace(coach_client: Client) -> None:
@@ -64,7 +64,9 @@ def test_the_funnel_counts_contacts_who_reached_each_stage(coach: Any, candidate
     assert "New lead" in medians
 
 
-def test_the_sidebar_adds_the_workspace_and_keeps_every_app(coach_client: Client, coach: Any) -> None:
+def test_the_sidebar_adds_the_workspace_and_keeps_every_app(
+    coach_client: Client, coach: Any
+) -> None:
     page = coach_client.get("/admin/clients/contact/").content.decode()
     sidebar = page.split('id="nav-sidebar-apps"')[1].split("</nav>")[0]
     for label in ["Pipeline board", "Dashboard", "Bookings calendar"]:

@@ -73,6 +73,9 @@ def test_a_contact_page_does_not_grow_with_its_history(coach_client: Client, coa
     assert few == many
     body = coach_client.get(reverse("admin:clients_contact_change", args=[long.pk])).content
     assert b"Event 0" in body and b"Event 30" not in body  # paginated: 25 a page
-    assert b"Event 30" in coach_client.get(
-        reverse("admin:clients_contact_change", args=[long.pk]) + "?tl=2"
-    ).content
+    assert (
+        b"Event 30"
+        in coach_client.get(
+            reverse("admin:clients_contact_change", args=[long.pk]) + "?tl=2"
+        ).content
+    )

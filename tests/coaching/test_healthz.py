@@ -43,3 +43,17 @@ def test_healthz_reports_a_degraded_cache_without_failing(client, settings):
     assert response.status_code == 200
     assert response.json()["cache"]["status"] == "down"
     assert response.json()["status"] == "degraded"
+
+
+def test_a_lost_database_connection_answers_503_with_retry_after(client, monkeypatch):
+    from guides import views
+
+    def lost(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(views, "_get_published_guide", lost)
+    client.raise_request_exception = False  # as a real server does: the handler answers
+    response = client.get("/guides/anything/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert b"briefly unavailable" in response.content

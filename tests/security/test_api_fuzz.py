@@ -69,29 +69,14 @@ def schemathesis(server: WebServer, report_dir: Path, *options: str) -> tuple[in
     return run.returncode, report
 
 
-SEARCH_400_UNDOCUMENTED = (
-    "guides/api.py search(): @extend_schema documents only 200, but bad parameters answer 400 "
-    "with the error body (schemathesis ST103: GET /api/guides/search/?page_size=0&q=)"
-)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_fuzzing_the_api_finds_no_server_error_and_no_answer_outside_the_schema(
     api_server: WebServer, tmp_path: Path
 ) -> None:
-    code, report = schemathesis(
-        api_server, tmp_path, "--checks", CHECKS, "--exclude-path", "/api/guides/search/"
-    )
-    assert code == 0, report
-    # The search API's undocumented 400 is a known bug (the test below); everything else holds.
-    code, report = schemathesis(
-        api_server, tmp_path, "--include-path", "/api/guides/search/",
-        "--checks", CHECKS.replace(",status_code_conformance", ""),
-    )  # fmt: skip
+    code, report = schemathesis(api_server, tmp_path, "--checks", CHECKS)
     assert code == 0, report
 
 
-@pytest.mark.xfail(strict=True, reason=SEARCH_400_UNDOCUMENTED)
 def test_the_search_api_documents_its_400_answer(db: None) -> None:
     from django.test import Client
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.db import DataError, models
+from django.db import models
 from django.test import Client
 from django.urls import reverse
 
@@ -52,27 +52,6 @@ NUL = "a\x00b"
 
 # Each form gets the same kinds of bad input, in its own field names.
 KINDS = ("empty", "huge", "malformed", "script", "wrong-type", "nul")
-
-
-def kinds(raises: type[BaseException], **bugs: str) -> list[Any]:
-    """KINDS as parameters, the known app bugs marked xfail(strict) with their reason."""
-    return [
-        pytest.param(
-            kind,
-            marks=pytest.mark.xfail(
-                strict=True, raises=raises, reason=bugs[kind.replace("-", "_")]
-            ),
-        )
-        if kind.replace("-", "_") in bugs
-        else kind
-        for kind in KINDS
-    ]
-
-
-PARSE_DATETIME_BUG = (
-    "bookings/views.py hold() and reschedule(): django's parse_datetime raises ValueError "
-    "for a well-formed but impossible date such as start=2025-13-45T99:99, which escapes as a 500"
-)
 
 
 def _models(*labels: str) -> list[type[models.Model]]:
@@ -171,7 +150,7 @@ HOLD: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.mark.parametrize("kind", kinds(ValueError, malformed=PARSE_DATETIME_BUG))
+@pytest.mark.parametrize("kind", KINDS)
 def test_picking_a_time_with_bad_input_explains_and_holds_nothing(
     kind: str, booking_setup: Setting
 ) -> None:
@@ -202,11 +181,7 @@ INTAKE: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize(
     "kind",
-    kinds(
-        AssertionError,
-        empty="bookings/views.py details(): IntakeForm(request.POST or None) leaves an empty POST "
-        "unbound, so the page answers 200 with the blank form and no error message",
-    ),
+    KINDS,
 )
 def test_the_intake_form_refuses_bad_input_and_confirms_nothing(
     kind: str, booking_setup: Setting
@@ -260,10 +235,6 @@ RAW_API_BODIES = {
     "broken utf-8": (b'{"name": "\xff\xfe"}', "application/json"),
     "deep nesting": (b"[" * 5000 + b"]" * 5000, "application/json"),
 }
-RAW_API_BUGS = {
-    "deep nesting": "DRF's JSONParser lets RecursionError out of json.loads for a body of 5000 "
-    "nested arrays: POST /api/bookings/ answers 500 (catch it in a project JSON parser)",
-}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -278,18 +249,7 @@ def test_the_booking_api_answers_bad_input_with_a_json_400(
     assert response.json()["error"]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(strict=True, raises=RecursionError, reason=RAW_API_BUGS[name]),
-        )
-        if name in RAW_API_BUGS
-        else name
-        for name in RAW_API_BODIES
-    ],
-)
+@pytest.mark.parametrize("name", list(RAW_API_BODIES))
 def test_the_booking_api_answers_unparseable_bodies_with_a_json_4xx(
     name: str, booking_setup: Setting
 ) -> None:
@@ -354,11 +314,7 @@ SEARCH = {
 
 @pytest.mark.parametrize(
     "kind",
-    kinds(
-        DataError,
-        nul="guides/search.py: a NUL byte in ?q= reaches PostgreSQL (DataError: text fields cannot "
-        "contain NUL bytes): GET /search/?q=care%00er answers 500",
-    ),
+    KINDS,
 )
 def test_search_answers_bad_queries_with_a_page_and_writes_nothing(kind: str) -> None:
     from urllib.parse import quote
@@ -402,21 +358,7 @@ CSV_FILES: dict[str, bytes] = {
 }
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(
-            "nul",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=DataError,
-                reason="clients/csvio.py: an email cell holding a NUL byte reaches PostgreSQL "
-                "(DataError) when the import is planned: the admin import answers 500",
-            ),
-        ),
-        *[kind for kind in CSV_FILES if kind != "nul"],
-    ],
-)
+@pytest.mark.parametrize("kind", list(CSV_FILES))
 def test_the_contact_import_refuses_bad_files_and_imports_nothing(
     kind: str, coach_client: Any
 ) -> None:
