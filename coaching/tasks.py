@@ -38,7 +38,14 @@ def enqueue_on_commit(task: Any, *args: Any) -> None:
 
 @shared_task
 def send_outbound_email(email_id: int) -> str:
-    """Send one recorded email. Safe to run twice: the row is claimed and re-checked."""
+    """Send one recorded email. Safe to run twice: the row is claimed and re-checked.
+
+    The row stays locked while the message goes out and is marked sent in the same
+    transaction. A worker killed between the SMTP answer and the commit leaves it
+    pending, so that one email can go out twice: for receipts and invitations a rare
+    duplicate is the right side to err on (a lost one is worse). The newsletter,
+    where volume makes the other trade-off right, sends at most once instead.
+    """
     with transaction.atomic():
         email = (
             OutboundEmail.objects.select_for_update(skip_locked=True)
