@@ -15,7 +15,9 @@ class ErrorSerializer(serializers.Serializer):
     """The body of every API error (documented in the schema by each view)."""
 
     error = serializers.CharField(help_text="What was wrong, in a sentence.")
-    fields = serializers.DictField(
+    # The serializer's metaclass moves declared fields out of the class, so this
+    # does not shadow Serializer.fields at run time; mypy cannot know that.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.JSONField(),
         required=False,
         help_text="Messages per field or query parameter (lists, or nested per sub-field).",

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from guides.models import Guide
 
 
-class GuideSitemap(Sitemap):  # type: ignore[type-arg]
+class GuideSitemap(Sitemap):
     changefreq = "weekly"
     priority = 0.8
 
@@ -17,7 +17,7 @@ class GuideSitemap(Sitemap):  # type: ignore[type-arg]
         return item.updated_at or item.published_at
 
 
-class PageSitemap(Sitemap):  # type: ignore[type-arg]
+class PageSitemap(Sitemap):
     changefreq = "monthly"
     priority = 0.5
 
