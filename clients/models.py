@@ -402,7 +402,9 @@ class Engagement(models.Model):
             return self.late_cancel_uses_credit
         return False
 
-    def _change(self, delta: int, guard: Q, *, kind: str, reason: str, by: Any, ref: str) -> bool:
+    def _change(
+        self, delta: int, guard: Q, *, kind: str, reason: str, by: Any, ref: str, mirror: bool
+    ) -> bool:
         with transaction.atomic():
             changed = (
                 Engagement.objects.filter(guard, pk=self.pk)
@@ -419,26 +421,33 @@ class Engagement(models.Model):
                 by=by if getattr(by, "is_authenticated", False) else None,
             )
             self.refresh_from_db(fields=["credits_used", "credits_expired"])
-            # The store's grant shows the same balance in the client's library.
-            if self.credit_grant_id:
+            # The store's grant shows the same balance in the client's library, unless
+            # the change already happened there (a package session booked online is
+            # charged to the grant by bookings when it is confirmed).
+            if mirror and self.credit_grant_id:
                 from store.models import CreditGrant
 
                 grant = CreditGrant.objects.filter(pk=self.credit_grant_id).first()
                 if grant is not None:
-                    mirror = grant.use_one if delta > 0 else grant.give_back
-                    mirror(reason=f"clients: {reason}"[:200], reference=ref)
+                    change_grant = grant.use_one if delta > 0 else grant.give_back
+                    change_grant(reason=f"clients: {reason}"[:200], reference=ref)
         return True
 
-    def use_credit(self, *, reason: str, by: Any = None, reference: str = "") -> bool:
+    def use_credit(
+        self, *, reason: str, by: Any = None, reference: str = "", mirror: bool = True
+    ) -> bool:
         """Spend one credit; False when none is left or the package has expired."""
         guard = Q(credits_used__lt=F("credits_total") - F("credits_expired")) & (
             Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
         )
         return self._change(
-            1, guard, kind=CreditAdjustment.Kind.USE, reason=reason, by=by, ref=reference
-        )
+            1, guard, kind=CreditAdjustment.Kind.USE, reason=reason, by=by, ref=reference,
+            mirror=mirror,
+        )  # fmt: skip
 
-    def give_back_credit(self, *, reason: str, by: Any = None, reference: str = "") -> bool:
+    def give_back_credit(
+        self, *, reason: str, by: Any = None, reference: str = "", mirror: bool = True
+    ) -> bool:
         """Return one used credit, with a reason; False when none was used."""
         if not reason.strip():
             raise ClientsError("Giving a credit back needs a reason.")
@@ -449,6 +458,7 @@ class Engagement(models.Model):
             reason=reason,
             by=by,
             ref=reference,
+            mirror=mirror,
         )
 
     def expire_unused(self, *, now: datetime | None = None) -> int:

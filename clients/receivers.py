@@ -125,6 +125,9 @@ def on_booking(booking: Any, *, created: bool) -> None:
         return
     if booking.status in services.OUTCOME_STATUSES:
         services.record_session_outcome(session=session, outcome=booking.status)
+    elif booking.status == "confirmed" and booking.credit_grant_id and not session.used_credit:
+        # Charged to the grant when booked: the engagement shows it at once.
+        services.record_session_outcome(session=session, outcome=session.outcome)
     elif booking.status == "cancelled" and session.outcome == Session.Outcome.SCHEDULED:
         services.record_session_outcome(session=session, outcome=Session.Outcome.CANCELLED)
 

@@ -47,6 +47,16 @@ def contact_for(
         return None
     now = now or timezone.now()
     with transaction.atomic():
+        # A signed-in person is one contact whatever email they type into a form.
+        by_account = (
+            Contact.objects.select_for_update().filter(user=user).first()
+            if getattr(user, "pk", None)
+            else None
+        )
+        if by_account is not None and by_account.email != email:
+            if source:
+                by_account.set_source(source, detail)
+            return by_account
         contact, created = Contact.objects.select_for_update().get_or_create(
             email=email,
             defaults={
@@ -175,7 +185,26 @@ def record_session_outcome(*, session: Session, outcome: str, by: Any = None) ->
         session.outcome = outcome
         engagement = session.engagement
         reference = f"session-{session.pk}"
-        if engagement is not None:
+        booking = session.booking
+        if engagement is not None and booking is not None and booking.credit_grant_id:
+            # Booked online with a credit: bookings charged the store's grant (and gives
+            # it back on a timely cancellation) under the event type's policy. The
+            # engagement follows that record instead of charging the grant again.
+            follows = booking.credit_returned_at is None
+            if follows and not session.used_credit:
+                session.used_credit = engagement.use_credit(
+                    reason="Session booked with a credit", by=by, reference=reference,
+                    mirror=False,
+                )  # fmt: skip
+            elif (
+                not follows
+                and session.used_credit
+                and engagement.give_back_credit(
+                    reason="Cancelled in time", by=by, reference=reference, mirror=False
+                )
+            ):
+                session.used_credit = False
+        elif engagement is not None:
             wanted = engagement.uses_credit_for(outcome)
             label = Session.Outcome(outcome).label
             if wanted and not session.used_credit:

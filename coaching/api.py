@@ -36,4 +36,3 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(data, dict) and "detail" in data:
         response.data = {"error": str(data["detail"]), **data}
     return response
-

@@ -294,6 +294,9 @@ CELERY_BEAT_SCHEDULE["newsletter-welcome-sequence"] = {
 }
 # SMTP connections (threads) per campaign sender; see newsletter/sending.py.
 NEWSLETTER_SENDER_THREADS = env_int("NEWSLETTER_SENDER_THREADS", 4)
+# Off: "sent" marks skip the fsync wait (a worker crash still never duplicates; a
+# PostgreSQL crash could resend the last ~0.6 s of a campaign). On: every mark is durable.
+NEWSLETTER_DURABLE_SENT_MARKS = env_bool("NEWSLETTER_DURABLE_SENT_MARKS", False)
 # The coach's workspace: follow-up reminders, dashboard figures, newsletter timeline.
 CELERY_BEAT_SCHEDULE["clients-remind-due-tasks"] = {
     "task": "clients.tasks.remind_due_tasks",
