@@ -46,8 +46,27 @@ def p95(samples: list[float]) -> float:
     return round(statistics.quantiles(samples, n=100)[94], 2)
 
 
+TARGETS: dict[str, tuple[str, Callable[[Any, dict[str, Any]], bool]]] = {
+    "webhook_answer_p95": ("< 50 ms", lambda value, extra: value < 50),
+    "webhook_processing_p95": ("< 50 ms", lambda value, extra: value < 50),
+    "duplicate_deliveries": (
+        "1 fulfilment, 1 entitlement, 1 receipt",
+        lambda value, extra: (
+            (extra["fulfilments"], extra["entitlements"], extra["receipts"]) == (1, 1, 1)
+        ),
+    ),
+    "library_p95": ("< 100 ms", lambda value, extra: value < 100),
+}
+
+
 def emit(name: str, value: Any, unit: str, **extra: Any) -> None:
-    print(json.dumps({"bench": "store", "name": name, "value": value, "unit": unit, **extra}))
+    """One figure in the shared format (bench.common.emit), with the issue's target."""
+    from bench.common import emit as emit_figure
+
+    target, check = TARGETS.get(name, ("", lambda value, extra: True))
+    note = ", ".join(f"{key}={val}" for key, val in extra.items())
+    emit_figure(f"store.{name}", value, unit, better="lower", target=target or None,
+                met=check(value, extra) if target else None, note=note)  # fmt: skip
 
 
 def timed(function: Callable[[], Any]) -> float:
