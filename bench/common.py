@@ -95,7 +95,7 @@ def setup_django() -> None:
     os.environ.update(BENCH_ENV)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coaching.settings")
     sys.path.insert(0, str(ROOT))
-    _ensure_database(BENCH_ENV["DATABASE_URL"])
+    ensure_database(BENCH_ENV["DATABASE_URL"])
     import django
 
     django.setup()
@@ -104,7 +104,7 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
-def _ensure_database(url: str) -> None:
+def ensure_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     base = url.rsplit("/", 1)[0] + "/postgres"
     import psycopg

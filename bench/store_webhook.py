@@ -19,6 +19,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import BENCH_ENV, ensure_database  # noqa: E402
+
+# Its own database on the machine's PostgreSQL, like every benchmark.
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coaching_bench_store")
+os.environ.setdefault("REDIS_URL", BENCH_ENV["REDIS_URL"])
+ensure_database(os.environ["DATABASE_URL"])
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coaching.settings")
 # Plain static storage: the bench renders pages without running collectstatic.
 os.environ.setdefault("TESTING", "true")
@@ -26,6 +32,10 @@ os.environ.setdefault("TESTING", "true")
 import django  # noqa: E402
 
 django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+call_command("migrate", verbosity=0)
 
 from django.conf import settings  # noqa: E402
 from django.test import Client  # noqa: E402
