@@ -18,15 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coaching.markdown import render_markdown
+from coaching.money import format_money
 from store.storage import private_storage
-
-
-def format_money(amount: int, currency: str) -> str:
-    symbols = {"gbp": "£", "usd": "$", "eur": "€"}
-    symbol = symbols.get(currency.lower())
-    value = f"{amount / 100:,.2f}"
-    return f"{symbol}{value}" if symbol else f"{value} {currency.upper()}"
-
 
 # --- Catalogue ----------------------------------------------------------------
 

@@ -6,15 +6,8 @@ from typing import Any
 
 from django.db.models import Q
 
+from coaching.money import format_money
 from store.models import Product
-
-
-def short_money(amount: int, currency: str) -> str:
-    """Whole amounts without pence (£29), others with them (£29.50), as a paywall reads."""
-    symbols = {"gbp": "£", "usd": "$", "eur": "€"}
-    value = f"{amount // 100:,}" if amount % 100 == 0 else f"{amount / 100:,.2f}"
-    symbol = symbols.get(currency.lower())
-    return f"{symbol}{value}" if symbol else f"{value} {currency.upper()}"
 
 
 def offers_for_guide(guide: Any) -> list[dict[str, str]]:
@@ -41,7 +34,7 @@ def offers_for_guide(guide: Any) -> list[dict[str, str]]:
         offers.append(
             {
                 "title": product.title,
-                "price": short_money(price.amount, price.currency),
+                "price": format_money(price.amount, price.currency, short=True),
                 "url": product.get_absolute_url(),
                 "summary": product.summary,
             }

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from coaching.models import User
+from coaching.money import format_money
 from coaching.tasks import enqueue_on_commit
 from store import emails, stripe_gateway
 from store.models import (
@@ -29,7 +30,6 @@ from store.models import (
     Product,
     Refund,
     StampedFile,
-    format_money,
 )
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ import contextlib
 import email.policy
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,21 +24,11 @@ from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
+from coaching.launcher import free_port, port_answers
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 WEBHOOK_SECRET = "whsec_fault_tests"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_answers(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:

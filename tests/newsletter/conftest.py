@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -10,13 +9,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from coaching.launcher import free_port
 from tests.newsletter.factories import MailingListFactory
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Sink:
