@@ -139,6 +139,7 @@ def record_view(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @require_GET
+@cache_for_visitors()
 def search(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("q", "")
     try:
@@ -155,5 +156,4 @@ def search(request: HttpRequest) -> HttpResponse:
         "has_next": results.total > page_number * PAGE_SIZE,
         "too_long": len(raw) > len(results.query) and len(" ".join(raw.split())) > 200,
     }
-    template = "guides/_search_results.html" if request.htmx else "guides/search.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
+    return render(request, "guides/search.html", context)

@@ -61,3 +61,35 @@ def test_the_search_page_accepts_anything_without_an_error(client, library):
         response = client.get("/search/", {"q": query})
         assert response.status_code == 200, query
         assert "<script>" not in response.content.decode().split("<main", 1)[1]
+
+
+def test_a_snippet_comes_from_deep_in_the_body_when_the_opening_does_not_match(client, db):
+    filler = "Careers in applied machine learning reward steady practice. " * 300
+    GuideFactory(
+        title="Shipping models",
+        body=f"An opening.\n\n<!-- more -->\n\n{filler}\n\nQuantization halves memory use.\n",
+    )
+    (hit,) = client.get("/api/guides/search/?q=quantization").json()["results"]
+    assert hit["snippet"].startswith("… ")
+    assert "<mark>Quantization</mark> halves memory use." in hit["snippet"]
+
+
+def test_a_page_past_the_last_result_still_reports_the_total(client, db):
+    for n in range(7):
+        GuideFactory(title=f"Prompt design part {n}")
+    second = client.get("/api/guides/search/?q=prompt&page=2&page_size=5").json()
+    assert (second["total"], len(second["results"])) == (7, 2)
+    beyond = client.get("/api/guides/search/?q=prompt&page=3&page_size=5").json()
+    assert (beyond["total"], beyond["results"]) == (7, [])
+
+
+def test_visitors_share_cached_search_results_that_a_new_guide_makes_stale(
+    client, library, django_capture_on_commit_callbacks
+):
+    first = client.get("/search/?q=kubernetes")
+    assert first["X-Page-Cache"] == "miss" and "Kubernetes for ML" not in first.content.decode()
+    assert client.get("/search/?q=kubernetes")["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        GuideFactory(title="Kubernetes for ML engineers")
+    fresh = client.get("/search/?q=kubernetes")
+    assert "Kubernetes for ML engineers" in fresh.content.decode()
