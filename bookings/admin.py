@@ -14,19 +14,22 @@ from django.urls import path, reverse
 from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 
-from bookings import services
+from bookings import services, tasks
 from bookings.availability import coach_zone_name
+from bookings.forms import BusyCalendarForm
 from bookings.models import (
     AvailabilityRule,
     Booking,
     BookingReminder,
     BookingStateError,
+    BusyCalendar,
     DateOverride,
     EventType,
     WaitlistEntry,
 )
 from bookings.slots import zone
 from bookings.tokens import feed_url, manage_url
+from coaching.tasks import enqueue, enqueue_on_commit
 
 
 class AvailabilityRuleInline(TabularInline):
@@ -206,3 +209,59 @@ class WaitlistEntryAdmin(ModelAdmin):
     list_display = ["email", "name", "event_type", "status", "created_at", "offered_at"]
     list_filter = ["status", "event_type"]
     search_fields = ["email", "name"]
+
+
+@admin.register(BusyCalendar)
+class BusyCalendarAdmin(ModelAdmin):
+    """The coach's own calendars: their busy times block slots; beat reads them every 15 min."""
+
+    form = BusyCalendarForm
+    list_display = ["name", "address", "is_active", "last_fetched_at", "events_imported",
+                    "last_error"]  # fmt: skip
+    list_filter = ["is_active"]
+    actions = ["fetch_now"]
+    fieldsets = (
+        (None, {"fields": ("coach", "name", "url", "is_active")}),
+        ("Last refresh", {"fields": ("last_fetched_at", "events_imported", "last_error",
+                                     "last_error_at", "expanded_until")}),
+    )  # fmt: skip
+    readonly_fields = ["last_fetched_at", "events_imported", "last_error", "last_error_at",
+                       "expanded_until"]  # fmt: skip
+
+    @admin.display(description="Address")
+    def address(self, feed: BusyCalendar) -> str:
+        return feed.masked_url
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"coach": request.user.pk}
+
+    def save_model(self, request: HttpRequest, obj: BusyCalendar, form: Any, change: bool) -> None:
+        if "url" in form.changed_data:
+            obj.forget_cache_headers()
+        super().save_model(request, obj, form, change)
+        if obj.is_active and (not change or {"url", "is_active"} & set(form.changed_data)):
+            # Read it in the background right away rather than at the next beat.
+            enqueue_on_commit(tasks.refresh_busy_calendar, obj.pk)
+
+    @admin.action(description="Fetch now (in the background)")
+    def fetch_now(self, request: HttpRequest, queryset: QuerySet[BusyCalendar]) -> None:
+        inactive = queryset.filter(is_active=False).count()
+        queued = 0
+        for feed_id in queryset.filter(is_active=True).values_list("pk", flat=True):
+            queued += enqueue(tasks.refresh_busy_calendar, feed_id)
+        if queued:
+            self.message_user(
+                request,
+                f"{queued} calendar(s) are being fetched in the background: reload this page "
+                "in a minute to see the result.",
+            )
+        if inactive:
+            self.message_user(
+                request, f"{inactive} inactive calendar(s) skipped: activate them first.",
+                messages.WARNING,
+            )  # fmt: skip
+        if queued < queryset.count() - inactive:
+            self.message_user(
+                request, "The task queue is unreachable: the next scheduled refresh "
+                "(within 15 minutes) will fetch them.", messages.WARNING,
+            )  # fmt: skip

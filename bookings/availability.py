@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import DateTimeField, F, Func, Q
 
-from bookings.models import AvailabilityRule, Booking, DateOverride, EventType
+from bookings.models import AvailabilityRule, Booking, BusyInterval, DateOverride, EventType
 from bookings.slots import BadZone, Interval, Rules, Window, compute_slots, zone
 from coaching.models import CoachProfile
 
@@ -61,14 +61,16 @@ def busy_for(
     now: datetime,
     exclude: Booking | None = None,
 ) -> tuple[list[Interval], dict[date, int]]:
-    """The coach's blocked ranges near the window, and this type's bookings per local day."""
+    """The coach's blocked ranges near the window, and this type's bookings per local day.
+
+    Blocked: other bookings (with their buffers) and the busy times imported from
+    the coach's own calendars (bookings/busy.py; never fetched here).
+    """
     margin = rules.buffer_before + rules.duration + rules.buffer_after + timedelta(days=1)
+    near = DateTimeTZRange(start - margin, end + margin)
     rows = (
         Booking.objects.blocking(now)
-        .filter(
-            coach_id=event_type.coach_id,
-            during__overlap=DateTimeTZRange(start - margin, end + margin),
-        )
+        .filter(coach_id=event_type.coach_id, during__overlap=near)
         # The range's bounds as plain timestamps: psycopg parses those in C.
         .annotate(lo=Func(F("during"), function="lower", output_field=DateTimeField()))
         .annotate(hi=Func(F("during"), function="upper", output_field=DateTimeField()))
@@ -84,6 +86,15 @@ def busy_for(
         if event_type_id == event_type.pk:
             local_day = booking_start.astimezone(tz).date()
             per_day[local_day] = per_day.get(local_day, 0) + 1
+    imported = (
+        BusyInterval.objects.filter(
+            feed__coach_id=event_type.coach_id, feed__is_active=True, during__overlap=near
+        )
+        .annotate(lo=Func(F("during"), function="lower", output_field=DateTimeField()))
+        .annotate(hi=Func(F("during"), function="upper", output_field=DateTimeField()))
+        .values_list("lo", "hi")
+    )
+    busy.extend(imported)
     return busy, per_day
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from unfold.widgets import UnfoldAdminPasswordToggleWidget
 
-from bookings.models import EventType
+from bookings.models import CALENDAR_URL_MESSAGE, BusyCalendar, EventType
 from bookings.slots import BadZone, zone
 
 
@@ -84,3 +87,32 @@ class WaitlistForm(forms.Form):
 
     def clean_time_zone(self) -> str:
         return clean_zone(self.cleaned_data["time_zone"])
+
+
+class BusyCalendarForm(forms.ModelForm):
+    """The coach's calendar address: http(s) only; a webcal:// link is read as https://."""
+
+    url = forms.CharField(
+        label="Secret address",
+        max_length=2000,
+        # A secret: hidden unless the coach asks to see it.
+        widget=UnfoldAdminPasswordToggleWidget(render_value=True),
+        help_text="The calendar's secret iCal address (Google: Settings > 'Secret address in "
+        "iCal format'; Apple and Outlook: 'Publish' or 'Share' a calendar). Only the times of "
+        "events are kept; titles and descriptions are never stored.",
+    )
+
+    class Meta:
+        model = BusyCalendar
+        fields = ["coach", "name", "url", "is_active"]
+
+    def clean_url(self) -> str:
+        value = self.cleaned_data["url"].strip()
+        scheme, separator, rest = value.partition("://")
+        if separator and scheme.lower() in {"webcal", "webcals"}:
+            value = f"https://{rest}"
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except ValidationError:
+            raise forms.ValidationError(CALENDAR_URL_MESSAGE) from None
+        return value

@@ -14,10 +14,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.contrib.postgres.indexes import GistIndex
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
+
+from coaching.money import format_money
 
 
 class EventType(models.Model):
@@ -124,6 +128,13 @@ class EventType(models.Model):
     @property
     def location_label(self) -> str:
         return self.location_detail or self.get_location_kind_display()
+
+    @property
+    def price_display(self) -> str:
+        """£150.00, as the store writes its prices ("" when there is no price)."""
+        if self.price_amount is None:
+            return ""
+        return format_money(int((self.price_amount * 100).to_integral_value()), self.currency)
 
 
 class AvailabilityRule(models.Model):
@@ -460,3 +471,134 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} waiting for {self.event_type}"
+
+
+# --- The coach's own calendar ---------------------------------------------------
+
+CALENDAR_URL_MESSAGE = "Use the calendar's http:// or https:// address (webcal:// works too)."
+
+
+class BusyCalendar(models.Model):
+    """A calendar of the coach's (an ICS address) whose events block slots.
+
+    Beat fetches it in the background (bookings/busy.py); a page never does.
+    Only the times of busy events are kept, never their titles or descriptions.
+    """
+
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="busy_calendars"
+    )
+    name = models.CharField(max_length=120, help_text="For you, e.g. 'Personal (Google)'.")
+    url = models.URLField(
+        "secret address",
+        max_length=2000,
+        validators=[URLValidator(schemes=["http", "https"], message=CALENDAR_URL_MESSAGE)],
+        help_text="The calendar's secret iCal address. Anyone with it can read the calendar.",
+    )
+    is_active = models.BooleanField(default=True)
+    last_fetched_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last time the calendar was read successfully."
+    )
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    # For conditional requests: the server answers 304 when nothing changed.
+    etag = models.CharField(max_length=300, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    # Recurring events are expanded up to here; a 304 is only trusted while
+    # this still covers the booking horizon.
+    expanded_until = models.DateTimeField(null=True, blank=True)
+    events_imported = models.PositiveIntegerField(default=0)
+    # Set while one worker fetches (a lease): a second refresh of the same feed skips.
+    fetch_started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = "busy calendar"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_url(self) -> str:
+        """Scheme and host only: enough to recognise, not enough to read the calendar."""
+        scheme, _, rest = self.url.partition("://")
+        host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+        return f"{scheme}://{host}/…" if host else "…"
+
+    # --- State changes: a lease, then one outcome that ends it ---------------
+
+    def claim(self, *, now: datetime, lease: timedelta) -> bool:
+        """Take the feed for one fetch unless another worker holds a lease that still runs."""
+        taken = (
+            BusyCalendar.objects.filter(pk=self.pk, is_active=True)
+            .filter(
+                models.Q(fetch_started_at__isnull=True) | models.Q(fetch_started_at__lt=now - lease)
+            )
+            .update(fetch_started_at=now)
+        )
+        if taken:
+            self.fetch_started_at = now
+        return bool(taken)
+
+    def _end_lease(self, **fields: Any) -> bool:
+        """Write an outcome only if this fetch still holds the lease (a slower one lost it)."""
+        done = BusyCalendar.objects.filter(
+            pk=self.pk, fetch_started_at=self.fetch_started_at
+        ).update(fetch_started_at=None, **fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.fetch_started_at = None
+        return bool(done)
+
+    def record_import(
+        self,
+        *,
+        now: datetime,
+        count: int,
+        etag: str,
+        last_modified: str,
+        expanded_until: datetime,
+        note: str = "",
+    ) -> bool:
+        """A new set of busy times is in; `note` says what was left out, if anything."""
+        return self._end_lease(
+            last_fetched_at=now, last_error=note, last_error_at=now if note else None,
+            events_imported=count, etag=etag[:300], last_modified=last_modified[:100],
+            expanded_until=expanded_until,
+        )  # fmt: skip
+
+    def record_not_modified(self, *, now: datetime) -> bool:
+        return self._end_lease(last_fetched_at=now, last_error="", last_error_at=None)
+
+    def record_error(self, message: str, *, now: datetime) -> bool:
+        return self._end_lease(last_error=message[:2000], last_error_at=now)
+
+    def forget_cache_headers(self) -> None:
+        """A new address is a new resource: the next fetch must not be conditional."""
+        self.etag = ""
+        self.last_modified = ""
+        self.expanded_until = None
+
+
+class BusyInterval(models.Model):
+    """One busy occurrence from a coach's calendar: times only, nothing else of the event."""
+
+    feed = models.ForeignKey(BusyCalendar, on_delete=models.CASCADE, related_name="intervals")
+    uid = models.TextField(help_text="The event's UID in the coach's calendar.")
+    # The occurrence's original start (RECURRENCE-ID) as 20250106T090000Z or
+    # 20250106; empty for an event that does not repeat.
+    recurrence_id = models.CharField(max_length=20, blank=True)
+    during = DateTimeRangeField()
+
+    class Meta:
+        ordering = ["during"]
+        indexes = [GistIndex(fields=["during"], name="busy_interval_during_gist")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["feed", "uid", "recurrence_id"], name="busy_interval_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"busy {self.during}"

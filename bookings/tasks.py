@@ -1,4 +1,5 @@
-"""Beat tasks: reminders from due rows and the hold sweeper; refunds of paid bookings.
+"""Beat tasks: reminders from due rows, the hold sweeper, the coach's busy calendars;
+refunds of paid bookings.
 
 All are safe to run twice: rows are claimed or locked and re-checked.
 """
@@ -7,7 +8,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from bookings import payments, services
+from bookings import busy, payments, services
+from bookings.models import BusyCalendar
+from coaching.tasks import enqueue
 from store.stripe_gateway import GatewayError
 
 
@@ -27,3 +30,20 @@ def expire_holds() -> int:
 @shared_task(autoretry_for=(GatewayError,), retry_backoff=30, max_retries=5)
 def refund_booking_payment(booking_id: int) -> str:
     return payments.refund_booking_payment(booking_id=booking_id)
+
+
+@shared_task
+def refresh_busy_calendars() -> int:
+    """Beat: one task per active calendar, so that one slow server delays no other."""
+    feed_ids = list(BusyCalendar.objects.filter(is_active=True).values_list("pk", flat=True))
+    for feed_id in feed_ids:
+        enqueue(refresh_busy_calendar, feed_id)
+    return len(feed_ids)
+
+
+@shared_task
+def refresh_busy_calendar(feed_id: int) -> str:
+    feed = BusyCalendar.objects.filter(pk=feed_id).first()
+    if feed is None:
+        return "gone"
+    return busy.refresh_busy_calendar(feed=feed)

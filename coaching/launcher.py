@@ -125,21 +125,55 @@ def _make_readable_for(user: str | None, folder: Path) -> None:
             parent.chmod(mode | 0o001)
 
 
+def _run_as() -> dict[str, Any]:
+    user = _unprivileged_user()
+    return {"user": user, "group": "nogroup", "extra_groups": []} if user else {}
+
+
+def init_cluster(pgdata: Path) -> None:
+    """A new, empty cluster in `pgdata` (trust authentication for `postgres`)."""
+    if pgdata.exists():
+        shutil.rmtree(pgdata)
+    _make_readable_for(_unprivileged_user(), pgdata)
+    subprocess.run(
+        [str(_pg_bin() / "initdb"), "-D", str(pgdata), "-U", "postgres", "-A", "trust",
+         "-E", "UTF8", "--locale=C.UTF-8"],
+        check=True, stdout=subprocess.DEVNULL, **_run_as(),
+    )  # fmt: skip
+
+
+def start_cluster(pgdata: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`postgres` for `pgdata` on 127.0.0.1:`port`, in its own process group, answering.
+
+    Stop it with `stop_cluster`; the fault tests start and stop one this way.
+    """
+    with log.open("ab") as output:
+        proc = subprocess.Popen(
+            [str(_pg_bin() / "postgres"), "-D", str(pgdata), "-k", str(pgdata),
+             "-h", "127.0.0.1", "-p", str(port), "-c", "max_connections=200",
+             "-c", "synchronous_commit=off"],
+            stdout=output, stderr=output, start_new_session=True, **_run_as(),
+        )  # fmt: skip
+    try:
+        wait_for(lambda: port_answers(port) or proc.poll() is not None, "PostgreSQL")
+    except SystemExit:
+        stop_cluster(proc)
+        raise
+    if proc.poll() is not None:
+        raise SystemExit(f"PostgreSQL stopped at start; see {log}")
+    return proc
+
+
+def stop_cluster(proc: subprocess.Popen[bytes]) -> None:
+    # SIGINT is PostgreSQL's "fast" shutdown: roll back and stop at once.
+    stop_process(proc, "PostgreSQL", signal.SIGINT)
+
+
 def start_postgres(services: Embedded) -> str:
     pgdata = DATA / "postgres"
-    user = _unprivileged_user()
-    bindir = _pg_bin()
-    run_as: dict[str, Any] = {"user": user, "group": "nogroup", "extra_groups": []} if user else {}
     if not (pgdata / "PG_VERSION").exists():
         say("creating the embedded PostgreSQL cluster in .data/postgres")
-        if pgdata.exists():
-            shutil.rmtree(pgdata)
-        _make_readable_for(user, pgdata)
-        subprocess.run(
-            [str(bindir / "initdb"), "-D", str(pgdata), "-U", "postgres", "-A", "trust",
-             "-E", "UTF8", "--locale=C.UTF-8"],
-            check=True, stdout=subprocess.DEVNULL, **run_as,
-        )  # fmt: skip
+        init_cluster(pgdata)
 
     pidfile = pgdata / "postmaster.pid"
     if pidfile.exists():
@@ -149,25 +183,17 @@ def start_postgres(services: Embedded) -> str:
             return f"postgres://postgres@127.0.0.1:{lines[3]}/coaching"
 
     port = free_port()
-    log = open(DATA / "postgres.log", "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(
-        [str(bindir / "postgres"), "-D", str(pgdata), "-k", str(pgdata), "-h", "127.0.0.1",
-         "-p", str(port), "-c", "max_connections=200", "-c", "synchronous_commit=off"],
-        stdout=log, stderr=log, start_new_session=True, **run_as,
-    )  # fmt: skip
-    # SIGINT is PostgreSQL's "fast" shutdown: roll back and stop at once.
+    proc = start_cluster(pgdata, port, DATA / "postgres.log")
+    # SIGINT: the fast shutdown `stop_cluster` sends.
     services.started.append(("PostgreSQL", proc, signal.SIGINT))
-    wait_for(lambda: port_answers(port) or proc.poll() is not None, "PostgreSQL")
-    if proc.poll() is not None:
-        raise SystemExit("PostgreSQL stopped at start; see .data/postgres.log")
     url = f"postgres://postgres@127.0.0.1:{port}/coaching"
-    _create_database(bindir, port, "coaching")
+    create_database(port, "coaching")
     say(f"embedded PostgreSQL on 127.0.0.1:{port} (pid {proc.pid})")
     return url
 
 
-def _create_database(bindir: Path, port: int, name: str) -> None:
-    psql = [str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-tA"]
+def create_database(port: int, name: str) -> None:
+    psql = [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-tA"]
     found: list[str] = []
 
     def ready() -> bool:

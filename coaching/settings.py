@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "bookings-send-due-reminders": {"task": "bookings.tasks.send_due_reminders", "schedule": 60.0},
     "bookings-expire-holds": {"task": "bookings.tasks.expire_holds", "schedule": 60.0},
+    # The coach's own calendars (ICS addresses): busy times, fetched in the background only.
+    "bookings-refresh-busy-calendars": {
+        "task": "bookings.tasks.refresh_busy_calendars",
+        "schedule": 900.0,
+    },
 }
 
 # --- Accounts ---------------------------------------------------------------

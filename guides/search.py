@@ -209,7 +209,7 @@ def search_guides(raw_query: str, user: Any, *, limit: int = 20, offset: int = 0
             if corrected:
                 page = _page(_matching(corrected, user), offset, limit)
                 results.corrected = corrected if page else None
-        total = page[0].total if page else 0
+        total: int = page[0].total if page else 0  # type: ignore[attr-defined]
         if not page and offset:  # past the last page: still say how many there are
             total = _matching(results.corrected or query, user).count()
     results.total = total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -139,19 +140,26 @@ def test_reminders_are_sent_once_when_the_task_runs_twice(event_type: Any, commi
     assert len(mail.outbox) == 3
 
 
+@pytest.fixture
+def prep_brief_sections() -> Iterator[list[Any]]:
+    """The prep-brief registry, put back as it was afterwards (other apps register into it)."""
+    from bookings import emails
+
+    saved = list(emails._prep_brief_sections)
+    yield emails._prep_brief_sections
+    emails._prep_brief_sections[:] = saved
+
+
 def test_the_prep_brief_carries_the_intake_answers_and_hooked_sections(
-    event_type: Any, commit: Any
+    event_type: Any, commit: Any, prep_brief_sections: list[Any]
 ) -> None:
     from bookings import emails
 
     emails.register_prep_brief_section(lambda b: [("Bought", ["Interview sprint"])])
-    try:
-        booking = book(event_type)
-        mail.outbox.clear()
-        with commit():
-            services.send_due_reminders(now=booking.start - timedelta(minutes=30))
-    finally:
-        emails._prep_brief_sections.clear()
+    booking = book(event_type)
+    mail.outbox.clear()
+    with commit():
+        services.send_due_reminders(now=booking.start - timedelta(minutes=30))
     brief = next(m for m in mail.outbox if m.subject.startswith("Prep brief"))
     assert brief.to == ["coach@example.com"]
     assert "A plan" in brief.body and "Interview sprint" in brief.body

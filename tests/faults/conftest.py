@@ -220,20 +220,23 @@ def buy(base: str, product_path: str, email: str) -> dict[str, Any]:
     return {"status": success.status_code, "session": paid.headers["Location"].split("=")[-1]}
 
 
+def booking_json(event_type: str, start: Any, email: str) -> dict[str, Any]:
+    """What the booking page posts to /api/bookings/ for a free call."""
+    return {
+        "event_type": event_type,
+        "start": start.isoformat(),
+        "name": "Visitor",
+        "email": email,
+        "time_zone": "Europe/London",
+        "answers": {"goal": "A new job"},
+    }
+
+
 def book(base: str, shop: Shop, start: Any, email: str) -> tuple[int, dict[str, Any]]:
     import requests
 
     response = requests.post(
-        base + "/api/bookings/",
-        json={
-            "event_type": shop.event_type.slug,
-            "start": start.isoformat(),
-            "name": "Visitor",
-            "email": email,
-            "time_zone": "Europe/London",
-            "answers": {"goal": "A new job"},
-        },
-        timeout=20,
+        base + "/api/bookings/", json=booking_json(shop.event_type.slug, start, email), timeout=20
     )
     try:
         body = response.json()
