@@ -233,6 +233,7 @@ class Wire:
     sender: str
     recipient: str
     data: bytes
+    eight_bit: bool = False
 
 
 @dataclass
@@ -241,12 +242,19 @@ class WireTemplate:
     static_headers: bytes
     text: list[bytes | str]  # encoded chunks and slot names, alternating
     html: list[bytes | str]
+    text_encoding: str  # Content-Transfer-Encoding of each part
+    html_encoding: str
     boundary: bytes
     url_prefixes: dict[str, tuple[str, str]]
     list_id: str
     domain: str
     track_clicks: bool
     track_opens: bool
+
+    @property
+    def eight_bit(self) -> bool:
+        """Whether the server must accept 8BITMIME (RFC 6152) for these bytes."""
+        return "8bit" in (self.text_encoding, self.html_encoding)
 
 
 def _qp(value: str) -> bytes:
@@ -256,8 +264,10 @@ def _qp(value: str) -> bytes:
     return encoded if encoded.endswith(b"\r\n") else encoded + b"=\r\n"
 
 
-def _chunks(source: str) -> list[bytes | str]:
+def _chunks(source: str, encoding: str) -> list[bytes | str]:
     """Encoded, dot-stuffed chunks (each starts a line) and the slot names between them."""
+    if encoding != "quoted-printable":
+        return _plain_chunks(source)
     parts: list[bytes | str] = []
     position = 0
     for match in SLOT.finditer(source):
@@ -269,12 +279,89 @@ def _chunks(source: str) -> list[bytes | str]:
     return parts
 
 
+def _plain_chunks(source: str) -> list[bytes | str]:
+    """As `_chunks`, for 7bit/8bit: chunks after a slot go on with the slot's line."""
+    parts: list[bytes | str] = []
+    position = 0
+    for match in SLOT.finditer(source):
+        parts.append(_crlf(source[position : match.start()]))
+        parts.append(match[1])
+        position = match.end()
+    tail = _crlf(source[position:])
+    parts.append(tail if tail.endswith(b"\r\n") else tail + b"\r\n")
+    # Dot-stuffing: lines start after a CRLF, and at the very beginning.
+    stuffed = [p.replace(b"\r\n.", b"\r\n..") if isinstance(p, bytes) else p for p in parts]
+    if isinstance(stuffed[0], bytes):
+        stuffed[0] = _stuff(stuffed[0])
+    return stuffed
+
+
+def _crlf(value: str) -> bytes:
+    return re.sub(r"\r\n|\r|\n", "\r\n", value).encode()
+
+
+# RFC 5321 allows 1,000 octets a line with its CRLF; stay a little under.
+MAX_LINE = 990
+SLOT_ROOM = 250
+PRE_BLOCK = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL | re.IGNORECASE)
+
+
+def transfer_encoding(source: str, *, eight_bit: bool = True) -> str:
+    """7bit or 8bit when every line fits as it is (with the slots filled), else quoted-printable.
+
+    As Django does for its own mail: 8bit text is smaller than quoted-printable
+    and has a fraction of its lines, and receiving servers work line by line.
+    """
+    for line in source.splitlines():
+        filled = SLOT.sub("u" * SLOT_ROOM, line)  # a filled-in URL is longer than its slot
+        if len(filled.encode()) > MAX_LINE:
+            return "quoted-printable"
+    if source.isascii():
+        return "7bit"
+    return "8bit" if eight_bit else "quoted-printable"
+
+
+def pack_html(html: str) -> str:
+    """The same HTML in few long lines: each newline and its indentation become one space.
+
+    Outside <pre> a newline is whitespace like a space, so the page renders the
+    same; lines are then broken at spaces to stay under the SMTP line limit.
+    """
+    pieces = []
+    for n, piece in enumerate(PRE_BLOCK.split(html)):
+        if n % 2:  # a <pre> block keeps its lines
+            pieces.append(piece)
+            continue
+        pieces.append(_wrap(re.sub(r"[ \t]*\r?\n[ \t]*", " ", piece)))
+    return "".join(pieces).strip()
+
+
+def _wrap(text: str, width: int = 700) -> str:
+    """Break at spaces so that no line, slots filled in, passes `width` (a word may)."""
+    lines: list[str] = []
+    line: list[str] = []
+    room = width
+    for word in text.split(" "):
+        cost = len(SLOT.sub("u" * SLOT_ROOM, word)) + 1
+        if line and cost > room:
+            lines.append(" ".join(line))
+            line, room = [], width
+        line.append(word)
+        room -= cost
+    lines.append(" ".join(line))
+    return "\n".join(lines)
+
+
 def _stuff(data: bytes) -> bytes:
     """SMTP dot-stuffing of a piece that starts at the beginning of a line."""
     return DOT_LINE.sub(b"..", data)
 
 
-def compile_wire(prepared: Prepared) -> WireTemplate:
+def compile_wire(prepared: Prepared, *, eight_bit: bool = True) -> WireTemplate:
+    """Everything of a campaign's message but the recipient's parts, encoded once.
+
+    `eight_bit=False` for servers without 8BITMIME: non-ASCII parts go quoted-printable.
+    """
     from email.message import EmailMessage
 
     from newsletter.sending import WIRE_POLICY
@@ -286,15 +373,23 @@ def compile_wire(prepared: Prepared) -> WireTemplate:
     static["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     static["List-Id"] = f"<{prepared.list_id}>"
     static["Precedence"] = "bulk"
-    boundary = f"=_nl_{secrets.token_hex(12)}"  # "=" never occurs in quoted-printable text
+    # "=_" never occurs in quoted-printable text, and the random part in no other text.
+    boundary = f"=_nl_{secrets.token_hex(12)}"
     headers = b"".join(WIRE_POLICY.fold_binary(key, value) for key, value in static.items())
     headers += f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode()
     marker = "__TOKEN__"
+    # Markdown reads the same with one blank line where there were several.
+    text = re.sub(r"\n{3,}", "\n\n", prepared.text.replace("\r\n", "\n"))
+    html = pack_html(prepared.html)
+    text_encoding = transfer_encoding(text, eight_bit=eight_bit)
+    html_encoding = transfer_encoding(html, eight_bit=eight_bit)
     return WireTemplate(
         sender=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
         static_headers=headers,
-        text=_chunks(prepared.text),
-        html=_chunks(prepared.html),
+        text=_chunks(text, text_encoding),
+        html=_chunks(html, html_encoding),
+        text_encoding=text_encoding,
+        html_encoding=html_encoding,
         boundary=boundary.encode(),
         url_prefixes={
             name: _around(absolute(reverse(f"newsletter:{name}", args=[marker])), marker)
@@ -317,13 +412,17 @@ def _url(template: WireTemplate, name: str, token: str) -> str:
     return f"{before}{token}{after}"
 
 
-def _fill(parts: list[bytes | str], values: dict[str, str], out: list[bytes]) -> None:
+def _fill(
+    parts: list[bytes | str], values: dict[str, str], out: list[bytes], encoding: str
+) -> None:
     for part in parts:
         if isinstance(part, bytes):
             out.append(part)
-        else:
+        elif encoding == "quoted-printable":
             value = _qp(values[part])
             out.append(_stuff(value) if value.startswith(b".") or b"\n." in value else value)
+        else:  # URLs: ASCII, no line breaks; a slot never starts a line in packed text
+            out.append(values[part].encode())
 
 
 def build_wire(
@@ -351,20 +450,18 @@ def build_wire(
         f"X-Newsletter-Delivery: {delivery_id}\r\n"
     )
     boundary = template.boundary
-    out = [template.static_headers, head.encode(), b"\r\n--", boundary, TEXT_PART]
-    _fill(template.text, values, out)
-    out += [b"--", boundary, HTML_PART]
-    _fill(template.html, values, out)
+    out = [template.static_headers, head.encode(), b"\r\n--", boundary]
+    out += [PART_HEADERS["text/plain"], template.text_encoding.encode(), b"\r\n\r\n"]
+    _fill(template.text, values, out, template.text_encoding)
+    out += [b"--", boundary]
+    out += [PART_HEADERS["text/html"], template.html_encoding.encode(), b"\r\n\r\n"]
+    _fill(template.html, values, out, template.html_encoding)
     out += [b"--", boundary, b"--\r\n"]
     # Every piece starts a line and is dot-stuffed already (headers never start with ".").
-    return Wire(template.sender, to, b"".join(out))
+    return Wire(template.sender, to, b"".join(out), template.eight_bit)
 
 
-TEXT_PART = (
-    b'\r\nContent-Type: text/plain; charset="utf-8"\r\n'
-    b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-)
-HTML_PART = (
-    b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
-    b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-)
+PART_HEADERS = {
+    kind: f'\r\nContent-Type: {kind}; charset="utf-8"\r\nContent-Transfer-Encoding: '.encode()
+    for kind in ("text/plain", "text/html")
+}

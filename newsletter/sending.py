@@ -348,6 +348,15 @@ class SMTPTransport:
         except Exception:  # noqa: BLE001 - closing a broken connection
             self.backend.connection = None
 
+    def accepts_8bit(self) -> bool:
+        """Whether the server takes 8bit bodies (8BITMIME); connects if needed."""
+        if self.backend.connection is None:
+            self.backend.open()
+        smtp = self.backend.connection
+        assert smtp is not None
+        smtp.ehlo_or_helo_if_needed()
+        return bool(smtp.has_extn("8bitmime"))
+
     def drop(self) -> None:
         """Close the socket without QUIT: an unfinished DATA is discarded by the server."""
         smtp = self.backend.connection
@@ -365,8 +374,11 @@ class SMTPTransport:
             # The held-back "." is a tiny write after a large one: without this,
             # Nagle's algorithm and the server's delayed ACK add ~40 ms a message.
             smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        body = ""
         if isinstance(message, Wire):  # pre-built bytes, already dot-stuffed
             sender, recipient, data = message.sender, message.recipient, message.data
+            if message.eight_bit:
+                body = " BODY=8BITMIME"  # RFC 6152; see accepts_8bit()
         else:
             sender = self.backend.prep_address(message.from_email)
             recipient = self.backend.prep_address(message.to[0])
@@ -375,7 +387,7 @@ class SMTPTransport:
         commit.start_check()
         try:
             # docmd rather than mail()/rcpt(): they re-parse the address every time.
-            code, reply = smtp.docmd("mail", f"FROM:<{sender}>")
+            code, reply = smtp.docmd("mail", f"FROM:<{sender}>{body}")
             if code == 250:
                 code, reply = smtp.docmd("rcpt", f"TO:<{recipient}>")
                 refused: Exception | None = (
@@ -420,6 +432,9 @@ class BackendTransport:
 
     def drop(self) -> None:
         self.close()
+
+    def accepts_8bit(self) -> bool:
+        return False  # the backend builds its own MIME from the EmailMessage
 
     def send(self, message: Any, commit: Commit) -> None:
         if not commit():
@@ -628,6 +643,8 @@ def _send_batch(
         ).values_list("pk", "email", "name")
     }
     list_id = campaign.mailing_list_id
+    if wire is not None and wire.eight_bit and not link.accepts_8bit():
+        wire = rendering.compile_wire(prepared, eight_bit=False)  # a server without 8BITMIME
     pause_after = int(setting("PAUSE_AFTER_ERRORS", 50))
     checked_at = time.monotonic()
     lease_at = checked_at

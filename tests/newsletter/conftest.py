@@ -19,10 +19,12 @@ class Sink:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.messages: list[tuple[list[str], bytes]] = []
+        self.mail_options: list[list[str]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+            self.mail_options.append(list(envelope.mail_options))
         return "250 OK"
 
     def per_recipient(self) -> Counter[str]:

@@ -270,3 +270,83 @@ def test_a_gated_guide_in_a_campaign_shows_only_its_preview(smtp_settings, weekl
     assert "The free opening" in raw
     assert "SECRET PAID PART" not in raw
     assert "Read the rest of this guide" in raw
+
+
+def parts_of(message: Any) -> dict[str, Any]:
+    return {part.get_content_type(): part for part in message.walk() if not part.is_multipart()}
+
+
+def test_messages_go_out_in_8bit_with_few_short_lines_when_the_server_takes_8bitmime(
+    smtp_settings, weekly
+):
+    subscribe_many(weekly, 2)
+    body = "Café **résumé** tips.\n\n\n\n\nNext: [the guides](https://example.org/guides/)."
+    start(CampaignFactory(mailing_list=weekly, body=body))
+    assert smtp_settings.mail_options == [["BODY=8BITMIME"]] * 2
+    raw = smtp_settings.messages[0][1]
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    parts = parts_of(smtp_settings.parsed()[0])
+    assert {p["Content-Transfer-Encoding"] for p in parts.values()} == {"8bit"}
+    text = parts["text/plain"].get_payload(decode=True).decode()
+    html = parts["text/html"].get_payload(decode=True).decode()
+    assert "Café **résumé** tips.\r\n\r\nNext:" in text  # runs of blank lines made one
+    assert "<strong>résumé</strong>" in html and "/newsletter/c/" in html
+
+
+def test_a_line_too_long_for_smtp_is_sent_quoted_printable(smtp_settings, weekly):
+    subscribe_many(weekly, 1)
+    long_line = " ".join(f"word{n}" for n in range(300))  # about 2,400 characters
+    start(CampaignFactory(mailing_list=weekly, body=long_line))
+    raw = smtp_settings.messages[0][1]
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    parts = parts_of(smtp_settings.parsed()[0])
+    assert parts["text/plain"]["Content-Transfer-Encoding"] == "quoted-printable"
+    assert long_line in parts["text/plain"].get_payload(decode=True).decode()
+    # The HTML paragraph is broken at spaces instead, which HTML reads the same way.
+    assert parts["text/html"]["Content-Transfer-Encoding"] == "7bit"
+    html = parts["text/html"].get_payload(decode=True).decode()
+    assert " ".join(html.split()).count(long_line) == 1
+
+
+def test_a_server_without_8bitmime_gets_quoted_printable(weekly, settings):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP
+
+    from coaching.launcher import free_port
+    from tests.newsletter.conftest import Sink
+
+    class Old(SMTP):
+        async def push(self, status: str) -> None:
+            if "8BITMIME" not in status:  # not advertised in EHLO
+                await super().push(status)
+
+    class OldController(Controller):
+        def factory(self) -> SMTP:
+            return Old(self.handler)
+
+    sink, port = Sink(), free_port()
+    controller = OldController(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        subscribe_many(weekly, 1)
+        start(CampaignFactory(mailing_list=weekly, body="Café résumé."))
+    finally:
+        controller.stop()
+    assert sink.mail_options == [[]]
+    parts = parts_of(sink.parsed()[0])
+    assert "8bit" not in {p["Content-Transfer-Encoding"] for p in parts.values()}
+    assert "Café résumé." in parts["text/plain"].get_payload(decode=True).decode()
+
+
+def test_packing_html_keeps_pre_blocks_and_lines_short():
+    from newsletter.rendering import pack_html
+
+    html = (
+        "<div>\n    <p>One\n    two</p>\n<pre>keep\n   this</pre>\n" + "<p>x</p>\n" * 200 + "</div>"
+    )
+    packed = pack_html(html)
+    assert packed.startswith("<div> <p>One two</p> <pre>keep\n   this</pre>")
+    assert max(len(line) for line in packed.splitlines()) <= 990  # SMTP allows 998
+    assert packed.replace("\n", " ").count("<p>x</p>") == 200
