@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from icalendar import Calendar
 from bookings import services
 from bookings.models import Booking
 from bookings.tokens import feed_key, manage_token
-from tests.bookings.factories import london, next_weekday
+from tests.bookings.factories import london, make_event_type, next_weekday
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,19 @@ def test_the_list_shows_the_event_types(client: Any, event_type: Any) -> None:
     response = client.get("/book/")
     assert response.status_code == 200
     assert b"Discovery call" in response.content and b"/book/discovery-call/" in response.content
+
+
+def test_a_paid_session_shows_its_price_as_the_store_does(
+    client: Any, coach: Any, coach_profile: Any
+) -> None:
+    make_event_type(
+        coach, slug="strategy-session", name="Strategy session", kind="paid",
+        price_amount=Decimal("150.00"), currency="GBP",
+    )  # fmt: skip
+    for url in ["/book/", "/book/strategy-session/"]:
+        html = client.get(url).content.decode()
+        assert "£150.00" in html, url
+        assert "GBP 150.00" not in html, url
 
 
 def test_the_month_view_lists_times_in_the_visitors_zone_without_js(
@@ -196,5 +210,6 @@ def test_the_admin_pages_render(coach_client: Any, event_type: Any) -> None:
     book(event_type)
     for url in ["/admin/bookings/booking/", "/admin/bookings/eventtype/",
                 f"/admin/bookings/eventtype/{event_type.pk}/change/",
-                "/admin/bookings/booking/?status__exact=confirmed"]:  # fmt: skip
+                "/admin/bookings/booking/?status__exact=confirmed",
+                "/admin/bookings/busycalendar/", "/admin/bookings/busycalendar/add/"]:  # fmt: skip
         assert coach_client.get(url).status_code == 200, url
