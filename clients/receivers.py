@@ -7,7 +7,6 @@ checkout, a booking or a subscription; tests set RAISE_ERRORS to see faults.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -34,7 +33,8 @@ RAISE_ERRORS = False
 
 
 def safely(fn: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(fn)
+    # Not functools.wraps: its __wrapped__ makes Django (DEBUG on) read fn's own
+    # signature, which takes no **kwargs, and refuse the receiver at start-up.
     def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
         if kwargs.get("raw"):  # loaddata: rows arrive in any order
             return
@@ -46,6 +46,8 @@ def safely(fn: Callable[..., None]) -> Callable[..., None]:
                 raise
             log.exception("clients: %s failed for %r", fn.__name__, instance)
 
+    receiver.__name__ = receiver.__qualname__ = fn.__name__
+    receiver.__doc__ = fn.__doc__
     return receiver
 
 

@@ -157,3 +157,14 @@ def test_a_fault_in_a_receiver_never_breaks_the_other_app(monkeypatch: Any) -> N
     user = User.objects.create_user("robust@example.com", "pw")
     assert User.objects.filter(pk=user.pk).exists()
     assert not Contact.objects.filter(email="robust@example.com").exists()
+
+
+def test_a_clients_receiver_connects_with_debug_on(settings):
+    from django.db.models.signals import post_save
+
+    from clients import receivers
+
+    settings.DEBUG = True  # Django checks a receiver's signature only then
+    receiver = receivers.safely(receivers.on_user)
+    post_save.connect(receiver, weak=False, dispatch_uid="test-debug-connect")
+    assert post_save.disconnect(dispatch_uid="test-debug-connect")
