@@ -12,6 +12,7 @@ its public preview and a link, never its paid text.
 from __future__ import annotations
 
 import binascii
+import functools
 import html as html_lib
 import re
 import secrets
@@ -139,8 +140,13 @@ def _slot_links(campaign: Campaign, html: str, links: dict[str, int]) -> str:
 
 
 def _domain() -> str:
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    return address.rpartition("@")[2] or "localhost"
+    return _domain_of(settings.DEFAULT_FROM_EMAIL)
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_of(from_email: str) -> str:
+    # Cached: parsing the address cost more than the rest of a message's headers.
+    return parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
 
 
 def unsubscribe_mailto(token: str) -> str:

@@ -298,6 +298,14 @@ def fill_ledger(*, campaign: Campaign) -> int:
             inserted += _insert_rows(campaign, group, due_at)
     else:
         inserted = _insert_rows(campaign, recipients, timezone.now())
+    with db.cursor() as cursor:
+        # Fresh statistics before the senders plan their per-message statements
+        # (prepared once per connection): planned on a table autovacuum had not
+        # analyzed yet, the subscription check scanned the whole list for every
+        # message (EXPLAIN on the bench data), ~1 ms each at 10,000 subscribers.
+        cursor.execute(
+            "ANALYZE newsletter_delivery, newsletter_subscription, newsletter_subscriber"
+        )
     from newsletter.rendering import prepare
 
     prepare(campaign)  # creates the link rows once, before senders race for them
