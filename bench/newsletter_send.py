@@ -6,6 +6,11 @@ the sink's `last_ts` once it has counted every recipient. Also printed: how long
 that call took (the admin action), the sink's own ceiling with reused
 connections (smtp_blast.py, same run), and django-newsletter's figure from
 `newsletter_peer.sh` when the peers are set up. Every wait is bounded.
+
+Our send runs BENCH_NEWSLETTER_ROUNDS times (3), each followed by a ceiling
+measurement, and the medians are compared (the sink's ceiling alone varies by
+a third from run to run on a 2-core machine); the peer, 2.5 minutes a run,
+runs once, as WORKLOADS.md allows when said.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -26,6 +32,7 @@ os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 from bench.common import BENCH_ENV, PEERS, PEERS_HOME, ROOT, emit, free_port  # noqa: E402
 
 N = int(os.environ.get("BENCH_NEWSLETTER_N", "10000"))
+ROUNDS = int(os.environ.get("BENCH_NEWSLETTER_ROUNDS", "3"))
 LIMIT = 300  # seconds: no run may take longer
 PEER_FIGURE_HERE = 73.8  # README.md, W4 median on this machine, for the note only
 
@@ -157,6 +164,34 @@ def peer_figure() -> tuple[float | None, str]:
     return float(line["msgs_per_s"]), "django-newsletter: one process, a connection per message"
 
 
+def one_send(port: int) -> dict[str, float]:
+    """One campaign to N subscribers through the running worker, timed as W4 says."""
+    from newsletter import services
+    from newsletter.models import Campaign, Delivery
+
+    campaign_id = prepare_data()
+    sink = start_sink(port, N)
+    campaign = Campaign.objects.get(pk=campaign_id)
+    t0 = time.time()
+    services.start_campaign(campaign=campaign)
+    call_ms = (time.time() - t0) * 1000
+    report = sink_report(sink)
+    delivered = report.get("recipients", 0)
+    last = report.get("last_ts") or time.time()
+    seconds = last - t0
+    return {
+        "rate": delivered / seconds if seconds > 0 else 0.0,
+        "seconds": seconds,
+        "first": (report.get("first_ts") or last) - t0,
+        "delivered": delivered,
+        "messages": report.get("messages", 0),
+        "connections": report.get("connections", 0),
+        "in_ledger": Delivery.objects.filter(campaign_id=campaign_id, status="sent").count(),
+        "avg_bytes": report["bytes"] // report["messages"] if report.get("messages") else 0,
+        "call_ms": call_ms,
+    }
+
+
 def main() -> None:
     from bench.common import setup_django
 
@@ -164,13 +199,10 @@ def main() -> None:
     from django.db import close_old_connections
 
     from coaching.celery import app
-    from newsletter import services
-    from newsletter.models import Campaign, Delivery
 
-    campaign_id = prepare_data()
+    prepare_data()
     close_old_connections()
     port = free_port()
-    sink = start_sink(port, N)
     env = {
         **os.environ,
         **BENCH_ENV,
@@ -183,6 +215,8 @@ def main() -> None:
 
     redis.Redis.from_url(app.conf.broker_url).flushdb()  # this bench's own Redis db
     worker = start_worker(env)
+    runs: list[dict[str, float]] = []
+    ceilings: list[float] = []
     try:
         deadline = time.monotonic() + 30
         while not app.control.ping(timeout=0.5) and time.monotonic() < deadline:
@@ -194,20 +228,18 @@ def main() -> None:
         from newsletter.tasks import send_confirmation_reminders
 
         send_confirmation_reminders.delay()  # warms the broker connection, as in a live admin
-        campaign = Campaign.objects.get(pk=campaign_id)
-        t0 = time.time()
-        services.start_campaign(campaign=campaign)
-        call_ms = (time.time() - t0) * 1000
-        report = sink_report(sink)
+        # Our send and the sink's ceiling alternate, so that both see the same machine.
+        for _ in range(ROUNDS):
+            runs.append(one_send(port))
+            ceiling = sink_ceiling()
+            if ceiling:
+                ceilings.append(ceiling)
     finally:
         stop(worker)
-    delivered = report.get("recipients", 0)
-    last = report.get("last_ts") or time.time()
-    seconds = last - t0
-    rate = delivered / seconds if seconds > 0 else 0.0
-    duplicates = delivered - Delivery.objects.filter(campaign_id=campaign_id, status="sent").count()
-    avg = report["bytes"] // report["messages"] if report.get("messages") else 0
-    ceiling = sink_ceiling()
+    middle = sorted(runs, key=lambda run: run["rate"])[len(runs) // 2]
+    rate = middle["rate"]
+    ceiling = statistics.median(ceilings) if ceilings else None
+    rounds = ", ".join(f"{run['rate']:.0f}" for run in runs)
     peer, peer_note = peer_figure()
     emit(
         "newsletter_send_rate",
@@ -217,24 +249,25 @@ def main() -> None:
         peer_name="django-newsletter",
         target=">= 5x peer and >= 75% of the sink ceiling",
         met=(rate >= 5 * peer if peer else None),
-        note=f"{peer_note}; ours: 1 worker x 2 processes, reused SMTP connections; "
-        f"avg message {avg} bytes over {report.get('connections')} connections",
+        note=f"{peer_note} (run once); ours: median of {len(runs)} sends ({rounds} msgs/s), "
+        f"1 worker x 2 processes, reused SMTP connections; avg message "
+        f"{middle['avg_bytes']:.0f} bytes over {middle['connections']:.0f} connections",
     )
-    first = (report.get("first_ts") or last) - t0
     emit(
         "newsletter_send_seconds",
-        seconds,
+        middle["seconds"],
         "s",
         better="lower",
-        note=f"{N} recipients; first message {first:.2f} s after the send started",
+        note=f"{N} recipients; first message {middle['first']:.2f} s after the send started",
     )
     emit(
         "newsletter_send_delivered",
-        delivered,
+        min(run["delivered"] for run in runs),
         "recipients",
-        target=f"== {N}",
-        met=delivered == N,
-        note=f"sink messages {report.get('messages')}; ledger says sent {delivered - duplicates}",
+        target=f"== {N} in every send",
+        met=all(run["delivered"] == run["in_ledger"] == N for run in runs),
+        note="per send, sink recipients / ledger sent: "
+        + ", ".join(f"{run['delivered']:.0f}/{run['in_ledger']:.0f}" for run in runs),
     )
     if ceiling:
         emit(
@@ -243,16 +276,19 @@ def main() -> None:
             "% of sink ceiling",
             target=">= 75",
             met=rate >= 0.75 * ceiling,
-            note=f"sink ceiling {ceiling:.0f} msgs/s (smtp_blast.py, 2 procs, reused)",
+            note=f"sink ceiling {ceiling:.0f} msgs/s, median of "
+            f"{', '.join(f'{c:.0f}' for c in ceilings)} (smtp_blast.py, 2 procs, reused), "
+            "each measured right after one of our sends",
         )
     emit(
         "newsletter_start_send_ms",
-        call_ms,
+        max(run["call_ms"] for run in runs),
         "ms",
         better="lower",
         target="< 200",
-        met=call_ms < 200,
-        note=f"the admin's send action for {N} recipients (ledger filled by a task)",
+        met=all(run["call_ms"] < 200 for run in runs),
+        note=f"the admin's send action for {N} recipients, slowest of {len(runs)} "
+        "(ledger filled by a task)",
     )
 
 

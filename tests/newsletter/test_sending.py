@@ -350,3 +350,15 @@ def test_packing_html_keeps_pre_blocks_and_lines_short():
     assert packed.startswith("<div> <p>One two</p> <pre>keep\n   this</pre>")
     assert max(len(line) for line in packed.splitlines()) <= 990  # SMTP allows 998
     assert packed.replace("\n", " ").count("<p>x</p>") == 200
+
+
+def test_text_of_many_short_lines_goes_base64_and_reads_the_same(smtp_settings, weekly):
+    subscribe_many(weekly, 1)
+    cells = "\n\n".join(f"Cell {n}" for n in range(120))
+    start(CampaignFactory(mailing_list=weekly, body=cells))
+    raw = smtp_settings.messages[0][1]
+    parts = parts_of(smtp_settings.parsed()[0])
+    assert parts["text/plain"]["Content-Transfer-Encoding"] == "base64"
+    text = parts["text/plain"].get_payload(decode=True).decode()
+    assert cells.replace("\n", "\r\n") in text and "/newsletter/unsubscribe/" in text
+    assert raw.count(b"\r\n") < 240 - 100  # fewer lines than the text itself has
