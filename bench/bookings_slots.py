@@ -4,7 +4,8 @@ Seeds the W3 data set under its own coach and event type (`bench-w3`): Monday to
 Friday 09:00-17:00 Europe/London, 30-minute slots, no buffers, no notice, 200
 bookings on `random.Random(42).sample(...)`, re-anchored to today on every run.
 Then times `GET /api/slots/` for today .. today+59 in the coach's zone and in a
-visitor's zone (America/New_York), 3 warm-up + REPS measured, one JSON line per
+visitor's zone (America/New_York), 3 warm-up per server worker (the peer's rule,
+which serves from one process) + REPS measured, one JSON line per
 figure. Runs against --base URL (a new TCP connection per request, as the peer's
 unit) or, by default, in-process through Django's test client. With the peer set
 up (shared/peers/setup.sh), runs slots_peer.sh and prints the ratio; otherwise
@@ -115,7 +116,9 @@ def fetch_http(base: str, path: str) -> tuple[int, bytes]:
         connection.close()
 
 
-def measure(zone: str, *, reps: int, base: str | None, max_seconds: float) -> dict[str, Any]:
+def measure(
+    zone: str, *, reps: int, base: str | None, max_seconds: float, warmup: int = 3
+) -> dict[str, Any]:
     path = slots_url(zone)
     if base is None:
         from django.test import Client
@@ -134,7 +137,7 @@ def measure(zone: str, *, reps: int, base: str | None, max_seconds: float) -> di
     errors = 0
     offered = None
     deadline = time.monotonic() + max_seconds
-    for index in range(3 + reps):
+    for index in range(warmup + reps):
         if time.monotonic() > deadline:
             break
         began = time.perf_counter()
@@ -144,7 +147,7 @@ def measure(zone: str, *, reps: int, base: str | None, max_seconds: float) -> di
             errors += 1
             continue
         offered = json.loads(body)["count"]
-        if index >= 3:
+        if index >= warmup:
             times.append(elapsed)
     times.sort()
     return {
@@ -256,7 +259,9 @@ def main() -> None:
         # Over HTTP with a new connection per request, as the peer's unit is measured.
         base = args.base or stack.enter_context(app_server())
         for zone in (LONDON, "America/New_York"):
-            figure = measure(zone, reps=args.reps, base=base, max_seconds=args.max_seconds)
+            figure = measure(
+                zone, reps=args.reps, base=base, max_seconds=args.max_seconds, warmup=3 * 4
+            )  # 4 gunicorn workers, each warmed as the peer's one process is
             figures[zone] = figure
             print(json.dumps(figure))
         race_result = race(event_type, threads=args.race, base=base) if args.race else None

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import DateTimeField, F, Func, Q
+from django.db import connection
 
-from bookings.models import AvailabilityRule, Booking, BusyInterval, DateOverride, EventType
+from bookings.models import (
+    AvailabilityRule,
+    Booking,
+    BusyCalendar,
+    BusyInterval,
+    DateOverride,
+    EventType,
+)
 from bookings.slots import BadZone, Interval, Rules, Window, compute_slots, zone
 from coaching.models import CoachProfile
 
@@ -24,18 +30,29 @@ def coach_zone_name() -> str:
     return name
 
 
+# Weekly hours and dated overrides (this type's and the coach's days off) in one
+# statement: two ORM queries cost more than the rest of building the rules.
+RULES_SQL = f"""
+SELECT weekday, NULL::date, start_time, end_time
+  FROM {AvailabilityRule._meta.db_table} WHERE event_type_id = %(event_type)s
+UNION ALL
+SELECT NULL, date, start_time, end_time
+  FROM {DateOverride._meta.db_table}
+ WHERE event_type_id = %(event_type)s OR event_type_id IS NULL
+"""  # noqa: S608 - table names from the models, values as parameters
+
+
 def rules_for(event_type: EventType, *, coach_zone: str | None = None) -> Rules:
     weekly: dict[int, list[Window]] = {}
-    for weekday, rule_start, rule_end in AvailabilityRule.objects.filter(
-        event_type=event_type
-    ).values_list("weekday", "start_time", "end_time"):
-        weekly.setdefault(weekday, []).append((rule_start, rule_end))
     overrides: dict[date, list[Window]] = {}
-    rows = DateOverride.objects.filter(
-        Q(event_type=event_type) | Q(event_type__isnull=True)
-    ).values_list("date", "start_time", "end_time")
-    for day, start, end in rows:
-        windows = overrides.setdefault(day, [])
+    with connection.cursor() as cursor:
+        cursor.execute(RULES_SQL, {"event_type": event_type.pk})
+        rows = cursor.fetchall()
+    for weekday, day, start, end in rows:
+        if day is None:
+            weekly.setdefault(weekday, []).append((start, end))
+            continue
+        windows = overrides.setdefault(day, [])  # no hours: a day off
         if start is not None and end is not None:
             windows.append((start, end))
     return Rules(
@@ -52,6 +69,26 @@ def rules_for(event_type: EventType, *, coach_zone: str | None = None) -> Rules:
     )
 
 
+# The coach's blocked time near a window: other bookings (the rule of
+# `BookingQuerySet.blocking`: confirmed, or a hold that has not run out; a test
+# holds the two together) and the busy times imported from the coach's own
+# calendars (bookings/busy.py; never fetched here). One statement, instants as
+# epoch seconds: through the ORM this cost 7 ms of a 17 ms 60-day slot list.
+BUSY_SQL = f"""
+SELECT extract(epoch FROM lower(b.during))::float8, extract(epoch FROM upper(b.during))::float8,
+       b.event_type_id, extract(epoch FROM b.start)::float8
+  FROM {Booking._meta.db_table} b
+ WHERE b.coach_id = %(coach)s AND b.during && tstzrange(%(lo)s, %(hi)s)
+   AND (b.status = %(confirmed)s OR (b.status = ANY(%(holding)s) AND b.hold_expires_at > %(now)s))
+   AND b.id <> %(exclude)s
+UNION ALL
+SELECT extract(epoch FROM lower(i.during))::float8, extract(epoch FROM upper(i.during))::float8,
+       NULL, NULL
+  FROM {BusyInterval._meta.db_table} i JOIN {BusyCalendar._meta.db_table} f ON f.id = i.feed_id
+ WHERE f.coach_id = %(coach)s AND f.is_active AND i.during && tstzrange(%(lo)s, %(hi)s)
+"""  # noqa: S608 - table names from the models, values as parameters
+
+
 def busy_for(
     event_type: EventType,
     rules: Rules,
@@ -61,40 +98,31 @@ def busy_for(
     now: datetime,
     exclude: Booking | None = None,
 ) -> tuple[list[Interval], dict[date, int]]:
-    """The coach's blocked ranges near the window, and this type's bookings per local day.
-
-    Blocked: other bookings (with their buffers) and the busy times imported from
-    the coach's own calendars (bookings/busy.py; never fetched here).
-    """
+    """The coach's blocked ranges near the window, and this type's bookings per local day."""
     margin = rules.buffer_before + rules.duration + rules.buffer_after + timedelta(days=1)
-    near = DateTimeTZRange(start - margin, end + margin)
-    rows = (
-        Booking.objects.blocking(now)
-        .filter(coach_id=event_type.coach_id, during__overlap=near)
-        # The range's bounds as plain timestamps: psycopg parses those in C.
-        .annotate(lo=Func(F("during"), function="lower", output_field=DateTimeField()))
-        .annotate(hi=Func(F("during"), function="upper", output_field=DateTimeField()))
-        .values_list("pk", "lo", "hi", "event_type_id", "start")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            BUSY_SQL,
+            {
+                "coach": event_type.coach_id,
+                "lo": start - margin,
+                "hi": end + margin,
+                "confirmed": Booking.Status.CONFIRMED,
+                "holding": [Booking.Status.HELD, Booking.Status.PENDING_PAYMENT],
+                "now": now,
+                "exclude": exclude.pk if exclude is not None and exclude.pk else 0,
+            },
+        )
+        rows = cursor.fetchall()
     tz = zone(rules.coach_zone)
+    instant = datetime.fromtimestamp
     busy: list[Interval] = []
     per_day: dict[date, int] = {}
-    for pk, lo, hi, event_type_id, booking_start in rows:
-        if exclude is not None and pk == exclude.pk:
-            continue
-        busy.append((lo, hi))
+    for lo, hi, event_type_id, booking_start in rows:
+        busy.append((instant(lo, UTC), instant(hi, UTC)))
         if event_type_id == event_type.pk:
-            local_day = booking_start.astimezone(tz).date()
+            local_day = instant(booking_start, tz).date()
             per_day[local_day] = per_day.get(local_day, 0) + 1
-    imported = (
-        BusyInterval.objects.filter(
-            feed__coach_id=event_type.coach_id, feed__is_active=True, during__overlap=near
-        )
-        .annotate(lo=Func(F("during"), function="lower", output_field=DateTimeField()))
-        .annotate(hi=Func(F("during"), function="upper", output_field=DateTimeField()))
-        .values_list("lo", "hi")
-    )
-    busy.extend(imported)
     return busy, per_day
 
 

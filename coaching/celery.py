@@ -16,6 +16,9 @@ def load_the_urlconf_before_forking(**_: object) -> None:
     Tasks that build links (`reverse`) otherwise import the whole URLconf on their
     first run in each prefork child: seconds of CPU at the start of a newsletter send.
     """
+    import gc
+
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 - the import is the point
+    gc.freeze()  # as in coaching/wsgi.py: the children inherit it

@@ -257,3 +257,34 @@ def test_a_cancelled_slot_is_held_for_the_first_person_on_the_waitlist(
     )
     first.refresh_from_db()
     assert first.status == WaitlistEntry.Status.BOOKED
+
+
+def test_the_slot_engine_blocks_exactly_the_bookings_that_the_blocking_query_returns(
+    event_type: Any,
+) -> None:
+    from bookings.availability import busy_for, rules_for
+
+    now = timezone.now()
+    day = next_weekday()
+    cases = [
+        ("confirmed", None),
+        ("held", now + timedelta(minutes=5)),
+        ("held", now - timedelta(minutes=5)),
+        ("pending_payment", now + timedelta(minutes=5)),
+        ("pending_payment", now - timedelta(minutes=5)),
+        ("cancelled", None),
+        ("completed", None),
+        ("no_show", None),
+    ]
+    for hour, (status, hold_expires_at) in enumerate(cases, start=9):
+        booking = Booking(event_type=event_type, coach=event_type.coach, time_zone="UTC")
+        booking.place(london(day, hour))
+        booking.status, booking.hold_expires_at = status, hold_expires_at
+        booking.save()
+    rules = rules_for(event_type)
+    start = london(day, 0)
+    busy, per_day = busy_for(event_type, rules, start=start, end=start + timedelta(days=1), now=now)
+    expected = Booking.objects.blocking(now).filter(start__date=day)
+    assert sorted(busy) == sorted((b.during.lower, b.during.upper) for b in expected)
+    assert len(busy) == 3  # confirmed, and the two holds that have not run out
+    assert per_day == {day: 3}
