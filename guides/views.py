@@ -24,11 +24,21 @@ SORTS = {"newest": ("-published_at", "title"), "most-read": ("-view_count", "-pu
 
 
 def _get_published_guide(slug: str) -> Guide:
-    # The page needs the rendered HTML, not the Markdown, plain text or search vectors.
+    # Not the Markdown, plain text or search vectors; and the rendered HTML and
+    # contents (100 KB and more) only when the article is not in the cache.
     return get_object_or_404(
         Guide.objects.published()
         .select_related("category")
-        .defer("body", "body_text", "preview_text", "search_vector", "full_search_vector"),
+        .defer(
+            "body",
+            "body_text",
+            "preview_text",
+            "search_vector",
+            "full_search_vector",
+            "body_html",
+            "preview_html",
+            "toc",
+        ),  # fmt: skip
         slug=slug,
     )
 
@@ -96,21 +106,45 @@ def related_guides(guide: Guide) -> list[Guide]:
 
 def render_guide_page(request: HttpRequest, guide: Guide, *, can_read: bool) -> HttpResponse:
     """The guide page for a reader who may (or may not) read it all; also the admin preview."""
-    html = guide.body_html if can_read else guide.preview_html
     return render(
         request,
         "guides/detail.html",
-        {
-            "guide": guide,
-            "can_read": can_read,
-            "body": mark_safe(  # noqa: S308 - rendered and nh3-sanitised on save
-                _body_with_call_to_action(guide, html, request) if can_read else html
-            ),
-            "toc": guide.toc if can_read else [],
-            "related": related_guides(guide),
-            "offers": [] if can_read else paywall_offers(guide),
-        },
+        {"guide": guide, "can_read": can_read, "article": article_html(request, guide, can_read)},
     )
+
+
+def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:
+    """The article, contents, paywall and related guides: rendered once per version.
+
+    They are the same for every reader with the same access (`can_read`, decided
+    per request by guides.access), so a signed-in reader's page costs only its
+    own header and tokens. Not a shared page cache: the page itself, with the
+    reader's name and CSRF token, is never stored; this part holds nothing of
+    the reader, and the full text is only ever served to a reader `can_view`
+    allowed. The key changes with the guide and with any content change.
+    """
+    key = (
+        f"guides:article:{current_version()}:{guide.pk}:{guide.modified_at.timestamp()}"
+        f":{int(can_read)}"
+    )
+    html = cache.get(key)
+    if html is None:
+        body = guide.body_html if can_read else guide.preview_html
+        html = render_to_string(
+            "guides/_article.html",
+            {
+                "guide": guide,
+                "can_read": can_read,
+                "body": mark_safe(  # noqa: S308 - rendered and nh3-sanitised on save
+                    _body_with_call_to_action(guide, body, request) if can_read else body
+                ),
+                "toc": guide.toc if can_read else [],
+                "related": related_guides(guide),
+                "offers": [] if can_read else paywall_offers(guide),
+            },
+        )
+        cache.set(key, html, 3600)
+    return mark_safe(html)  # noqa: S308 - our own template's output
 
 
 @require_GET

@@ -84,3 +84,15 @@ def test_drafts_and_scheduled_guides_are_not_served(client, public_guide):
     public_guide.save()
     assert client.get(f"/guides/{public_guide.slug}/").status_code == 404
     assert public_guide.title not in client.get("/guides/").content.decode()
+
+
+def test_a_buyers_cached_article_never_reaches_a_stranger(
+    client, candidate, stranger, paid_guide, entitle
+):
+    entitle(candidate, paid_guide)
+    client.force_login(candidate)
+    pages = [client.get(f"/guides/{paid_guide.slug}/").content.decode() for _ in range(2)]
+    assert all(SECRET in page for page in pages)  # the second from the article cache
+    client.force_login(stranger)
+    page = client.get(f"/guides/{paid_guide.slug}/").content.decode()
+    assert SECRET not in page and "Unlock the full guide" in page
