@@ -102,6 +102,8 @@ def load_thousand_guides() -> int:
                 "where id = any(%s) on conflict (slug) do nothing",
                 [originals],
             )
+        # As autovacuum would soon after such a load: no dead rows, fresh statistics.
+        cursor.execute("VACUUM ANALYZE guides_guide")
     return Guide.objects.count()
 
 
@@ -190,19 +192,25 @@ def run_thousand() -> None:
             f"{app}/guides/?category=strategic-career-planning&sort=most-read", headers=cookie
         )
         timings: list[float] = []
+        uncached: list[float] = []
         for query in SEARCH_QUERIES:
-            result = sequential_latency(f"{app}/search/?q={query.replace(' ', '+')}", requests=30)
-            timings.append(result["p95_ms"])
+            url = f"{app}/search/?q={query.replace(' ', '+')}"
+            timings.append(sequential_latency(url, requests=30)["p95_ms"])
+            # Signed in: never from the page cache, so every request searches.
+            uncached.append(sequential_latency(url, requests=30, headers=cookie)["p95_ms"])
         api = sequential_latency(f"{app}/api/guides/search/?q=transformer+interview")
     emit("guides.hub_p95_at_1000_guides", hub["p95_ms"], "ms", better="lower",
          target="< 50 ms", met=hub["p95_ms"] < 50,
          note=f"{total} guides, signed-in (uncached), one client")  # fmt: skip
     emit("guides.hub_filtered_p95_at_1000_guides", hub_filtered["p95_ms"], "ms",
          better="lower", target="< 50 ms", met=hub_filtered["p95_ms"] < 50)  # fmt: skip
-    worst = max(timings)
-    note = f"worst p95 of {len(SEARCH_QUERIES)} queries, one misspelled"
-    emit("guides.search_p95_at_1000_guides", worst, "ms", better="lower", target="< 30 ms",
-         met=worst < 30, note=note)  # fmt: skip
+    note = f"worst p95 of {len(SEARCH_QUERIES)} queries (one misspelled), 30 requests each"
+    emit("guides.search_p95_at_1000_guides", max(timings), "ms", better="lower",
+         target="< 30 ms", met=max(timings) < 30,
+         note=note + "; anonymous: the page cache answers after the first")  # fmt: skip
+    emit("guides.search_uncached_p95_at_1000_guides", max(uncached), "ms", better="lower",
+         target="< 30 ms", met=max(uncached) < 30,
+         note=note + "; signed in, so every request runs the search")  # fmt: skip
     emit("guides.search_api_p95_at_1000_guides", api["p95_ms"], "ms", better="lower",
          target="< 30 ms", met=api["p95_ms"] < 30)  # fmt: skip
 
