@@ -24,23 +24,33 @@ SORTS = {"newest": ("-published_at", "title"), "most-read": ("-view_count", "-pu
 
 
 def _get_published_guide(slug: str) -> Guide:
-    # Not the Markdown, plain text or search vectors; and the rendered HTML and
-    # contents (100 KB and more) only when the article is not in the cache.
-    return get_object_or_404(
-        Guide.objects.published()
-        .select_related("category")
-        .defer(
-            "body",
-            "body_text",
-            "preview_text",
-            "search_vector",
-            "full_search_vector",
-            "body_html",
-            "preview_html",
-            "toc",
-        ),  # fmt: skip
-        slug=slug,
-    )
+    """The guide a page shows, kept in the cache per content version.
+
+    Any change to guides bumps the version (guides.apps), so a stored guide is
+    never staler than its page; a signed-in reader's page then costs no query
+    for it. Not the Markdown, plain text or search vectors; and the rendered
+    HTML and contents (100 KB and more) only when the article is not cached.
+    """
+    key = f"guides:page-guide:{current_version()}:{slug}"
+    guide = cache.get(key)
+    if guide is None:
+        guide = get_object_or_404(
+            Guide.objects.published()
+            .select_related("category")
+            .defer(
+                "body",
+                "body_text",
+                "preview_text",
+                "search_vector",
+                "full_search_vector",
+                "body_html",
+                "preview_html",
+                "toc",
+            ),  # fmt: skip
+            slug=slug,
+        )
+        cache.set(key, guide, 3600)
+    return guide
 
 
 def _filters(request: HttpRequest) -> dict[str, str]:
