@@ -270,15 +270,20 @@ def main() -> None:
         + ", ".join(f"{run['delivered']:.0f}/{run['in_ledger']:.0f}" for run in runs),
     )
     if ceiling:
+        # Each send against the ceiling measured right after it, so that both see the
+        # machine in the same state (its speed drifts by a third within minutes here).
+        paired = sorted(100 * run["rate"] / c for run, c in zip(runs, ceilings, strict=False) if c)
+        share = paired[len(paired) // 2]
         emit(
             "newsletter_send_vs_sink_ceiling",
-            100 * rate / ceiling,
+            share,
             "% of sink ceiling",
             target=">= 75",
-            met=rate >= 0.75 * ceiling,
-            note=f"sink ceiling {ceiling:.0f} msgs/s, median of "
-            f"{', '.join(f'{c:.0f}' for c in ceilings)} (smtp_blast.py, 2 procs, reused), "
-            "each measured right after one of our sends",
+            met=share >= 75,
+            note=f"median of each send over the ceiling measured right after it "
+            f"({', '.join(f'{p:.0f}' for p in paired)} %); ceilings "
+            f"{', '.join(f'{c:.0f}' for c in ceilings)} msgs/s (smtp_blast.py, 2 procs, "
+            f"reused); median over median: {100 * rate / ceiling:.0f} %",
         )
     emit(
         "newsletter_start_send_ms",
