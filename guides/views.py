@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.core.cache import cache
@@ -23,6 +24,13 @@ PAGE_SIZE = 24
 SORTS = {"newest": ("-published_at", "title"), "most-read": ("-view_count", "-published_at")}
 
 
+# Part of the key of a stored guide: a release that changes the model's fields
+# never unpickles a guide stored by the one before.
+GUIDE_SHAPE = hashlib.sha1(
+    ",".join(f.attname for f in Guide._meta.concrete_fields).encode(), usedforsecurity=False
+).hexdigest()[:8]
+
+
 def _get_published_guide(slug: str) -> Guide:
     """The guide a page shows, kept in the cache per content version.
 
@@ -31,7 +39,7 @@ def _get_published_guide(slug: str) -> Guide:
     for it. Not the Markdown, plain text or search vectors; and the rendered
     HTML and contents (100 KB and more) only when the article is not cached.
     """
-    key = f"guides:page-guide:{current_version()}:{slug}"
+    key = f"guides:page-guide:{GUIDE_SHAPE}:{current_version()}:{slug}"
     guide = cache.get(key)
     if guide is None:
         guide = get_object_or_404(
