@@ -10,15 +10,8 @@ app.autodiscover_tasks()
 
 
 @signals.worker_init.connect
-def load_the_urlconf_before_forking(**_: object) -> None:
-    """Import every URL module (and so every view) once, in the parent process.
+def load_everything_before_forking(**_: object) -> None:
+    """In the parent process, so that every prefork child starts warm."""
+    from coaching.warmup import load_everything_and_freeze
 
-    Tasks that build links (`reverse`) otherwise import the whole URLconf on their
-    first run in each prefork child: seconds of CPU at the start of a newsletter send.
-    """
-    import gc
-
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018 - the import is the point
-    gc.freeze()  # as in coaching/wsgi.py: the children inherit it
+    load_everything_and_freeze()
