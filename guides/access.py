@@ -8,6 +8,7 @@ store) through `register_entitlement_source`, so guides never imports them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from guides.models import Guide
@@ -35,16 +36,39 @@ def entitled_guide_ids(user: Any) -> set[int]:
     return ids
 
 
+@dataclass(frozen=True)
+class ReadingRights:
+    """Which guides one reader may read in full: public ones, and beyond them these.
+
+    The rule in one place: `can_view` asks it of a guide, and search passes its
+    fields to the SQL that decides which full texts a query may match.
+    """
+
+    everything: bool = False  # the coach (staff)
+    members: bool = False  # any signed-in reader
+    entitled: frozenset[int] = frozenset()  # paid guides unlocked by a purchase
+
+    def can_read(self, visibility: str, guide_id: int) -> bool:
+        return (
+            visibility == Guide.Visibility.PUBLIC
+            or self.everything
+            or (self.members and visibility == Guide.Visibility.MEMBERS)
+            or guide_id in self.entitled
+        )
+
+
+def reading_rights(user: Any) -> ReadingRights:
+    if user is None or not user.is_authenticated:
+        return ReadingRights()
+    if user.is_staff:
+        return ReadingRights(everything=True, members=True)
+    return ReadingRights(members=True, entitled=frozenset(entitled_guide_ids(user)))
+
+
 def can_view(user: Any, guide: Guide) -> bool:
     if guide.visibility == Guide.Visibility.PUBLIC:
-        return True
-    if user is None or not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return True
-    if guide.visibility == Guide.Visibility.MEMBERS:
-        return True
-    return guide.pk in entitled_guide_ids(user)
+        return True  # without looking up the reader's purchases
+    return reading_rights(user).can_read(guide.visibility, guide.pk)
 
 
 OfferSource = Callable[[Guide], Iterable[dict[str, str]]]

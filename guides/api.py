@@ -72,13 +72,13 @@ def search(request: Request) -> Response:
         "page": page,
         "results": [
             {
-                "slug": hit.guide.slug,
-                "title": hit.guide.title,
-                "url": hit.guide.get_absolute_url(),
-                "summary": hit.guide.summary,
-                "category": hit.guide.category.name,
-                "visibility": hit.guide.visibility,
-                "read_time_minutes": hit.guide.read_time_minutes,
+                "slug": hit.slug,
+                "title": hit.title,
+                "url": hit.url,
+                "summary": hit.summary,
+                "category": hit.category,
+                "visibility": hit.visibility,
+                "read_time_minutes": hit.read_time_minutes,
                 "snippet": hit.snippet,
                 "full_text": hit.full_text,
             }

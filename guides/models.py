@@ -64,18 +64,6 @@ class GuideQuerySet(models.QuerySet["Guide"]):
             )  # fmt: skip
         )
 
-    def readable_in_full_by(self, user: Any) -> Q:
-        """A filter for the guides whose whole text this user may see (guides.access rule)."""
-        from guides.access import entitled_guide_ids
-
-        if user is not None and user.is_authenticated and user.is_staff:
-            return Q()
-        allowed = Q(visibility=Guide.Visibility.PUBLIC)
-        if user is not None and user.is_authenticated:
-            allowed |= Q(visibility=Guide.Visibility.MEMBERS)
-            allowed |= Q(pk__in=entitled_guide_ids(user))
-        return allowed
-
     def most_read(self) -> GuideQuerySet:
         return self.listed().order_by("-view_count", "-published_at")
 

@@ -96,3 +96,17 @@ def test_a_buyers_cached_article_never_reaches_a_stranger(
     client.force_login(stranger)
     page = client.get(f"/guides/{paid_guide.slug}/").content.decode()
     assert SECRET not in page and "Unlock the full guide" in page
+
+
+def test_search_matches_gated_full_text_only_for_readers_of_it(
+    client, candidate, coach, members_guide, paid_guide
+):
+    """A word only in the gated part finds the guide for those who may read it, no one else."""
+    assert client.get("/api/guides/search/?q=zebracorn").json()["total"] == 0
+    client.force_login(candidate)
+    found = client.get("/api/guides/search/?q=zebracorn").json()
+    assert [r["slug"] for r in found["results"]] == [members_guide.slug]
+    assert SECRET in found["results"][0]["snippet"] and found["results"][0]["full_text"]
+    client.force_login(coach)
+    found = client.get("/api/guides/search/?q=zebracorn").json()
+    assert {r["slug"] for r in found["results"]} == {members_guide.slug, paid_guide.slug}

@@ -93,3 +93,29 @@ def test_visitors_share_cached_search_results_that_a_new_guide_makes_stale(
         GuideFactory(title="Kubernetes for ML engineers")
     fresh = client.get("/search/?q=kubernetes")
     assert "Kubernetes for ML engineers" in fresh.content.decode()
+
+
+def test_the_next_page_of_a_corrected_query_goes_on_with_the_correction(client, db):
+    for n in range(7):
+        GuideFactory(title=f"Transformer interview drill {n}")
+    first = client.get("/api/guides/search/?q=transfomer&page_size=5").json()
+    second = client.get("/api/guides/search/?q=transfomer&page=2&page_size=5").json()
+    assert first["corrected"] == second["corrected"] == "transformer"
+    assert (second["total"], len(second["results"])) == (7, 2)
+    slugs = [r["slug"] for r in first["results"] + second["results"]]
+    assert len(set(slugs)) == 7
+
+
+def test_results_are_ordered_by_rank_then_newest_and_drafts_never_show(client, db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    older = GuideFactory(title="Feature stores", published_at=now - timedelta(days=9))
+    newer = GuideFactory(title="Feature stores", published_at=now - timedelta(days=1))
+    GuideFactory(title="Feature stores draft", status="draft", published_at=None)
+    GuideFactory(title="Feature stores soon", published_at=now + timedelta(days=1))
+    body = client.get("/api/guides/search/?q=feature+stores").json()
+    assert [r["slug"] for r in body["results"]] == [newer.slug, older.slug]
+    assert body["total"] == 2
