@@ -38,6 +38,7 @@ def _clear_cache() -> Iterator[None]:
 
     cache.clear()
     pagecache._memo.update(version=0, read_at=0.0)
+    pagecache.local_pages.clear()
     yield
 
 

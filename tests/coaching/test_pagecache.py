@@ -1,0 +1,45 @@
+"""The process-local tier of the page cache: bounded in time, size and content version."""
+
+import pytest
+from django.core.cache import cache
+
+from coaching import pagecache
+from coaching.pagecache import LocalPages
+
+
+def page(size: int) -> tuple[bytes, str]:
+    return (b"x" * size, "text/html")
+
+
+def test_a_local_copy_is_served_until_its_time_to_live_runs_out(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
+    pages = LocalPages(ttl=5.0)
+    pages.put("a", page(10))
+    clock[0] = 104.9
+    assert pages.get("a") == page(10)
+    clock[0] = 105.1
+    assert pages.get("a") is None
+
+
+def test_local_copies_stay_under_their_size_limit_dropping_the_least_recently_used():
+    pages = LocalPages(max_bytes=2_000)
+    for key in "abcd":
+        pages.put(key, page(500))
+    pages.get("a")  # now the most recently used
+    pages.put("e", page(500))
+    assert [key for key in "abcde" if pages.get(key) is not None] == ["a", "c", "d", "e"]
+    pages.put("huge", page(600))  # over a quarter of the budget: never kept
+    assert pages.get("huge") is None
+
+
+@pytest.mark.django_db
+def test_a_version_bumped_by_another_process_reaches_this_one_within_a_second(client):
+    from tests.guides.factories import GuideFactory
+
+    url = f"/guides/{GuideFactory().slug}/"
+    assert [client.get(url)["X-Page-Cache"] for _ in range(2)] == ["miss", "hit"]
+    cache.incr(pagecache.VERSION_KEY)  # as another process's bump_version does
+    assert client.get(url)["X-Page-Cache"] == "hit"  # this process re-reads once a second
+    pagecache._memo.update(read_at=0.0)  # ... and a second has passed
+    assert client.get(url)["X-Page-Cache"] == "miss"
