@@ -172,10 +172,12 @@ def run_side_by_side() -> None:
          peer=rps("w1_wagtail"), peer_name="wagtail", target=">= 3x",
          met=rps("w1_ours_signed_in") >= 3 * rps("w1_wagtail"),
          note="no shared cache for signed-in readers")  # fmt: skip
+    w2_size = figures["w2_ours"][0].get("bytes_per_req")
+    w2_note = f"median of {ROUNDS} rounds; ours {w2_size} B/req"
     emit("guides.w2_list_anonymous_vs_cached_wagtail", rps("w2_ours"), "req/s",
-         peer=rps("w2_cached"), peer_name="wagtail-cached", note=note)  # fmt: skip
+         peer=rps("w2_cached"), peer_name="wagtail-cached", note=w2_note)  # fmt: skip
     emit("guides.w2_list_anonymous_vs_wagtail", rps("w2_ours"), "req/s",
-         peer=rps("w2_wagtail"), peer_name="wagtail", note=note)  # fmt: skip
+         peer=rps("w2_wagtail"), peer_name="wagtail", note=w2_note)  # fmt: skip
     emit("guides.w2_list_signed_in_vs_wagtail", rps("w2_ours_signed_in"), "req/s",
          peer=rps("w2_wagtail"), peer_name="wagtail")  # fmt: skip
 
