@@ -69,13 +69,13 @@ ORDER_HEADER = ["number", "email", "status", "currency", "subtotal", "discount",
 
 
 def order_rows() -> Iterator[tuple[Any, ...]]:
-    from django.contrib.postgres.aggregates import StringAgg
+    from django.db.models import StringAgg, Value
 
     from store.models import Order
 
     yield from (
         Order.objects.order_by("pk")
-        .annotate(titles=StringAgg("items__title", delimiter="; ", default=""))
+        .annotate(titles=StringAgg("items__title", delimiter=Value("; "), default=""))
         .values_list("number", "email", "status", "currency", "subtotal", "discount", "total",
                      "amount_refunded", "titles", "created_at", "paid_at")
         .iterator(chunk_size=2000)

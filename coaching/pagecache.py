@@ -76,7 +76,7 @@ class LocalPages:
     total size, least recently used first out. The lock is for threaded servers.
     """
 
-    def __init__(self, ttl: float = 5.0, max_bytes: int = 16 * 2**20) -> None:
+    def __init__(self, ttl: float, max_bytes: int = 16 * 2**20) -> None:
         self.ttl, self.max_bytes = ttl, max_bytes
         self._pages: OrderedDict[str, tuple[float, Stored]] = OrderedDict()
         self._bytes = 0
@@ -95,7 +95,7 @@ class LocalPages:
 
     def put(self, key: str, stored: Stored) -> None:
         size = len(stored[0])
-        if size > self.max_bytes // 4:  # one huge page must not flush all the others
+        if self.ttl <= 0 or size > self.max_bytes // 4:  # one huge page must not flush the rest
             return
         with self._lock:
             if key in self._pages:
@@ -115,7 +115,7 @@ class LocalPages:
         self._bytes -= len(content)
 
 
-local_pages = LocalPages()
+local_pages = LocalPages(ttl=settings.PAGE_CACHE_LOCAL_SECONDS)
 
 
 def _stored_page(key: str) -> Stored | None:

@@ -182,6 +182,9 @@ CACHES = {
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# How long each process serves a cached page from its own memory before asking
+# Redis again (coaching/pagecache.py); 0 turns the process copies off.
+PAGE_CACHE_LOCAL_SECONDS = env_int("PAGE_CACHE_LOCAL_SECONDS", 5)
 
 # --- Celery -----------------------------------------------------------------
 

@@ -23,7 +23,7 @@ def test_a_local_copy_is_served_until_its_time_to_live_runs_out(monkeypatch):
 
 
 def test_local_copies_stay_under_their_size_limit_dropping_the_least_recently_used():
-    pages = LocalPages(max_bytes=2_000)
+    pages = LocalPages(ttl=5.0, max_bytes=2_000)
     for key in "abcd":
         pages.put(key, page(500))
     pages.get("a")  # now the most recently used

@@ -65,6 +65,7 @@ def base_env(**extra: str) -> dict[str, str]:
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "LOG_LEVEL": "ERROR",
+        "PAGE_CACHE_LOCAL_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("PYTEST_CURRENT_TEST", None)
