@@ -32,11 +32,17 @@ log = logging.getLogger(__name__)
 RAISE_ERRORS = False
 
 
-def safely(fn: Callable[..., None]) -> Callable[..., None]:
+def safely(fn: Callable[..., None], watch: frozenset[str] = frozenset()) -> Callable[..., None]:
+    """`fn` as a receiver. With `watch`, a save that names its fields and touches
+    none of them (an order marked fulfilled) is skipped."""
+
     # Not functools.wraps: its __wrapped__ makes Django (DEBUG on) read fn's own
     # signature, which takes no **kwargs, and refuse the receiver at start-up.
     def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
         if kwargs.get("raw"):  # loaddata: rows arrive in any order
+            return
+        saved = kwargs.get("update_fields")
+        if watch and saved is not None and not watch.intersection(saved):
             return
         try:
             with transaction.atomic():
@@ -199,24 +205,26 @@ def connect() -> None:
     from newsletter.models import Click, Subscriber
     from store.models import CreditGrant, Order
 
-    pairs: list[tuple[Any, Callable[..., None]]] = [
-        (get_user_model(), on_user),
-        (GuideView, on_guide_view),
-        (Order, on_order),
-        (CreditGrant, on_credit_grant),
-        (Booking, on_booking),
-        (Subscriber, on_subscriber),
-        (Click, on_click),
-        (Note, on_note),
-        (StageChange, on_stage_change),
-        (Outcome, on_outcome),
-        (Task, on_task),
-        (Engagement, on_engagement),
-        (CreditAdjustment, on_credit_adjustment),
+    # What on_order reads (timeline.order_events, contact_for).
+    order_fields = frozenset({"paid_at", "amount_refunded", "status", "total", "email", "user"})
+    pairs: list[tuple[Any, Callable[..., None], frozenset[str]]] = [
+        (get_user_model(), on_user, frozenset()),
+        (GuideView, on_guide_view, frozenset()),
+        (Order, on_order, order_fields),
+        (CreditGrant, on_credit_grant, frozenset()),
+        (Booking, on_booking, frozenset()),
+        (Subscriber, on_subscriber, frozenset()),
+        (Click, on_click, frozenset()),
+        (Note, on_note, frozenset()),
+        (StageChange, on_stage_change, frozenset()),
+        (Outcome, on_outcome, frozenset()),
+        (Task, on_task, frozenset()),
+        (Engagement, on_engagement, frozenset()),
+        (CreditAdjustment, on_credit_adjustment, frozenset()),
     ]
-    for model, fn in pairs:
+    for model, fn, watch in pairs:
         post_save.connect(
-            safely(fn), sender=model, weak=False, dispatch_uid=f"clients-{fn.__name__}"
+            safely(fn, watch), sender=model, weak=False, dispatch_uid=f"clients-{fn.__name__}"
         )
 
 

@@ -58,21 +58,31 @@ def label(obj: Any) -> str:
 
 
 def record(contact: Contact | int, event: Event | None) -> TimelineEvent | None:
-    """Write (or update) one event; the contact's last activity follows it."""
+    """Write (or update) one event; the contact's last activity follows it.
+
+    One upsert on the `(source_type, source_id, kind)` constraint, not
+    `update_or_create`: that is a savepoint, a locking read and a write, and a
+    paid order records its events from several saves.
+    """
     if event is None:
         return None
     contact_id = contact if isinstance(contact, int) else contact.pk
-    row, _ = TimelineEvent.objects.update_or_create(
-        source_type=event.source_type,
-        source_id=event.source_id,
-        kind=event.kind,
-        defaults={
-            "contact_id": contact_id,
-            "occurred_at": event.occurred_at,
-            "title": event.title[:200],
-            "detail": event.detail[:300],
-            "link": event.link[:300],
-        },
+    (row,) = TimelineEvent.objects.bulk_create(
+        [
+            TimelineEvent(
+                contact_id=contact_id,
+                kind=event.kind,
+                occurred_at=event.occurred_at,
+                title=event.title[:200],
+                detail=event.detail[:300],
+                link=event.link[:300],
+                source_type=event.source_type,
+                source_id=event.source_id,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["source_type", "source_id", "kind"],
+        update_fields=["contact", "occurred_at", "title", "detail", "link"],
     )
     Contact.objects.filter(pk=contact_id, last_activity_at__lt=event.occurred_at).update(
         last_activity_at=event.occurred_at

@@ -168,3 +168,20 @@ def test_a_clients_receiver_connects_with_debug_on(settings):
     receiver = receivers.safely(receivers.on_user)
     post_save.connect(receiver, weak=False, dispatch_uid="test-debug-connect")
     assert post_save.disconnect(dispatch_uid="test-debug-connect")
+
+
+def test_an_order_shows_once_as_bought_then_as_refunded_and_fulfilment_writes_nothing(
+    candidate: Any, django_assert_num_queries: Any
+) -> None:
+    order = buy_package(candidate)
+    contact = Contact.objects.get(user=candidate)
+    purchase = contact.timeline.get(kind=Event.Kind.PURCHASE)
+    assert purchase.title == "Bought Three sessions" and purchase.source_id == order.pk
+    order.fulfilled_at = None
+    with django_assert_num_queries(1):  # the order's own UPDATE: no timeline work
+        order.mark_fulfilled()
+    order.record_refunded_total(15000)
+    order.record_refunded_total(45000)
+    refund = contact.timeline.get(kind=Event.Kind.REFUND)
+    assert refund.title == f"Refunded £450.00 of order {order.number}"
+    assert contact.timeline.filter(source_id=order.pk, kind=Event.Kind.PURCHASE).count() == 1
