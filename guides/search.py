@@ -1,3 +1,14 @@
+"""Full-text search over guides that never reveals text a reader may not see.
+
+- Matching: PostgreSQL full text (websearch syntax, English stemming) over the
+  public vector of every guide, and over the full-text vector only for guides the
+  reader may read in full (DESIGN.md rule 1, `guides.access.ReadingRights`).
+  Weights: title > summary > body.
+- Misspellings: when the query finds nothing, each word is replaced by the
+  closest word of the public text (trigram similarity) and the search runs again.
+- Snippets: cut from the text the reader may see (preview or whole body).
+"""
+
 from __future__ import annotations
 
 import html
