@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Iterator
@@ -18,9 +19,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.urls import reverse
 
+from coaching.pagecache import current_version
 from guides.access import ReadingRights, reading_rights
 from guides.models import Guide
 
@@ -161,11 +164,17 @@ def correct_spelling(query: str) -> str | None:
 
     Known means in the dictionary of public words (`refresh_search_terms`); words
     under four letters are left alone; "nearest" is pg_trgm's `%` (similarity at
-    least 0.3), then the most similar. One statement for all the words.
+    least 0.3), then the most similar. The answer depends on public text only,
+    so it is shared through the cache until the content version changes.
     """
     words = re.findall(r"[\w'-]+", query.lower())
     if not words:
         return None
+    digest = hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]
+    key = f"guides:spelling:{current_version()}:{digest}"
+    known = cache.get(key)
+    if known is not None:
+        return known or None
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -181,7 +190,9 @@ def correct_spelling(query: str) -> str | None:
             [words],
         )
         corrected = [row[0] for row in cursor.fetchall()]
-    return " ".join(corrected) if corrected != words else None
+    answer = " ".join(corrected) if corrected != words else None
+    cache.set(key, answer or "", 3600)
+    return answer
 
 
 def _first_match(text: str, lexemes: list[str]) -> int:

@@ -119,3 +119,13 @@ def test_results_are_ordered_by_rank_then_newest_and_drafts_never_show(client, d
     body = client.get("/api/guides/search/?q=feature+stores").json()
     assert [r["slug"] for r in body["results"]] == [newer.slug, older.slug]
     assert body["total"] == 2
+
+
+def test_a_new_guide_teaches_the_spelling_correction_its_words(
+    client, library, django_capture_on_commit_callbacks
+):
+    assert client.get("/api/guides/search/?q=kubernetis").json()["corrected"] is None
+    with django_capture_on_commit_callbacks(execute=True):
+        GuideFactory(title="Kubernetes for ML engineers")
+    body = client.get("/api/guides/search/?q=kubernetis").json()
+    assert body["corrected"] == "kubernetes" and body["total"] == 1
