@@ -47,13 +47,18 @@ def test_a_visitor_hits_the_paywall_of_a_paid_guide(page, live_server):
 
 
 def test_a_visitor_finds_a_guide_by_searching_a_misspelled_query(page, live_server):
-    GuideFactory(title="The transformer interview guide", body="Attention is all you need.\n")
+    GuideFactory(
+        title="The transformer interview guide",
+        body="Transformer interviews start from attention: what it is and why it scales.\n",
+    )
     GuideFactory(title="Negotiating an offer")
     page.goto(f"{live_server.url}/guides/")
     page.get_by_label("Search the guides").fill("transfomer interview")
     page.keyboard.press("Enter")
     page.wait_for_url("**/search/?q=*")
     assert "Showing results for" in page.locator(".did-you-mean").inner_text()
+    assert page.locator(".search-hit mark").first.inner_text() == "Transformer"
+    screenshot(page, "search-corrected", full_page=False)
     page.get_by_role("link", name="The transformer interview guide").click()
     assert page.locator("h1").inner_text() == "The transformer interview guide"
     assert page.js_errors == []
