@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from clients import csvio, services
@@ -229,6 +230,17 @@ def session_outcome(admin: Any, request: HttpRequest, pk: int, session_pk: int) 
 # --- The board ---------------------------------------------------------------------------------
 
 
+def url_for_each(name: str) -> Callable[[int], str]:
+    """The URL named `name` for any primary key, with one `reverse()` for them all.
+
+    A board holds up to 160 cards with two links each; reversing each one cost
+    more than the board's queries.
+    """
+    marker = "987654321987654321"
+    pattern = reverse(name, args=[marker])
+    return lambda pk: pattern.replace(marker, str(int(pk)))
+
+
 def board(admin: Any, request: HttpRequest) -> HttpResponse:
     pipelines = list(Pipeline.objects.order_by("position", "pk"))
     if not pipelines:
@@ -260,15 +272,30 @@ def board(admin: Any, request: HttpRequest) -> HttpResponse:
     for contact in ranked:
         cards.setdefault(contact.stage_id or 0, []).append(contact)
     now = timezone.now()
+    change_url = url_for_each("admin:clients_contact_change")
+    move_url = url_for_each("admin:clients_contact_move")
     columns = [
         {
             "stage": stage,
             "cards": [
-                {"contact": c, "days": (now - c.stage_changed_at).days if c.stage_changed_at else 0}
+                {
+                    "contact": c,
+                    "days": (now - c.stage_changed_at).days if c.stage_changed_at else 0,
+                    "change_url": change_url(c.pk),
+                    "move_url": move_url(c.pk),
+                }
                 for c in cards.get(stage.pk, [])
             ],
             "count": counts.get(stage.pk, 0),
             "more": max(0, counts.get(stage.pk, 0) - CARDS_PER_STAGE),
+            # Every card's "Move to" menu, this column's stage selected: built once
+            # per column, not once per card (160 cards x 8 stages through the
+            # template engine was a third of the page's time).
+            "move_options": format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                ((s.pk, " selected" if s.pk == stage.pk else "", s.name) for s in stages),
+            ),
         }
         for stage in stages
     ]
@@ -279,8 +306,8 @@ def board(admin: Any, request: HttpRequest) -> HttpResponse:
         "pipeline": pipeline,
         "pipelines": pipelines,
         "columns": columns,
-        "stages": stages,
         "list_url": reverse("admin:clients_contact_changelist"),
+        "back_to": request.get_full_path(),
     }
     return TemplateResponse(request, "clients/admin/board.html", context)
 

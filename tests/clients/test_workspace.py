@@ -56,6 +56,22 @@ def test_the_fallback_move_form_redirects_back_to_the_board(coach_client: Client
     assert coach_client.get(url("move", contact.pk)).status_code == 405
 
 
+def test_each_board_card_links_to_its_contact_and_offers_a_move_from_its_own_stage(
+    coach_client: Client,
+) -> None:
+    lead, discovery = make_contact("lead@example.com"), make_contact("call@example.com")
+    discovery.move_to(stage(Stage.Role.DISCOVERY), by=None, reason="Booked")
+    html = coach_client.get(url("board")).content.decode()
+    for contact in (lead, discovery):
+        card = html.split(f'data-contact="{contact.pk}"', 1)[1].split("</li>", 1)[0]
+        assert f'data-move-url="{url("move", contact.pk)}"' in card
+        assert f'href="{url("change", contact.pk)}"' in card
+        assert f'action="{url("move", contact.pk)}"' in card
+        selected = card.split(" selected>", 1)[1].split("<", 1)[0]
+        assert selected == contact.stage.name
+        assert card.count("<option") == Stage.objects.filter(pipeline=contact.pipeline).count()
+
+
 def test_notes_tasks_and_outcomes_are_added_from_the_contact_page(
     coach_client: Client, coach: Any
 ) -> None:
