@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -22,3 +23,10 @@ class CoachingConfig(AppConfig):
         for model in (CoachProfile, Testimonial, CoachingOffer):
             post_save.connect(_site_content_changed, sender=model, dispatch_uid=f"s-{model}")
             post_delete.connect(_site_content_changed, sender=model, dispatch_uid=f"d-{model}")
+
+
+class CoachingAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the coach's site (coaching/admin_site.py) as admin.site."""
+
+    default = False  # CoachingConfig stays this module's config for the "coaching" app
+    default_site = "coaching.admin_site.CoachingAdminSite"
