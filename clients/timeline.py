@@ -68,18 +68,7 @@ def record(contact: Contact | int, event: Event | None) -> TimelineEvent | None:
         return None
     contact_id = contact if isinstance(contact, int) else contact.pk
     (row,) = TimelineEvent.objects.bulk_create(
-        [
-            TimelineEvent(
-                contact_id=contact_id,
-                kind=event.kind,
-                occurred_at=event.occurred_at,
-                title=event.title[:200],
-                detail=event.detail[:300],
-                link=event.link[:300],
-                source_type=event.source_type,
-                source_id=event.source_id,
-            )
-        ],
+        [event.row(contact_id)],
         update_conflicts=True,
         unique_fields=["source_type", "source_id", "kind"],
         update_fields=["contact", "occurred_at", "title", "detail", "link"],
