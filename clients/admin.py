@@ -82,6 +82,8 @@ class ContactAdmin(ModelAdmin):
     search_fields = ["email", "name", "company"]
     list_select_related = ["pipeline", "stage"]
     list_per_page = 50
+    # unfold asks every row for its sections: an absent attribute is an exception each.
+    list_sections: list[Any] = []
     show_full_result_count = False
     raw_id_fields = ["user"]
     readonly_fields = ["pipeline", "stage", "stage_changed_at", "lost_reason", "created_at",
