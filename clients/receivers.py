@@ -205,27 +205,30 @@ def connect() -> None:
     from newsletter.models import Click, Subscriber
     from store.models import CreditGrant, Order
 
-    # What on_order reads (timeline.order_events, contact_for).
-    order_fields = frozenset({"paid_at", "amount_refunded", "status", "total", "email", "user"})
-    pairs: list[tuple[Any, Callable[..., None], frozenset[str]]] = [
-        (get_user_model(), on_user, frozenset()),
-        (GuideView, on_guide_view, frozenset()),
-        (Order, on_order, order_fields),
-        (CreditGrant, on_credit_grant, frozenset()),
-        (Booking, on_booking, frozenset()),
-        (Subscriber, on_subscriber, frozenset()),
-        (Click, on_click, frozenset()),
-        (Note, on_note, frozenset()),
-        (StageChange, on_stage_change, frozenset()),
-        (Outcome, on_outcome, frozenset()),
-        (Task, on_task, frozenset()),
-        (Engagement, on_engagement, frozenset()),
-        (CreditAdjustment, on_credit_adjustment, frozenset()),
+    pairs: list[tuple[Any, Callable[..., None]]] = [
+        (get_user_model(), on_user),
+        (GuideView, on_guide_view),
+        (Order, on_order),
+        (CreditGrant, on_credit_grant),
+        (Booking, on_booking),
+        (Subscriber, on_subscriber),
+        (Click, on_click),
+        (Note, on_note),
+        (StageChange, on_stage_change),
+        (Outcome, on_outcome),
+        (Task, on_task),
+        (Engagement, on_engagement),
+        (CreditAdjustment, on_credit_adjustment),
     ]
-    for model, fn, watch in pairs:
+    # The fields a receiver reads, where a save of none of them can be skipped:
+    # on_order reads these (timeline.order_events, contact_for).
+    watched = {on_order: frozenset({"paid_at", "amount_refunded", "status", "total", "email",
+                                    "user"})}  # fmt: skip
+    for model, fn in pairs:
         post_save.connect(
-            safely(fn, watch), sender=model, weak=False, dispatch_uid=f"clients-{fn.__name__}"
-        )
+            safely(fn, watched.get(fn, frozenset())), sender=model, weak=False,
+            dispatch_uid=f"clients-{fn.__name__}",
+        )  # fmt: skip
 
 
 def link_existing_people() -> int:

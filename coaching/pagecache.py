@@ -127,6 +127,13 @@ def _stored_page(key: str) -> Stored | None:
     return stored
 
 
+def _hit(stored: Stored) -> HttpResponse:
+    content, content_type = stored
+    response = HttpResponse(content, content_type=content_type)
+    response[HEADER] = "hit"
+    return response
+
+
 def _store_page(key: str, stored: Stored, timeout: int) -> None:
     cache.set(key, stored, timeout)
     local_pages.put(key, stored)
@@ -151,10 +158,7 @@ class FetchFromPageCacheMiddleware:
         if request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES:
             stored = _stored_page(_key(request, current_version()))
             if stored is not None:
-                content, content_type = stored
-                response = HttpResponse(content, content_type=content_type)
-                response[HEADER] = "hit"
-                return response
+                return _hit(stored)
         return self.get_response(request)
 
 
@@ -175,10 +179,7 @@ def cache_for_visitors(timeout: int = 300) -> Callable[[Callable[..., HttpRespon
             key = _key(request, version)
             stored = _stored_page(key)
             if stored is not None:
-                content, content_type = stored
-                response = HttpResponse(content, content_type=content_type)
-                response[HEADER] = "hit"
-                return response
+                return _hit(stored)
             response = view(request, *args, **kwargs)
             if response.status_code == 200 and not response.cookies and not response.streaming:
                 _store_page(key, (response.content, response["Content-Type"]), timeout)

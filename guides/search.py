@@ -120,7 +120,8 @@ SELECT (SELECT count(*) FROM hits), g.slug, g.title, g.summary, c.name, g.visibi
 @dataclass
 class _Found:
     total: int
-    rows: list[tuple[Any, ...]]
+    rows: list[tuple[Any, ...]]  # slug, title, summary, category, visibility, minutes,
+    # readable in full, lexemes, snippet text
 
 
 def _find(query: str, rights: ReadingRights, limit: int, offset: int) -> _Found:
@@ -141,7 +142,7 @@ def _find(query: str, rights: ReadingRights, limit: int, offset: int) -> _Found:
         cursor.execute(_FIND, params)
         rows = cursor.fetchall()
     # With nothing on the page, one row still carries the total (and NULLs).
-    return _Found(total=rows[0][0], rows=[row for row in rows if row[1] is not None])
+    return _Found(total=rows[0][0], rows=[row[1:] for row in rows if row[1] is not None])
 
 
 @contextmanager
@@ -266,18 +267,7 @@ def search_guides(raw_query: str, user: Any, *, limit: int = 20, offset: int = 0
     with _index_only():
         results.corrected, found = _search(query, reading_rights(user), limit, offset)
     results.total = found.total
-    for (
-        _total,
-        slug,
-        title,
-        summary,
-        category,
-        visibility,
-        minutes,
-        full,
-        lexemes,
-        text,
-    ) in found.rows:
+    for slug, title, summary, category, visibility, minutes, full, lexemes, text in found.rows:
         snippet = make_snippet(text or "", lexemes)
         results.hits.append(
             Hit(

@@ -36,27 +36,14 @@ def _get_published_guide(slug: str) -> Guide:
 
     Any change to guides bumps the version (guides.apps), so a stored guide is
     never staler than its page; a signed-in reader's page then costs no query
-    for it. Not the Markdown, plain text or search vectors; and the rendered
-    HTML and contents (100 KB and more) only when the article is not cached.
+    for it. Loaded as list pages load guides (`listed`: without the Markdown, text,
+    vectors or HTML); the article's HTML comes from its own cache or
+    `article_html`, which loads it only on a miss.
     """
     key = f"guides:page-guide:{GUIDE_SHAPE}:{current_version()}:{slug}"
     guide = cache.get(key)
     if guide is None:
-        guide = get_object_or_404(
-            Guide.objects.published()
-            .select_related("category")
-            .defer(
-                "body",
-                "body_text",
-                "preview_text",
-                "search_vector",
-                "full_search_vector",
-                "body_html",
-                "preview_html",
-                "toc",
-            ),  # fmt: skip
-            slug=slug,
-        )
+        guide = get_object_or_404(Guide.objects.listed(), slug=slug)
         cache.set(key, guide, 3600)
     return guide
 
