@@ -17,8 +17,11 @@ class CoachingConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self) -> None:
+        from coaching.checks import refuse_unsafe_production
         from coaching.models import CoachingOffer, CoachProfile, Testimonial
 
+        # Importing coaching.checks also registers its deploy checks.
+        refuse_unsafe_production()
         # The home, about and coaching pages are cached for visitors.
         for model in (CoachProfile, Testimonial, CoachingOffer):
             post_save.connect(_site_content_changed, sender=model, dispatch_uid=f"s-{model}")

@@ -77,11 +77,17 @@ DEBUG = env_bool("DEBUG", False)
 # Under pytest unless told otherwise: plain static storage, fast password hashing.
 TESTING = env_bool("TESTING", "pytest" in sys.modules)
 PRODUCTION = env_bool("PRODUCTION", False)
-# In production a missing SECRET_KEY stops start-up; elsewhere a fixed dev key.
-SECRET_KEY = env_str("SECRET_KEY", None if PRODUCTION else "insecure-development-key-only")
+# Outside production a fixed development key; in production none at all, so that
+# coaching/checks.py stops start-up (and `check --deploy` names it) when it is missing.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-only"
+SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env_str("SITE_NAME", "AI Career Coach")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+# In production only SITE_URL's host unless told otherwise; locally the loopback names.
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    [urlsplit(SITE_URL).hostname or ""] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"],
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
 INSTALLED_APPS = [
@@ -329,7 +335,12 @@ CELERY_BEAT_SCHEDULE["store-sweep"] = {"task": "store.tasks.sweep_store", "sched
 # --- Payments ---------------------------------------------------------------
 
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
-STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_simulated_local_only")
+# The simulated provider signs its own events with this outside production; in
+# production it is never a default (coaching/checks.py refuses it if set by hand).
+LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_simulated_local_only"
+STRIPE_WEBHOOK_SECRET = env_str(
+    "STRIPE_WEBHOOK_SECRET", "" if PRODUCTION else LOCAL_STRIPE_WEBHOOK_SECRET
+)
 
 # --- Web --------------------------------------------------------------------
 

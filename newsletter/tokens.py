@@ -7,54 +7,64 @@ never contains it.
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.core import signing
 
 CONFIRM_MAX_AGE = 60 * 60 * 24 * 30
 
-_subscriber = signing.Signer(salt="newsletter.subscriber", sep=".")
-_confirm = signing.TimestampSigner(salt="newsletter.confirm", sep=".")
-_click = signing.Signer(salt="newsletter.click", sep=".")
-_open = signing.Signer(salt="newsletter.open", sep=".")
+
+# Built on first use, not at import: a signer reads SECRET_KEY when made, and
+# importing this module (URL checks do) must not fail before coaching/checks.py
+# can name a missing key.
+@cache
+def _signer(salt: str) -> signing.Signer:
+    return signing.Signer(salt=f"newsletter.{salt}", sep=".")
+
+
+@cache
+def _confirm() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt="newsletter.confirm", sep=".")
 
 
 def subscriber_token(subscriber_id: int) -> str:
     """For the preference page and unsubscribe links; does not expire."""
-    return _subscriber.sign(str(subscriber_id))
+    return _signer("subscriber").sign(str(subscriber_id))
 
 
 def read_subscriber_token(token: str) -> int | None:
-    return _read(_subscriber, token)
+    return _read(_signer("subscriber"), token)
 
 
 def confirm_token(subscriber_id: int) -> str:
-    return _confirm.sign(str(subscriber_id))
+    return _confirm().sign(str(subscriber_id))
 
 
 def read_confirm_token(token: str) -> int | None:
     try:
-        return int(_confirm.unsign(token, max_age=CONFIRM_MAX_AGE))
+        return int(_confirm().unsign(token, max_age=CONFIRM_MAX_AGE))
     except (signing.BadSignature, ValueError):
         return None
 
 
 def click_token(delivery_id: int, link_id: int) -> str:
-    return _click.sign(f"{delivery_id}-{link_id}")
+    return _signer("click").sign(f"{delivery_id}-{link_id}")
 
 
 def read_click_token(token: str) -> tuple[int, int] | None:
     try:
-        delivery_id, link_id = _click.unsign(token).split("-")
+        delivery_id, link_id = _signer("click").unsign(token).split("-")
         return int(delivery_id), int(link_id)
     except (signing.BadSignature, ValueError):
         return None
 
 
 def open_token(delivery_id: int) -> str:
-    return _open.sign(str(delivery_id))
+    return _signer("open").sign(str(delivery_id))
 
 
 def read_open_token(token: str) -> int | None:
-    return _read(_open, token)
+    return _read(_signer("open"), token)
 
 
 def _read(signer: signing.Signer, token: str) -> int | None:
