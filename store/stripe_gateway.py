@@ -6,6 +6,8 @@ a refund's primary key), so a retried request can never charge or refund twice.
 When `STRIPE_SECRET_KEY` is empty the simulated provider answers instead: it
 makes Stripe-shaped sessions whose checkout page is served locally, and its
 "payments" and "refunds" arrive as signed events through the same webhook path.
+It never runs with `PRODUCTION` on, whatever else is set: there it would give
+products away to anyone who presses "pay".
 """
 
 from __future__ import annotations
@@ -38,10 +40,18 @@ class InvalidSignature(Exception):
 
 
 def is_simulated() -> bool:
-    return not settings.STRIPE_SECRET_KEY
+    return not settings.PRODUCTION and not settings.STRIPE_SECRET_KEY
+
+
+def is_live() -> bool:
+    """Whether the configured key takes real money (Stripe's `livemode`)."""
+    return str(settings.STRIPE_SECRET_KEY).startswith(("sk_live_", "rk_live_"))
 
 
 def _client() -> stripe.StripeClient:
+    if not settings.STRIPE_SECRET_KEY:
+        # Only reachable in production without a key (is_simulated() is off there).
+        raise GatewayError("Payments are not configured.")
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, max_network_retries=2)
 
 
@@ -160,6 +170,9 @@ def construct_event(payload: bytes, header: str | None) -> dict[str, Any]:
     """Verify the signature over the raw body (and its age) and parse the event."""
     if not header:
         raise InvalidSignature("Missing Stripe-Signature header.")
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        # An empty secret would make every signature "valid" to anyone who knows that.
+        raise InvalidSignature("No webhook secret is configured.")
     try:
         stripe.WebhookSignature.verify_header(
             payload.decode("utf-8"), header, settings.STRIPE_WEBHOOK_SECRET, tolerance=300
@@ -233,6 +246,10 @@ def simulated_charge(order: Order, *, amount_refunded: int) -> dict[str, Any]:
 def emit_simulated_event(event_type: str, data_object: dict[str, Any]) -> dict[str, Any]:
     """Sign an event as Stripe would and hand it to the webhook's own handling path."""
     from store.webhooks import receive
+
+    if not is_simulated():
+        # It signs with the real webhook secret: outside simulation it would forge events.
+        raise GatewayError("The simulated provider is off.")
 
     payload = json.dumps(make_event(event_type, data_object))
     status, body = receive(payload.encode(), sign(payload))
