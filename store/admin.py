@@ -130,8 +130,10 @@ class RefundInline(TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(ModelAdmin):
-    list_display = ["number", "email", "status", "total_display", "created_at", "paid_at"]
-    list_filter = ["status", "created_at", "paid_at", "refund_requested_at"]
+    list_display = [
+        "number", "email", "status", "total_display", "created_at", "paid_at", "hold_reason",
+    ]  # fmt: skip
+    list_filter = ["status", "created_at", "paid_at", "refund_requested_at", "held_at"]
     search_fields = ["number", "email", "stripe_checkout_session_id", "stripe_payment_intent_id"]
     date_hierarchy = "created_at"
     inlines = [OrderItemInline, RefundInline]
@@ -140,8 +142,8 @@ class OrderAdmin(ModelAdmin):
         "number", "email", "user", "status", "currency", "subtotal", "discount", "total",
         "amount_refunded", "dispute", "coupon", "stripe_checkout_session_id",
         "stripe_payment_intent_id", "policy_snapshot", "refund_window_days", "created_at",
-        "paid_at", "failed_at", "fulfilled_at", "refund_requested_at", "refund_request_reason",
-        "refund_link",
+        "paid_at", "failed_at", "fulfilled_at", "held_at", "hold_reason", "refund_requested_at",
+        "refund_request_reason", "refund_link",
     ]  # fmt: skip
     fields = [*readonly_fields, "business_name", "business_address", "tax_id"]
 

@@ -67,6 +67,20 @@ def send_refund_requested(order: Order) -> None:
     )
 
 
+def send_order_held(order: Order) -> None:
+    profile = CoachProfile.current()
+    coach_email = profile.email if profile else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    queue_email(
+        key=f"store-order-held-{order.pk}",
+        to=coach_email,
+        template="store-order-held",
+        context={
+            **_order_context(order),
+            "admin_url": _url(reverse("admin:store_order_change", args=[order.pk])),
+        },
+    )
+
+
 def send_new_version(user: Any, version: FileVersion) -> OutboundEmail | None:
     return queue_email(
         key=f"store-version-{version.pk}-{user.pk}",

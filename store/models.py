@@ -262,6 +262,8 @@ class Order(models.Model):
         REFUNDED = "refunded", "Refunded"
         PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
         DISPUTED = "disputed", "Disputed"
+        # The payment did not match the order (amount, currency or mode): never fulfilled.
+        HELD = "held", "Held"
 
     class Dispute(models.TextChoices):
         NONE = "", "None"
@@ -302,6 +304,8 @@ class Order(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    hold_reason = models.TextField(blank=True)
 
     objects = OrderQuerySet.as_manager()
 
@@ -366,6 +370,8 @@ class Order(models.Model):
             return self.Status.PARTIALLY_REFUNDED
         if self.paid_at:
             return self.Status.PAID
+        if self.held_at:
+            return self.Status.HELD
         if self.failed_at:
             return self.Status.FAILED
         return self.Status.PENDING
@@ -380,6 +386,15 @@ class Order(models.Model):
         self.paid_at = timezone.now()
         self.stripe_payment_intent_id = payment_intent or self.stripe_payment_intent_id
         self._save_state("paid_at", "stripe_payment_intent_id")
+        return True
+
+    def hold(self, reason: str) -> bool:
+        """Stop an unpaid order from being fulfilled until the coach has looked."""
+        if self.paid_at is not None or self.held_at is not None:
+            return False
+        self.held_at = timezone.now()
+        self.hold_reason = reason
+        self._save_state("held_at", "hold_reason")
         return True
 
     def mark_failed(self) -> bool:

@@ -183,12 +183,38 @@ def fulfil_checkout(*, session_id: str, session: dict[str, Any] | None = None) -
         if order is None:
             log.warning("no order for checkout session %s", session_id)
             return None
+        if order.paid_at is None:
+            mismatch = payment_mismatch(order=order, session=session)
+            if mismatch and order.hold(mismatch):
+                log.warning("order %s held: %s", order.number, mismatch)
+                emails.send_order_held(order)
+            if order.held_at is not None:
+                return order
         if order.user_id is None:
             order.user = buyer_for(order.email)
             order.save(update_fields=["user"])
         order.mark_paid(payment_intent=str(session.get("payment_intent") or ""))
         sync_access(order=order)
     return order
+
+
+def payment_mismatch(*, order: Order, session: dict[str, Any]) -> str:
+    """Why the session's payment is not this order's, or "" when it is.
+
+    A session paid for another amount, in another currency or in the other
+    Stripe mode (a test payment reaching a live site) must never fulfil.
+    """
+    amount = session.get("amount_total")
+    if amount != order.total:
+        return f"Stripe's session is for {amount} (minor units), the order for {order.total}."
+    currency = str(session.get("currency") or "").lower()
+    if currency != order.currency.lower():
+        return f"Stripe's session is in {currency or 'no currency'}, the order in {order.currency}."
+    live = stripe_gateway.is_live()
+    if session.get("livemode") is not live:
+        paid, key = ("live" if session.get("livemode") else "test"), ("live" if live else "test")
+        return f"Stripe's session is a {paid} payment but the site's key is {key}."
+    return ""
 
 
 def sync_access(*, order: Order) -> None:
