@@ -179,10 +179,13 @@ DATABASES["default"]["OPTIONS"] = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Production keeps the cache (evicts under memory pressure) apart from the broker
+# (must never evict a task); locally both live in the one REDIS_URL server.
+CACHE_URL = env_str("CACHE_URL", env_str("REDIS_CACHE_URL", redis_db(REDIS_URL, 1)))
 CACHES = {
     "default": {
         "BACKEND": "coaching.cache.ResilientRedisCache",
-        "LOCATION": redis_db(REDIS_URL, 1),
+        "LOCATION": CACHE_URL,
         "KEY_PREFIX": env_str("CACHE_PREFIX", "coaching"),
         "TIMEOUT": 300,
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
@@ -195,7 +198,7 @@ PAGE_CACHE_LOCAL_SECONDS = env_int("PAGE_CACHE_LOCAL_SECONDS", 5)
 
 # --- Celery -----------------------------------------------------------------
 
-CELERY_BROKER_URL = redis_db(REDIS_URL, 0)
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", redis_db(REDIS_URL, 0))
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -276,7 +279,14 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <coach@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "")}
+# Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"] (an ESP's API key,
+# sender domain, webhook secret), so any anymail ESP is configured from the environment.
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
+ANYMAIL.setdefault("WEBHOOK_SECRET", env_str("ANYMAIL_WEBHOOK_SECRET", ""))
 
 # --- Newsletter (see newsletter/sending.py) --------------------------------------
 

@@ -49,3 +49,49 @@ def test_every_variable_the_code_reads_is_documented_in_env_example_and_readme()
     readme = (ROOT / "README.md").read_text()
     assert used - documented == set()
     assert {name for name in used if f"`{name}`" not in readme} == set()
+
+
+def settings_in_a_process(**env: str) -> dict:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'cache': s.CACHES['default']['LOCATION'], 'broker': s.CELERY_BROKER_URL, "
+        "'anymail': s.ANYMAIL, 'hosts': s.ALLOWED_HOSTS}))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ANYMAIL_", "CACHE_URL"))}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "coaching.settings", **env},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_cache_and_broker_share_redis_url_locally_and_split_when_told() -> None:
+    local = settings_in_a_process(REDIS_URL="redis://127.0.0.1:6379/4")
+    assert (local["cache"], local["broker"]) == (
+        "redis://127.0.0.1:6379/5",
+        "redis://127.0.0.1:6379/4",
+    )
+    split = settings_in_a_process(
+        REDIS_URL="redis://broker:6379/0",
+        CACHE_URL="redis://cache:6379/0",
+        CELERY_BROKER_URL="redis://broker:6379/0",
+    )
+    assert (split["cache"], split["broker"]) == ("redis://cache:6379/0", "redis://broker:6379/0")
+
+
+def test_anymail_settings_come_from_anymail_variables() -> None:
+    got = settings_in_a_process(
+        ANYMAIL_POSTMARK_SERVER_TOKEN="token", ANYMAIL_WEBHOOK_SECRET="user:pass"
+    )
+    assert got["anymail"] == {"POSTMARK_SERVER_TOKEN": "token", "WEBHOOK_SECRET": "user:pass"}
+
+
+def test_in_production_allowed_hosts_defaults_to_site_urls_host() -> None:
+    got = settings_in_a_process(PRODUCTION="true", SITE_URL="https://coach.example.com")
+    assert got["hosts"] == ["coach.example.com"]
