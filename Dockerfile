@@ -17,7 +17,7 @@ RUN uv pip install --no-cache --python /app/.venv/bin/python -r requirements.loc
 COPY . .
 RUN SECRET_KEY=build DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --no-input -v 0 \
-    && mkdir -p /app/media && chown -R coaching /app/media
+    && mkdir -p /app/media /srv/static && chown -R coaching /app/media /srv/static
 
 USER coaching
 EXPOSE 8000
