@@ -91,3 +91,19 @@ def test_without_python_312_the_bootstrap_says_what_to_install_in_one_sentence(t
     assert len(lines) == 1
     assert "needs Python 3.12" in lines[0] and "install" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_the_install_step_trusts_the_system_certificate_store_with_a_uv_that_knows_how():
+    """Behind a TLS-inspecting proxy uv's bundled roots fail where pip succeeds."""
+    planned = subprocess.run(
+        ["make", "--dry-run", "--always-make", ".venv/.installed"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    uv_install = next(line for line in planned.splitlines() if "uv pip install" in line)
+    assert "--system-certs" in uv_install.split()
+    assert '"uv>=0.11"' in planned  # the first uv release with the flag
+    uv_help = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "uv"), "pip", "install", "--help"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "--system-certs" in uv_help
