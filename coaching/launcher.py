@@ -92,9 +92,6 @@ class Embedded:
             say(f"stopping {name} (pid {proc.pid})")
             stop_process(proc, name, sig)
         self.started.clear()
-        state = DATA / "services.json"
-        if state.exists():
-            state.unlink()
 
 
 # --- PostgreSQL -------------------------------------------------------------
@@ -241,10 +238,41 @@ def embedded_services() -> Iterator[Embedded]:
     try:
         services.env["DATABASE_URL"] = os.environ.get("DATABASE_URL") or start_postgres(services)
         services.env["REDIS_URL"] = os.environ.get("REDIS_URL") or start_redis(services)
-        (DATA / "services.json").write_text(json.dumps(services.env))
         yield services
     finally:
         services.stop()
+
+
+# --- The running instance -------------------------------------------------
+
+# Written by `make run` while it serves, so that `make manage` uses the same
+# PostgreSQL and Redis: a private Redis would swallow the tasks a command queues
+# and the cache invalidations it makes.
+INSTANCE = DATA / "services.json"
+SHARED = ("DATABASE_URL", "REDIS_URL", "SITE_URL")
+
+
+@contextlib.contextmanager
+def recorded_instance(env: dict[str, str]) -> Iterator[None]:
+    INSTANCE.write_text(json.dumps({"pid": os.getpid(), **{k: env[k] for k in SHARED}}))
+    try:
+        yield
+    finally:
+        INSTANCE.unlink(missing_ok=True)
+
+
+def running_instance() -> dict[str, str] | None:
+    """The services of a `make run` that is still alive, else None (a stale file is ignored)."""
+    try:
+        recorded = json.loads(INSTANCE.read_text())
+        pid = int(recorded["pid"])
+        shared = {k: str(recorded[k]) for k in SHARED}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid == os.getpid() or not pid_alive(pid):
+        return None
+    shared["pid"] = str(pid)
+    return shared
 
 
 # --- Commands ---------------------------------------------------------------
@@ -278,10 +306,12 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
-    with embedded_services() as services:
+    with contextlib.ExitStack() as stack:
+        services = stack.enter_context(embedded_services())
         env = child_env(services)
         env.setdefault("SITE_URL", f"http://127.0.0.1:{args.port}")
         prepare(env)
+        stack.enter_context(recorded_instance(env))
         beat_schedule = DATA / "celerybeat-schedule"
         commands = {
             "web": [PYTHON, "-m", "gunicorn", "coaching.wsgi", "--bind",
@@ -319,11 +349,15 @@ def test(args: argparse.Namespace) -> int:
 
 
 def manage_command(args: argparse.Namespace) -> int:
+    command = [PYTHON, str(ROOT / "manage.py"), *args.rest]
+    instance = running_instance()
+    if instance is not None:
+        say(f"using the services of the running instance (launcher pid {instance.pop('pid')})")
+        # As everywhere here, a server the environment names still wins.
+        shared = Embedded(env={k: os.environ.get(k) or v for k, v in instance.items()})
+        return subprocess.run(command, env=child_env(shared), cwd=ROOT).returncode
     with embedded_services() as services:
-        env = child_env(services)
-        return subprocess.run(
-            [PYTHON, str(ROOT / "manage.py"), *args.rest], env=env, cwd=ROOT
-        ).returncode
+        return subprocess.run(command, env=child_env(services), cwd=ROOT).returncode
 
 
 def totp_code(secret: str, at: float | None = None) -> str:

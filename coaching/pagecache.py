@@ -1,10 +1,15 @@
 """A shared cache for pages as anonymous visitors see them.
 
-Only anonymous GETs that answer 200 without setting a cookie are stored, so a
-page holding a CSRF token or a signed-in reader's view is never shared. Pages
+Only anonymous GETs that answer 200 without setting a cookie or showing a flash
+message are stored, so a page holding a CSRF token, a signed-in reader's view or
+someone's "your refund was requested" is never shared. Pages
 meant for caching post their forms without CSRF tokens (the newsletter signup)
 or load them separately. The stored copy is the body and content type only: the
 response is rebuilt per request, so per-request headers (CSP) stay fresh.
+
+A page is stored under its path and only the query parameters its view reads
+(`cache_for_visitors(params=...)`): `?utm_source=x` or a random string shares the
+page's one entry instead of filling Redis, which also holds the Celery broker.
 
 `bump_version()` after content changes makes every stored page stale at once.
 
@@ -21,10 +26,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 VERSION_KEY = "pagecache:version"
 HEADER = "X-Page-Cache"
@@ -139,35 +147,93 @@ def _store_page(key: str, stored: Stored, timeout: int) -> None:
     local_pages.put(key, stored)
 
 
-def _key(request: HttpRequest, version: int) -> str:
-    digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+def _key(request: HttpRequest, version: int, params: tuple[str, ...]) -> str:
+    """The path and the values of `params`, in their order; empty values are left out
+    (every view reads a missing and an empty parameter alike)."""
+    kept = [(name, value) for name in params for value in request.GET.getlist(name) if value]
+    address = f"{request.path}?{urlencode(kept)}"
+    digest = hashlib.sha256(address.encode()).hexdigest()[:32]
     return f"pagecache:{version}:{digest}"
+
+
+PARAMS_ATTRIBUTE = "page_cache_params"
+
+
+def _params_of_view_at(path: str) -> tuple[str, ...] | None:
+    """The parameters the view at `path` reads, or None when it keeps no pages."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    params: tuple[str, ...] | None = getattr(match.func, PARAMS_ATTRIBUTE, None)
+    return params
+
+
+def _anonymous_get(request: HttpRequest) -> bool:
+    """A GET from a visitor with no session and no flash message waiting: safe to share."""
+    cookies = request.COOKIES
+    return (
+        request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in cookies
+        and CookieStorage.cookie_name not in cookies
+    )
 
 
 class FetchFromPageCacheMiddleware:
     """Serve a stored page before sessions, auth and the view run.
 
-    Only for GETs without a session cookie (so certainly anonymous). It sits after
-    the security, CSP and frame-options middleware so a hit gets their headers too.
+    Only for anonymous GETs (`_anonymous_get`) to views that keep pages. It sits
+    after the security, CSP and frame-options middleware so a hit gets their
+    headers too.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES:
-            stored = _stored_page(_key(request, current_version()))
-            if stored is not None:
-                return _hit(stored)
+        if _anonymous_get(request):
+            params = _params_of_view_at(request.path_info)
+            if params is not None:
+                stored = _stored_page(_key(request, current_version(), params))
+                if stored is not None:
+                    return _hit(stored)
         return self.get_response(request)
 
 
 def _cacheable_request(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
-    return request.method == "GET" and not (user is not None and user.is_authenticated)
+    return (
+        request.method == "GET"
+        and not (user is not None and user.is_authenticated)
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
 
 
-def cache_for_visitors(timeout: int = 300) -> Callable[[Callable[..., HttpResponse]], Any]:
+def _shows_messages(request: HttpRequest) -> bool:
+    # A message the page displayed stays loaded until the message middleware
+    # clears it on the way out, after this decorator.
+    storage = getattr(request, "_messages", None)
+    return storage is not None and len(storage) > 0
+
+
+def _cacheable_response(request: HttpRequest, response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.cookies
+        and not response.streaming
+        and not _shows_messages(request)
+    )
+
+
+def cache_for_visitors(
+    timeout: int = 300, params: tuple[str, ...] = ()
+) -> Callable[[Callable[..., HttpResponse]], Any]:
+    """Keep the view's anonymous pages for `timeout` seconds, one per value of `params`.
+
+    `params` names every query parameter the view (and its template) reads; any
+    other parameter is ignored, so it cannot multiply the stored pages.
+    """
+
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -176,16 +242,18 @@ def cache_for_visitors(timeout: int = 300) -> Callable[[Callable[..., HttpRespon
                 response.headers.setdefault("Cache-Control", "private, no-store")
                 return response
             version = current_version()
-            key = _key(request, version)
+            key = _key(request, version, params)
             stored = _stored_page(key)
             if stored is not None:
                 return _hit(stored)
             response = view(request, *args, **kwargs)
-            if response.status_code == 200 and not response.cookies and not response.streaming:
+            if _cacheable_response(request, response):
                 _store_page(key, (response.content, response["Content-Type"]), timeout)
                 response[HEADER] = "miss"
             return response
 
+        # Read by the middleware, through any decorators wrapped around this one.
+        setattr(wrapped, PARAMS_ATTRIBUTE, params)
         return wrapped
 
     return decorator

@@ -48,13 +48,15 @@ def _get_published_guide(slug: str) -> Guide:
     return guide
 
 
+HUB_FILTERS = ("category", "role", "kind", "level", "sort")
+
+
 def _filters(request: HttpRequest) -> dict[str, str]:
-    keys = ("category", "role", "kind", "level", "sort")
-    return {key: request.GET.get(key, "").strip()[:100] for key in keys}
+    return {key: request.GET.get(key, "").strip()[:100] for key in HUB_FILTERS}
 
 
 @require_GET
-@cache_for_visitors()
+@cache_for_visitors(params=(*HUB_FILTERS, "page"))
 def hub(request: HttpRequest) -> HttpResponse:
     chosen = _filters(request)
     guides = Guide.objects.listed()
@@ -178,7 +180,7 @@ def record_view(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @require_GET
-@cache_for_visitors()
+@cache_for_visitors(params=("q", "page"))
 def search(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("q", "")
     try:

@@ -1,10 +1,14 @@
 """The process-local tier of the page cache: bounded in time, size and content version."""
 
 import pytest
+from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.http import HttpResponse
 
 from coaching import pagecache
-from coaching.pagecache import LocalPages
+from coaching.pagecache import LocalPages, cache_for_visitors
 
 
 def page(size: int) -> tuple[bytes, str]:
@@ -43,3 +47,19 @@ def test_a_version_bumped_by_another_process_reaches_this_one_within_a_second(cl
     assert client.get(url)["X-Page-Cache"] == "hit"  # this process re-reads once a second
     pagecache._memo.update(read_at=0.0)  # ... and a second has passed
     assert client.get(url)["X-Page-Cache"] == "miss"
+
+
+def test_a_page_that_shows_a_flash_message_it_just_added_is_never_stored(rf):
+    @cache_for_visitors()
+    def saved(request):
+        messages.success(request, "Saved.")
+        shown = " ".join(str(message) for message in messages.get_messages(request))
+        return HttpResponse(shown)
+
+    def visit():
+        request = rf.get("/saved/")
+        request.user = AnonymousUser()
+        request._messages = CookieStorage(request)
+        return saved(request)
+
+    assert [visit().get("X-Page-Cache") for _ in range(2)] == [None, None]

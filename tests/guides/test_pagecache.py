@@ -1,4 +1,7 @@
 import pytest
+from django.contrib.messages import constants
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpRequest, HttpResponse
 from django.test import Client
 
 from coaching.pagecache import bump_version
@@ -57,3 +60,47 @@ def test_the_cached_hub_page_serves_without_touching_the_database(
     client.get("/guides/")
     with django_assert_num_queries(0):
         assert client.get("/guides/")["X-Page-Cache"] == "hit"
+
+
+def test_query_parameters_a_page_does_not_read_share_its_one_stored_copy(client, public_guide):
+    url = f"/guides/{public_guide.slug}/"
+    assert client.get(f"{url}?a=1")["X-Page-Cache"] == "miss"
+    assert client.get(f"{url}?b=2")["X-Page-Cache"] == "hit"
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    assert client.get("/guides/?kind=article&utm_source=x")["X-Page-Cache"] == "miss"
+    assert client.get("/guides/?fbclid=1&kind=article")["X-Page-Cache"] == "hit"
+
+
+def test_each_value_of_a_parameter_a_page_reads_gets_its_own_copy(client, public_guide):
+    assert client.get("/guides/")["X-Page-Cache"] == "miss"
+    first_kind = client.get("/guides/?kind=article")
+    assert first_kind["X-Page-Cache"] == "miss"
+    assert client.get("/guides/?kind=article&page=2")["X-Page-Cache"] == "miss"
+    assert client.get("/search/?q=careers")["X-Page-Cache"] == "miss"
+    other = client.get("/search/?q=zebracorn")
+    assert other["X-Page-Cache"] == "miss"
+    assert "zebracorn" in other.content.decode()
+
+
+def flash_cookie(text: str) -> str:
+    """The cookie Django's message framework leaves for a visitor after a redirect."""
+    storage = CookieStorage(HttpRequest())
+    storage.add(constants.SUCCESS, text)
+    response = HttpResponse()
+    storage.update(response)
+    return response.cookies[CookieStorage.cookie_name].value
+
+
+def test_a_visitor_arriving_with_a_flash_message_sees_it_and_nobody_else_does(client, public_guide):
+    url = f"/guides/{public_guide.slug}/"
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    arriving = Client()
+    arriving.cookies[CookieStorage.cookie_name] = flash_cookie("You are subscribed.")
+    page = arriving.get(url)
+    assert "You are subscribed." in page.content.decode()
+    assert "X-Page-Cache" not in page
+    assert page["Cache-Control"] == "private, no-store"
+    later = Client().get(url)
+    assert later["X-Page-Cache"] == "hit"
+    assert "You are subscribed." not in later.content.decode()
