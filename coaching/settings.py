@@ -330,6 +330,9 @@ CELERY_BEAT_SCHEDULE["store-sweep"] = {"task": "store.tasks.sweep_store", "sched
 
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_simulated_local_only")
+# Where the gateway sends API calls: Stripe itself, or the local stand-in that
+# `make prodcheck` starts (tests/production/stripe_standin.py).
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 
 # --- Web --------------------------------------------------------------------
 

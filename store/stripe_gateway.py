@@ -42,7 +42,11 @@ def is_simulated() -> bool:
 
 
 def _client() -> stripe.StripeClient:
-    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, max_network_retries=2)
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        max_network_retries=2,
+        base_addresses={"api": settings.STRIPE_API_BASE},
+    )
 
 
 def _call(function: Any, params: dict[str, Any], idempotency_key: str | None = None) -> Any:
