@@ -195,6 +195,11 @@ def drain_during_traffic(topology: Topology, report: Report, site: dict[str, Any
                  + (f" ({'; '.join(failures[:3])})" if failures else ""))  # fmt: skip
     report.check(paid == PURCHASES, "drain: orders paid", f"{paid} of {PURCHASES}")
     report.check(booked == BOOKINGS, "drain: bookings confirmed", f"{booked} of {BOOKINGS}")
+    events = query(topology, "select count(*) from store_stripeevent")
+    handled = query(topology, "select count(*) from store_stripeevent where processed_at is not "
+                    "null and last_error = ''")  # fmt: skip
+    report.check(events == handled == topology.stripe.deliveries, "stripe events handled",
+                 f"{handled} of {events} recorded")  # fmt: skip
     undelivered = len(topology.stripe.undelivered)
     report.check(undelivered == 0, "stripe stand-in: webhook deliveries",
                  f"{topology.stripe.deliveries} delivered, {topology.stripe.delivery_retries} "
@@ -300,6 +305,7 @@ def main() -> int:
         drain_during_traffic(topology, report, site)
         campaign_with_a_killed_worker(topology, report)
         security_headers(topology, report)
+        report.figure("redis keys", topology.redis_keys())
     except Exception as error:
         report.check(False, "prodcheck", f"{type(error).__name__}: {error}")
         print(topology.logs(), file=sys.stderr)

@@ -316,6 +316,20 @@ class Topology:
             env=self._caddy_env(), check=True, capture_output=True, timeout=30,
         )  # fmt: skip
 
+    def redis_keys(self) -> str:
+        """How many keys each Redis holds (the cache's should be page and fragment entries)."""
+        import redis
+
+        counts = {
+            name: sum(
+                int(info.get("keys", 0))
+                for key, info in redis.Redis(port=port).info("keyspace").items()
+                if key.startswith("db")
+            )
+            for name, port in (("cache", self.cache_port), ("broker", self.broker_port))
+        }
+        return ", ".join(f"{name} {count}" for name, count in counts.items())
+
     def stop(self) -> None:
         children = [self.caddy, *self.nodes, self.beat, *self.workers]
         for child in children:
