@@ -287,6 +287,8 @@ class Topology:
         }
 
     def _caddy(self) -> None:
+        if shutil.which("caddy") is None:
+            raise RuntimeError("caddy is not installed: apt-get install -y caddy (as .ci/run does)")
         config = self.caddyfile(self.node_ports)
         self.caddy = Process(
             "caddy", ["caddy", "run", "--config", str(config), "--adapter", "caddyfile"],
