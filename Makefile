@@ -4,13 +4,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format typecheck check manage totp clean
+.PHONY: run test prodcheck bench lint format typecheck check manage totp clean
 
 run: $(STAMP)
 	@$(PY) -m coaching.launcher run
 
 test: $(STAMP)
 	@$(PY) -m coaching.launcher test $(ARGS)
+
+# The production topology on this machine (caddy, two gunicorn nodes, workers, beat,
+# PostgreSQL, two Redis, SMTP sink, Stripe stand-in), proven over https; see README.
+prodcheck: $(STAMP)
+	@$(PY) -m tests.production
 
 bench: $(STAMP)
 	@$(PY) -m bench.run $(ARGS)

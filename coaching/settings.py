@@ -351,6 +351,9 @@ LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_simulated_local_only"
 STRIPE_WEBHOOK_SECRET = env_str(
     "STRIPE_WEBHOOK_SECRET", "" if PRODUCTION else LOCAL_STRIPE_WEBHOOK_SECRET
 )
+# Where the gateway sends API calls: Stripe itself, or the local stand-in that
+# `make prodcheck` starts (tests/production/stripe_standin.py).
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 
 # --- Web --------------------------------------------------------------------
 

@@ -52,7 +52,11 @@ def _client() -> stripe.StripeClient:
     if not settings.STRIPE_SECRET_KEY:
         # Only reachable in production without a key (is_simulated() is off there).
         raise GatewayError("Payments are not configured.")
-    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, max_network_retries=2)
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        max_network_retries=2,
+        base_addresses={"api": settings.STRIPE_API_BASE},
+    )
 
 
 def _call(function: Any, params: dict[str, Any], idempotency_key: str | None = None) -> Any:

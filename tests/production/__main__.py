@@ -1,0 +1,5 @@
+import sys
+
+from tests.production.run import main
+
+sys.exit(main())
