@@ -1,0 +1,87 @@
+"""The public pages at a phone's and a desktop's width: nothing raw, nothing sideways,
+and on a phone the thing the visitor came for on the first screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.coaching.test_templates import visible_template_syntax
+from tests.conftest import screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTHS = {"phone": 390, "desktop": 1280}
+PHONE_SCREEN = 844
+# No hyphen or slash to break at, as in the references that made a guide 1,157 px wide.
+LONG_URL = "https://example.com/search?q=" + "abcdefghij" * 30
+LONG_URL_BODY = f"""Opening paragraph.
+
+## References
+
+- {LONG_URL}
+- [{LONG_URL}]({LONG_URL})
+
+```
+curl {LONG_URL}?{"x" * 200}
+```
+
+| column | another column | a third | {"wide" * 30} |
+|---|---|---|---|
+| 1 | 2 | 3 | 4 |
+"""
+
+# Page name, path, and the element the visitor came for (checked on a phone).
+PAGES = [
+    ("home", "/", ".hero h1"),
+    ("hub", "/guides/", ".card-grid .card"),
+    ("guide", "/guides/long-url-guide/", ".guide-body"),
+    ("booking", "/book/discovery-call/", ".bk-calendar"),
+    ("product", "/store/interview-kit/", ".buy-button"),
+]
+
+
+@pytest.fixture
+def long_url_guide(demo_data: None) -> Any:
+    from tests.guides.factories import GuideFactory
+
+    return GuideFactory(slug="long-url-guide", title="Sources", body=LONG_URL_BODY)
+
+
+def top_of(page: Any, selector: str) -> float:
+    return page.locator(selector).first.evaluate(
+        "element => element.getBoundingClientRect().top + window.scrollY"
+    )
+
+
+@pytest.mark.parametrize("width_name", list(WIDTHS))
+def test_the_public_pages_show_no_template_syntax_and_never_scroll_sideways(
+    page, live_server, long_url_guide, width_name
+):
+    page.set_viewport_size({"width": WIDTHS[width_name], "height": PHONE_SCREEN})
+    for name, path, _action in PAGES:
+        page.goto(live_server.url + path)
+        screenshot(page, f"layout-{name}-{width_name}")
+        assert visible_template_syntax(page.content()) == [], path
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= WIDTHS[width_name], f"{path} is {width} px wide"
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize("width_name", list(WIDTHS))
+def test_a_guide_is_read_in_the_sites_own_type_at_18_to_20_px_and_about_68_characters(
+    page, live_server, long_url_guide, width_name
+):
+    page.set_viewport_size({"width": WIDTHS[width_name], "height": PHONE_SCREEN})
+    page.goto(live_server.url + "/guides/long-url-guide/")
+    paragraph = page.locator(".guide-body p").first
+    style = paragraph.evaluate(
+        "e => { const s = getComputedStyle(e); return [s.fontFamily, parseFloat(s.fontSize)]; }"
+    )
+    assert style[0] == page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert 18 <= style[1] <= 20
+    measure = page.locator(".guide-body").evaluate(
+        "e => parseFloat(getComputedStyle(e).maxWidth) / parseFloat(getComputedStyle(e).fontSize)"
+    )
+    assert 38 <= measure <= 46  # 68ch: the system sans's "0" is about .63em wide
