@@ -85,3 +85,30 @@ def test_a_guide_is_read_in_the_sites_own_type_at_18_to_20_px_and_about_68_chara
         "e => parseFloat(getComputedStyle(e).maxWidth) / parseFloat(getComputedStyle(e).fontSize)"
     )
     assert 38 <= measure <= 46  # 68ch: the system sans's "0" is about .63em wide
+
+
+def test_the_header_fits_on_one_line_on_a_phone(page, live_server, demo_data):
+    page.set_viewport_size({"width": WIDTHS["phone"], "height": PHONE_SCREEN})
+    page.goto(live_server.url + "/")
+    assert page.locator(".site-header").evaluate("e => e.offsetHeight") <= 72
+
+
+def test_the_phone_menu_opens_without_script_and_lists_the_signed_in_pages(
+    page, live_server, candidate
+):
+    from tests.conftest import PASSWORD
+
+    page.set_viewport_size({"width": WIDTHS["phone"], "height": PHONE_SCREEN})
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=login]", candidate.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    page.goto(live_server.url + "/guides/")
+    menu = page.locator(".nav-menu")
+    assert not menu.get_by_role("link", name="Portal").is_visible()
+    menu.locator("summary").click()
+    assert menu.get_by_role("link", name="Library").is_visible()
+    assert menu.get_by_role("link", name="Portal").is_visible()
+    assert menu.get_by_role("button", name="Sign out").is_visible()
+    screenshot(page, "layout-menu-phone", full_page=False)
