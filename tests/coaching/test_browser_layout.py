@@ -87,6 +87,19 @@ def test_a_guide_is_read_in_the_sites_own_type_at_18_to_20_px_and_about_68_chara
     assert 38 <= measure <= 46  # 68ch: the system sans's "0" is about .63em wide
 
 
+def test_on_a_phone_what_the_visitor_came_for_starts_on_the_first_screen(
+    page, live_server, long_url_guide
+):
+    page.set_viewport_size({"width": WIDTHS["phone"], "height": PHONE_SCREEN})
+    tops = {}
+    for name, path, action in PAGES:
+        page.goto(live_server.url + path)
+        tops[name] = round(top_of(page, action))
+    print("first-screen tops (px):", tops)
+    # At least 100 px of it shows on the first screen (it started 960-1,370 px down).
+    assert {name: top for name, top in tops.items() if top > PHONE_SCREEN - 100} == {}
+
+
 def test_the_header_fits_on_one_line_on_a_phone(page, live_server, demo_data):
     page.set_viewport_size({"width": WIDTHS["phone"], "height": PHONE_SCREEN})
     page.goto(live_server.url + "/")
