@@ -106,3 +106,16 @@ def test_a_visitor_finds_sign_in_in_the_header_and_no_portal(client, db):
     assert 'href="/accounts/login/"' in header
     assert 'href="/portal/"' not in header
     assert "logout" not in header
+
+
+def test_the_home_hero_ends_the_coachs_bio_at_a_sentence_never_mid_sentence(client, demo_data):
+    from coaching.models import CoachProfile
+
+    profile = CoachProfile.current()
+    profile.bio = " ".join(["One short sentence here."] * 8) + " " + "word " * 40 + "end."
+    profile.save()
+    html = client.get("/").content.decode()
+    lede = html.split('<p class="lede">', 1)[1].split("</p>", 1)[0]
+    assert lede.endswith(".")
+    assert lede.count("One short sentence here.") == 8
+    assert "word" not in lede
