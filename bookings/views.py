@@ -219,7 +219,7 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
     user = request.user
     if user.is_authenticated:
         initial.update(
-            name=initial["name"] or user.get_full_name(), email=initial["email"] or user.email
+            name=initial["name"] or user.name, email=initial["email"] or user.email
         )
     form = IntakeForm(
         request.POST if request.method == "POST" else None, event_type=event_type, initial=initial

@@ -8,11 +8,14 @@ Used for guides, newsletter campaigns and the coach's own texts.
 from __future__ import annotations
 
 import re
+from html import escape
 from typing import Any
 
 import nh3
 from django.utils.text import slugify
+from latex2mathml.converter import convert as latex_to_mathml
 from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
@@ -32,6 +35,32 @@ ALLOWED_ATTRIBUTES = {
     "th": {"style", "scope"},
     "td": {"style"},
     "ol": {"start"},
+    "math": {"xmlns", "display"},
+}
+# What latex2mathml writes: rendered once at save time, so pages carry no maths script.
+MATHML_TAGS = {
+    "math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace",
+    "msub", "msup", "msubsup", "mfrac", "msqrt", "mroot", "mover", "munder", "munderover",
+    "mtable", "mtr", "mtd", "mstyle", "mpadded", "mphantom", "menclose", "merror",
+}  # fmt: skip
+MATHML_ATTRIBUTES = {
+    "mo": {
+        "stretchy",
+        "fence",
+        "separator",
+        "lspace",
+        "rspace",
+        "form",
+        "largeop",
+        "movablelimits",
+    },
+    "mstyle": {"displaystyle", "scriptlevel", "mathvariant"},
+    "mi": {"mathvariant"},
+    "mtable": {"columnalign", "rowspacing", "columnspacing"},
+    "mtd": {"columnalign"},
+    "mfrac": {"linethickness"},
+    "mspace": {"width"},
+    "menclose": {"notation"},
 }
 
 
@@ -47,6 +76,22 @@ def _parser() -> MarkdownIt:
 
 
 _md = _parser()
+
+
+def _maths(latex: str, options: dict[str, Any]) -> str:
+    display = "block" if options.get("display_mode") else "inline"
+    try:
+        return latex_to_mathml(latex, display=display)
+    except Exception:  # noqa: BLE001 - the converter raises many types on bad input
+        # Unreadable LaTeX is shown as the coach typed it rather than failing the save.
+        return f"<code>{escape(latex)}</code>"
+
+
+# Pandoc's rules: no space inside the dollars and no digit after the closing one, so
+# "$5 or $6" stays money.
+_md_with_maths = _parser().use(
+    dollarmath_plugin, allow_space=False, allow_digits=False, renderer=_maths
+)
 
 
 def _add_heading_ids(tokens: list[Any]) -> list[dict[str, Any]]:
@@ -72,13 +117,15 @@ def _add_heading_ids(tokens: list[Any]) -> list[dict[str, Any]]:
     return toc
 
 
-def render_markdown(markdown: str) -> tuple[str, list[dict[str, Any]]]:
+def render_markdown(markdown: str, *, maths: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """`maths`: $...$ and $$...$$ become MathML (guides); off where a dollar is money."""
+    md = _md_with_maths if maths else _md
     env: dict[str, Any] = {}
-    tokens = _md.parse(markdown, env)
+    tokens = md.parse(markdown, env)
     toc = _add_heading_ids(tokens)
-    html = _md.renderer.render(tokens, _md.options, env)
+    html = md.renderer.render(tokens, md.options, env)
     html = _add_anchor_links(html)
-    return sanitize(html), toc
+    return sanitize(html, maths=maths), toc
 
 
 HEADING = re.compile(r'<h([2-6]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
@@ -94,11 +141,11 @@ def _add_anchor_links(html: str) -> str:
     )
 
 
-def sanitize(html: str) -> str:
+def sanitize(html: str, *, maths: bool = False) -> str:
     return nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        tags=ALLOWED_TAGS | MATHML_TAGS if maths else ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES | MATHML_ATTRIBUTES if maths else ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )

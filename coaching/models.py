@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -7,6 +8,9 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+# The home page's hero shows the coach's bio up to about this many words.
+INTRO_WORDS = 45
 
 
 class UserManager(BaseUserManager["User"]):
@@ -88,6 +92,19 @@ class CoachProfile(models.Model):
     @property
     def credential_list(self) -> list[str]:
         return [line.strip() for line in self.credentials.splitlines() if line.strip()]
+
+    @property
+    def intro(self) -> str:
+        """The bio's opening for the home page: whole sentences, about 45 words at most,
+        so the hero never ends mid-sentence."""
+        paragraph = self.bio.strip().split("\n\n")[0]
+        sentences = re.findall(r"[^.!?]+[.!?]+(?:\s+|$)|[^.!?]+$", " ".join(paragraph.split()))
+        intro = ""
+        for sentence in sentences:
+            if intro and len((intro + sentence).split()) > INTRO_WORDS:
+                break
+            intro += sentence
+        return intro.strip()
 
 
 class TestimonialQuerySet(models.QuerySet["Testimonial"]):

@@ -43,10 +43,10 @@ def split_preview(body: str) -> tuple[str, bool]:
 
 def render_body(body: str) -> Rendered:
     full_source = CTA_MARKER.sub("\n\n[[cta]]\n\n", MORE_MARKER.sub("", body))
-    html, toc = render_markdown(full_source)
+    html, toc = render_markdown(full_source, maths=True)
     preview_source, _ = split_preview(body)
     preview_source = CTA_MARKER.sub("", preview_source)
-    preview_html, _ = render_markdown(preview_source)
+    preview_html, _ = render_markdown(preview_source, maths=True)
     html = html.replace("<p>[[cta]]</p>", CTA_PLACEHOLDER)
     return Rendered(
         html=html,

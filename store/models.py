@@ -96,6 +96,22 @@ class Product(models.Model):
     def included_list(self) -> list[str]:
         return [line.strip() for line in self.included.splitlines() if line.strip()]
 
+    def included_lines(self) -> list[tuple[str, Product | None]]:
+        """The coach's "included" lines, each linked to the bundled product it names, then
+        the bundled products no line names: every item once."""
+        bundled = list(self.bundled.all())
+        lines: list[tuple[str, Product | None]] = []
+        for line in self.included_list:
+            named = next((p for p in bundled if p.title.lower() in line.lower()), None)
+            if named is not None:
+                bundled.remove(named)
+            lines.append((line, named))
+        return lines + [(item.title, item) for item in bundled]
+
+    @property
+    def refund_policy_names_the_window(self) -> bool:
+        return f"{self.refund_window_days} day" in self.refund_policy
+
     @property
     def price(self) -> Price | None:
         # Iterate so a prefetched `prices` serves list pages without a query each.

@@ -13,8 +13,9 @@ from store.models import Product
 def offers_for_guide(guide: Any) -> list[dict[str, str]]:
     """guides.access's offer source: active, priced products that unlock `guide`.
 
-    Products that include the guide come first, then bundles that contain one
-    of them (a bundle grants what it bundles, see Product.granted_products).
+    Products that include the guide come first, cheapest first (the paywall's main
+    button goes to the first: the least a reader pays to read on), then bundles that
+    contain one of them (a bundle grants what it bundles, see Product.granted_products).
     """
     products = (
         Product.objects.active()
@@ -24,7 +25,10 @@ def offers_for_guide(guide: Any) -> list[dict[str, str]]:
         .prefetch_related("prices")
         .order_by("position", "title")
     )
-    direct = [p for p in products if p.kind != Product.Kind.BUNDLE]
+    direct = sorted(
+        (p for p in products if p.kind != Product.Kind.BUNDLE),
+        key=lambda p: p.price.amount if p.price else 0,
+    )
     bundles = [p for p in products if p.kind == Product.Kind.BUNDLE]
     offers = []
     for product in [*direct, *bundles]:

@@ -213,3 +213,19 @@ def test_the_admin_pages_render(coach_client: Any, event_type: Any) -> None:
                 "/admin/bookings/booking/?status__exact=confirmed",
                 "/admin/bookings/busycalendar/", "/admin/bookings/busycalendar/add/"]:  # fmt: skip
         assert coach_client.get(url).status_code == 200, url
+
+
+def test_the_intake_leaves_the_name_empty_for_a_signed_in_person_without_one(
+    client: Any, event_type: Any, stranger: Any
+) -> None:
+    stranger.name = ""
+    stranger.save(update_fields=["name"])
+    client.force_login(stranger)
+    response = client.post(
+        "/book/discovery-call/hold/",
+        {"start": london(next_weekday(), 11).isoformat(), "tz": "Europe/London"},
+    )
+    html = client.get(response["Location"]).content.decode()
+    name_input = html.split('name="name"', 1)[1].split(">", 1)[0]
+    assert "stranger@example.com" not in name_input
+    assert 'value="stranger@example.com"' in html  # the email field keeps it

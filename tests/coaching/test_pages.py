@@ -84,3 +84,38 @@ def test_public_uploads_are_served_and_paid_files_never_are(client, settings, tm
     finally:
         (public / "cover-test.txt").unlink()
         (private / "paid-test.txt").unlink()
+
+
+def header_of(html):
+    return html[html.index('<header class="site-header">') : html.index("</header>")]
+
+
+def test_a_signed_in_person_finds_the_library_the_portal_and_sign_out_in_the_header(
+    client, candidate
+):
+    client.force_login(candidate)
+    header = header_of(client.get("/guides/").content.decode())
+    assert 'href="/library/"' in header
+    assert 'href="/portal/"' in header
+    assert 'action="/accounts/logout/"' in header
+    assert 'href="/accounts/login/"' not in header
+
+
+def test_a_visitor_finds_sign_in_in_the_header_and_no_portal(client, db):
+    header = header_of(client.get("/guides/").content.decode())
+    assert 'href="/accounts/login/"' in header
+    assert 'href="/portal/"' not in header
+    assert "logout" not in header
+
+
+def test_the_home_hero_ends_the_coachs_bio_at_a_sentence_never_mid_sentence(client, demo_data):
+    from coaching.models import CoachProfile
+
+    profile = CoachProfile.current()
+    profile.bio = " ".join(["One short sentence here."] * 8) + " " + "word " * 40 + "end."
+    profile.save()
+    html = client.get("/").content.decode()
+    lede = html.split('<p class="lede">', 1)[1].split("</p>", 1)[0]
+    assert lede.endswith(".")
+    assert lede.count("One short sentence here.") == 8
+    assert "word" not in lede

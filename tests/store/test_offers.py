@@ -66,3 +66,16 @@ def test_the_guide_page_shows_the_offer_to_a_visitor(
     assert 'href="/store/study-guide/"' in html
     assert "£29" in html
     assert "SECRET PAID PARAGRAPH" not in html
+
+
+def test_the_cheapest_way_to_read_on_comes_first_so_the_main_button_leads_to_it(
+    paid_guide: Any, product: Product
+) -> None:
+    online = ProductFactory(
+        slug="online", title="Online access", kind=Product.Kind.ONLINE, price=1900, position=9
+    )
+    online.guides.add(paid_guide)
+
+    offers = paywall_offers(paid_guide)
+
+    assert [o["title"] for o in offers] == ["Online access", "Study guide"]
