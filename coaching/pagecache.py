@@ -162,9 +162,19 @@ class FetchFromPageCacheMiddleware:
         return self.get_response(request)
 
 
+# A session holding this key sees pages of its own (a guest who paid reads what
+# they bought): never served a shared page, never stored as one.
+PERSONAL_SESSION_KEY = "pagecache:personal"
+
+
 def _cacheable_request(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
-    return request.method == "GET" and not (user is not None and user.is_authenticated)
+    session = getattr(request, "session", None)
+    return (
+        request.method == "GET"
+        and not (user is not None and user.is_authenticated)
+        and not (session is not None and session.get(PERSONAL_SESSION_KEY))
+    )
 
 
 def cache_for_visitors(timeout: int = 300) -> Callable[[Callable[..., HttpResponse]], Any]:

@@ -273,13 +273,15 @@ def _search(
     return (corrected if found.total else None), found
 
 
-def search_guides(raw_query: str, user: Any, *, limit: int = 20, offset: int = 0) -> SearchResults:
+def search_guides(
+    raw_query: str, user: Any, *, limit: int = 20, offset: int = 0, session: Any = None
+) -> SearchResults:
     query = clean_query(raw_query)
     results = SearchResults(query=query)
     if not query:
         return results
     with _index_only():
-        results.corrected, found = _search(query, reading_rights(user), limit, offset)
+        results.corrected, found = _search(query, reading_rights(user, session), limit, offset)
     results.total = found.total
     for slug, title, summary, category, visibility, minutes, full, lexemes, text in found.rows:
         snippet = make_snippet(text or "", lexemes)
