@@ -237,14 +237,23 @@ class Guide(models.Model):
             return
         from guides.search import count_public_words
 
+        fields = sorted(self.PUBLIC_WORD_FIELDS)
         with transaction.atomic():
-            if self.pk:  # the words of the row as stored go, those of the row as saved come
-                Guide.objects.select_for_update().filter(pk=self.pk).exists()
+            # The words of the row as stored go, those of the row as saved come;
+            # counting a long guide costs ~0.3 s, so not when its text is unchanged.
+            stored = (
+                Guide.objects.select_for_update().filter(pk=self.pk).values(*fields).first()
+                if self.pk
+                else None
+            )
+            recount = stored != {name: getattr(self, name) for name in fields}
+            if stored is not None and recount:
                 count_public_words([self.pk], sign=-1)
             super().save(*args, **kwargs)
             if changes is None or {"body", "title", "summary"} & changes:
                 Guide.objects.filter(pk=self.pk).update_search_vectors()
-            count_public_words([self.pk], sign=1)
+            if recount:
+                count_public_words([self.pk], sign=1)
 
     def render(self) -> None:
         """Derive the HTML, preview, contents and read time from the Markdown body."""

@@ -169,6 +169,9 @@ def test_paid_text_never_feeds_the_correction_and_words_leave_with_their_guide(c
     public.body = "Opening.\n\n<!-- more -->\n\nKubernetes.\n"
     public.save()
     assert weight("kubernetes") == 1
+    public.change_note = "Typo"
+    public.save()
+    assert weight("kubernetes") == 1
     public.visibility = "paid"
     public.save(update_fields=["visibility"])
     assert weight("kubernetes") is None
