@@ -200,11 +200,18 @@ class FetchFromPageCacheMiddleware:
         return self.get_response(request)
 
 
+# A session holding this key sees pages of its own (a guest who paid reads what
+# they bought): never served a shared page, never stored as one.
+PERSONAL_SESSION_KEY = "pagecache:personal"
+
+
 def _cacheable_request(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
+    session = getattr(request, "session", None)
     return (
         request.method == "GET"
         and not (user is not None and user.is_authenticated)
+        and not (session is not None and session.get(PERSONAL_SESSION_KEY))
         and CookieStorage.cookie_name not in request.COOKIES
     )
 

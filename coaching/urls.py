@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from coaching import views
+from coaching import accounts, views
 from guides.sitemaps import GuideSitemap, PageSitemap
 
 # The admin signs in through allauth, so throttling and MFA apply to it too.
@@ -29,6 +29,12 @@ urlpatterns = [
     ),
     path("robots.txt", views.robots, name="robots"),
     path("admin/", admin.site.urls),
+    # Before allauth's own: asking again for a code sends a fresh one.
+    path(
+        "accounts/login/code/",
+        accounts.request_login_code,
+        name="account_request_login_code",
+    ),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

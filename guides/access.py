@@ -15,12 +15,32 @@ from guides.models import Guide
 
 EntitlementSource = Callable[[Any], Iterable[int]]
 _sources: list[EntitlementSource] = []
+_session_sources: list[EntitlementSource] = []
 
 
 def register_entitlement_source(source: EntitlementSource) -> None:
     """`source(user)` returns the ids of the paid guides that user may read."""
     if source not in _sources:
         _sources.append(source)
+
+
+def register_session_entitlement_source(source: EntitlementSource) -> None:
+    """`source(session)` returns the ids of the paid guides that browser session paid for.
+
+    A guest who has just paid reads at once, before any sign-in: the session
+    that paid is trusted for what it paid for (the store records it there).
+    """
+    if source not in _session_sources:
+        _session_sources.append(source)
+
+
+def session_entitled_guide_ids(session: Any) -> set[int]:
+    ids: set[int] = set()
+    if session is None:
+        return ids
+    for source in _session_sources:
+        ids.update(source(session))
+    return ids
 
 
 def entitled_guide_ids(user: Any) -> set[int]:
@@ -57,18 +77,20 @@ class ReadingRights:
         )
 
 
-def reading_rights(user: Any) -> ReadingRights:
-    if user is None or not user.is_authenticated:
-        return ReadingRights()
-    if user.is_staff:
+def reading_rights(user: Any, session: Any = None) -> ReadingRights:
+    """What `user` may read, plus what the browser `session` paid for as a guest."""
+    if user is not None and user.is_authenticated and user.is_staff:
         return ReadingRights(everything=True, members=True)
-    return ReadingRights(members=True, entitled=frozenset(entitled_guide_ids(user)))
+    paid_here = session_entitled_guide_ids(session)
+    if user is None or not user.is_authenticated:
+        return ReadingRights(entitled=frozenset(paid_here))
+    return ReadingRights(members=True, entitled=frozenset(entitled_guide_ids(user) | paid_here))
 
 
-def can_view(user: Any, guide: Guide) -> bool:
+def can_view(user: Any, guide: Guide, session: Any = None) -> bool:
     if guide.visibility == Guide.Visibility.PUBLIC:
         return True  # without looking up the reader's purchases
-    return reading_rights(user).can_read(guide.visibility, guide.pk)
+    return reading_rights(user, session).can_read(guide.visibility, guide.pk)
 
 
 OfferSource = Callable[[Guide], Iterable[dict[str, str]]]

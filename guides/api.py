@@ -63,7 +63,11 @@ def search(request: Request) -> Response:
     params.is_valid(raise_exception=True)
     page, size = params.validated_data["page"], params.validated_data["page_size"]
     results = search_guides(
-        params.validated_data["q"], request.user, limit=size, offset=(page - 1) * size
+        params.validated_data["q"],
+        request.user,
+        limit=size,
+        offset=(page - 1) * size,
+        session=request.session,
     )
     payload = {
         "query": results.query,

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 
 def _content_changed(**kwargs: Any) -> None:
@@ -10,6 +10,13 @@ def _content_changed(**kwargs: Any) -> None:
     from coaching.pagecache import bump_version
 
     transaction.on_commit(bump_version)
+
+
+def _guide_deleted(instance: Any, **kwargs: Any) -> None:
+    """A deleted guide's words leave the spelling dictionary (read while the row exists)."""
+    from guides.search import count_public_words
+
+    count_public_words([instance.pk], sign=-1)
 
 
 class GuidesConfig(AppConfig):
@@ -21,4 +28,5 @@ class GuidesConfig(AppConfig):
         for model in (Guide, Category, Role):
             post_save.connect(_content_changed, sender=model, dispatch_uid=f"stale-{model}")
             post_delete.connect(_content_changed, sender=model, dispatch_uid=f"del-{model}")
+        pre_delete.connect(_guide_deleted, sender=Guide, dispatch_uid="forget-words")
         m2m_changed.connect(_content_changed, sender=Guide.roles.through, dispatch_uid="roles")

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -87,11 +87,8 @@ class GuideQuerySet(models.QuerySet["Guide"]):
         return self.listed().filter(is_featured=True).order_by("-published_at")
 
     def update_search_vectors(self) -> int:
-        """Title weighs most, then summary, then body; also feeds the spelling dictionary."""
-        from guides.search import refresh_search_terms
-
-        ids = list(self.values_list("pk", flat=True))
-        count = self.update(
+        """Title weighs most, then summary, then body."""
+        return self.update(
             search_vector=(
                 SearchVector("title", weight="A", config="english")
                 + SearchVector("summary", weight="B", config="english")
@@ -103,8 +100,6 @@ class GuideQuerySet(models.QuerySet["Guide"]):
                 + SearchVector("body_text", weight="C", config="english")
             ),
         )
-        refresh_search_terms(ids)
-        return count
 
     def due_for_publication(self) -> GuideQuerySet:
         return self.filter(status=Guide.Status.SCHEDULED, published_at__lte=timezone.now())
@@ -208,6 +203,9 @@ class Guide(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("guides:detail", args=[self.slug])
 
+    # What decides the public text the spelling dictionary counts (guides.search.PUBLIC_TEXT).
+    PUBLIC_WORD_FIELDS = frozenset({"body", "title", "summary", "status", "visibility"})
+
     @property
     def is_gated(self) -> bool:
         return self.visibility != self.Visibility.PUBLIC
@@ -226,16 +224,36 @@ class Guide(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
-        if update_fields is None or "body" in update_fields:
+        changes = set(update_fields) if update_fields is not None else None
+        if changes is None or "body" in changes:
             self.render()
             if update_fields is not None:
                 kwargs["update_fields"] = {
                     *update_fields, "body_html", "preview_html", "toc", "word_count",
                     "read_time_minutes", "preview_text", "body_text",
                 }  # fmt: skip
-        super().save(*args, **kwargs)
-        if update_fields is None or {"body", "title", "summary"} & set(update_fields):
-            Guide.objects.filter(pk=self.pk).update_search_vectors()
+        if changes is not None and not changes & self.PUBLIC_WORD_FIELDS:
+            super().save(*args, **kwargs)
+            return
+        from guides.search import count_public_words
+
+        fields = sorted(self.PUBLIC_WORD_FIELDS)
+        with transaction.atomic():
+            # The words of the row as stored go, those of the row as saved come;
+            # counting a long guide costs ~0.3 s, so not when its text is unchanged.
+            stored = (
+                Guide.objects.select_for_update().filter(pk=self.pk).values(*fields).first()
+                if self.pk
+                else None
+            )
+            recount = stored != {name: getattr(self, name) for name in fields}
+            if stored is not None and recount:
+                count_public_words([self.pk], sign=-1)
+            super().save(*args, **kwargs)
+            if changes is None or {"body", "title", "summary"} & changes:
+                Guide.objects.filter(pk=self.pk).update_search_vectors()
+            if recount:
+                count_public_words([self.pk], sign=1)
 
     def render(self) -> None:
         """Derive the HTML, preview, contents and read time from the Markdown body."""
@@ -265,11 +283,16 @@ class Guide(models.Model):
 class SearchTerm(models.Model):
     """Words of the public text of guides, for "did you mean" correction of misspellings.
 
-    Only public parts feed it (title, summary, preview), so a suggestion never
-    reveals a word from paid text.
+    Only text anyone may read feeds it (`guides.search.PUBLIC_TEXT`: a public
+    guide whole, the preview of a gated one), so a suggestion never reveals a
+    word from paid text. `weight` is how often the word occurs there, so a
+    frequent word wins over a rare one as alike; `stem` (English) makes every
+    form of a known word known.
     """
 
     word = models.CharField(max_length=100, unique=True)
+    stem = models.CharField(max_length=100, db_index=True)
+    weight = models.IntegerField(default=0)
 
     class Meta:
         indexes = [

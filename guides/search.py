@@ -4,8 +4,9 @@
   public vector of every guide, and over the full-text vector only for guides the
   reader may read in full (DESIGN.md rule 1, `guides.access.ReadingRights`).
   Weights: title > summary > body.
-- Misspellings: when the query finds nothing, each word is replaced by the
-  closest word of the public text (trigram similarity) and the search runs again.
+- Misspellings: when the query finds nothing, each unknown word is replaced by
+  the likeliest word of the public text (trigram similarity, then frequency)
+  and the search runs again.
 - Snippets: cut from the text the reader may see (preview or whole body).
 """
 
@@ -160,13 +161,38 @@ def _index_only() -> Iterator[None]:
         yield
 
 
-def correct_spelling(query: str) -> str | None:
-    """The query with each unknown word replaced by the nearest known word, or None.
+# How much a word's frequency counts against its likeness to the typed word: a
+# word ten times as frequent makes up about 0.07 of trigram similarity. So the
+# likelier of two near-equal candidates wins ("modle": "model", not "mode"),
+# while a clearly closer word still beats a common one.
+FREQUENCY_BONUS = 0.03
 
-    Known means in the dictionary of public words (`refresh_search_terms`); words
-    under four letters are left alone; "nearest" is pg_trgm's `%` (similarity at
-    least 0.3), then the most similar. The answer depends on public text only,
-    so it is shared through the cache until the content version changes.
+_CORRECT = """
+SELECT CASE
+    WHEN length(w.word) < 4 OR EXISTS (
+        SELECT FROM guides_searchterm t
+         WHERE t.word = w.word
+            OR t.stem = coalesce((ts_lexize('english_stem', w.word))[1], w.word))
+    THEN w.word
+    ELSE coalesce((
+        SELECT t.word FROM guides_searchterm t WHERE t.word %% w.word
+         ORDER BY similarity(t.word, w.word) + %(bonus)s * ln(t.weight) DESC, t.word
+         LIMIT 1), w.word)
+    END
+  FROM unnest(%(words)s::text[]) WITH ORDINALITY AS w(word, n)
+ ORDER BY w.n
+"""
+
+
+def correct_spelling(query: str) -> str | None:
+    """The query with each unknown word replaced by the likeliest known word, or None.
+
+    Known means a word of the public text of guides (`count_public_words`), or
+    another form of one (the same English stem); words under four letters are
+    left alone. Candidates are pg_trgm's `%` (similarity at least 0.3), ranked
+    by similarity plus a bonus for frequency (`FREQUENCY_BONUS`). The answer
+    depends on public text only, so it is shared through the cache until the
+    content version changes.
     """
     words = re.findall(r"[\w'-]+", query.lower())
     if not words:
@@ -177,19 +203,7 @@ def correct_spelling(query: str) -> str | None:
     if known is not None:
         return known or None
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT coalesce(
-                (SELECT t.word FROM guides_searchterm t WHERE t.word = w.word),
-                CASE WHEN length(w.word) >= 4 THEN (
-                    SELECT t.word FROM guides_searchterm t WHERE t.word %% w.word
-                     ORDER BY similarity(t.word, w.word) DESC, t.word LIMIT 1) END,
-                w.word)
-              FROM unnest(%s::text[]) WITH ORDINALITY AS w(word, n)
-             ORDER BY w.n
-            """,
-            [words],
-        )
+        cursor.execute(_CORRECT, {"words": words, "bonus": FREQUENCY_BONUS})
         corrected = [row[0] for row in cursor.fetchall()]
     answer = " ".join(corrected) if corrected != words else None
     cache.set(key, answer or "", 3600)
@@ -259,13 +273,15 @@ def _search(
     return (corrected if found.total else None), found
 
 
-def search_guides(raw_query: str, user: Any, *, limit: int = 20, offset: int = 0) -> SearchResults:
+def search_guides(
+    raw_query: str, user: Any, *, limit: int = 20, offset: int = 0, session: Any = None
+) -> SearchResults:
     query = clean_query(raw_query)
     results = SearchResults(query=query)
     if not query:
         return results
     with _index_only():
-        results.corrected, found = _search(query, reading_rights(user), limit, offset)
+        results.corrected, found = _search(query, reading_rights(user, session), limit, offset)
     results.total = found.total
     for slug, title, summary, category, visibility, minutes, full, lexemes, text in found.rows:
         snippet = make_snippet(text or "", lexemes)
@@ -284,17 +300,38 @@ def search_guides(raw_query: str, user: Any, *, limit: int = 20, offset: int = 0
     return results
 
 
-def refresh_search_terms(guide_ids: list[int]) -> None:
-    """Add the words of these guides' public text to the correction dictionary."""
+# The text anyone may read, as the spelling dictionary counts it: a public
+# guide's whole body, only the preview of a gated one, and nothing of a guide
+# that is not published. Counting words beyond it would let a suggestion reveal
+# a word of paid text (DESIGN.md rule 1).
+PUBLIC_TEXT = """title || ' ' || summary || ' ' || CASE WHEN visibility = 'public'
+    THEN body_text ELSE preview_text END"""
+
+_COUNT_WORDS = """
+INSERT INTO guides_searchterm (word, stem, weight)
+SELECT word, coalesce((ts_lexize('english_stem', word))[1], word), %(sign)s * nentry
+  FROM ts_stat(%(vectors)s)
+ WHERE length(word) BETWEEN 3 AND 100 AND word ~ '^[a-z][a-z0-9''-]*$'
+    ON CONFLICT (word) DO UPDATE SET weight = guides_searchterm.weight + excluded.weight
+"""
+
+
+def count_public_words(guide_ids: list[int], *, sign: int) -> None:
+    """Add (sign 1) or take back (sign -1) these guides' public words in the dictionary.
+
+    Each word's weight is how often it occurs in the public text of published
+    guides. A save takes back the words of the row as stored, then adds those
+    of the row as saved, so only the guide that changed is read (a rebuild over
+    every guide reads megabytes of text).
+    """
     if not guide_ids:
         return
     ids = ",".join(str(int(pk)) for pk in guide_ids)
-    columns = "title || ' ' || summary || ' ' || preview_text"
-    inner = f"select to_tsvector('simple', {columns}) from guides_guide where id in ({ids})"  # noqa: S608
+    vectors = (
+        f"SELECT to_tsvector('simple', {PUBLIC_TEXT}) FROM guides_guide"  # noqa: S608
+        f" WHERE id IN ({ids}) AND status = 'published'"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "insert into guides_searchterm (word) select word from ts_stat(%s) "
-            "where length(word) between 3 and 100 and word ~ '^[a-z][a-z0-9''-]*$' "
-            "on conflict (word) do nothing",
-            [inner],
-        )
+        cursor.execute(_COUNT_WORDS, {"sign": sign, "vectors": vectors})
+        if sign < 0:
+            cursor.execute("DELETE FROM guides_searchterm WHERE weight <= 0")

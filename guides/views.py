@@ -158,7 +158,9 @@ def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:
 @cache_for_visitors()
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     guide = _get_published_guide(slug)
-    return render_guide_page(request, guide, can_read=can_view(request.user, guide))
+    return render_guide_page(
+        request, guide, can_read=can_view(request.user, guide, request.session)
+    )
 
 
 @csrf_exempt
@@ -188,7 +190,11 @@ def search(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page_number = 1
     results = search_guides(
-        raw, request.user, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
+        raw,
+        request.user,
+        limit=PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
+        session=request.session,
     )
     context: dict[str, Any] = {
         "results": results,

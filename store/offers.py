@@ -39,7 +39,8 @@ def offers_for_guide(guide: Any) -> list[dict[str, str]]:
             {
                 "title": product.title,
                 "price": format_money(price.amount, price.currency, short=True),
-                "url": product.get_absolute_url(),
+                # The success page links back to the guide whose paywall led there.
+                "url": f"{product.get_absolute_url()}?from={guide.slug}",
                 "summary": product.summary,
             }
         )

@@ -11,6 +11,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.simulated_checkout,
         name="simulated-checkout",
     ),
+    path(
+        "store/orders/<str:number>/files/<int:file_pk>/",
+        views.guest_download,
+        name="guest-download",
+    ),
     path("store/files/<str:token>/", views.signed_file, name="signed-file"),
     path("store/<slug:slug>/", views.product_detail, name="product"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),

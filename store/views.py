@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.db.models import Prefetch
 from django.http import (
@@ -23,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coaching.models import CoachProfile, User
 from guides.models import Guide
-from store import pdf, services, stripe_gateway, webhooks
+from store import guest, pdf, services, stripe_gateway, webhooks
 from store.forms import BuyForm, RefundRequestForm
 from store.models import (
     CreditGrant,
@@ -39,8 +41,27 @@ LINK_SALT = "store.download"
 LINK_MAX_AGE = 300  # seconds: long enough to start a download, too short to share
 
 
+def buyer_login_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Like login_required, but to the sign-in by emailed code the store promises.
+
+    A guest who bought in this browser finds their email already filled in.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        query = {"next": request.get_full_path()}
+        email = guest.buyer_email(request.session)
+        if email:
+            query["email"] = email
+        return redirect(f"{reverse('account_request_login_code')}?{urlencode(query)}")
+
+    return wrapped
+
+
 def _buyer(request: HttpRequest) -> User:
-    # Behind @login_required, so the user is a real account.
+    # Behind @buyer_login_required, so the user is a real account.
     return cast(User, request.user)
 
 
@@ -61,17 +82,45 @@ def _get_file_for_user(request: HttpRequest, file_pk: int) -> ProductFile:
     return product_file
 
 
-def _remember_order(request: HttpRequest, order: Order) -> None:
-    numbers = request.session.get("store_orders", [])[-9:]
-    request.session["store_orders"] = [*numbers, order.number]
+def _from_guide(request: HttpRequest) -> str:
+    """The published guide whose paywall sent the buyer here (`?from=`), or ""."""
+    slug = request.GET.get("from", "")[:200]
+    return slug if slug and Guide.objects.published().filter(slug=slug).exists() else ""
 
 
-def _guides_for(products: list[Product]) -> list[Guide]:
-    seen: dict[int, Guide] = {}
-    for product in products:
-        for guide in product.guides.all():
-            seen.setdefault(guide.pk, guide)
-    return list(seen.values())
+def _success_entries(order: Order, *, guest_session: bool) -> list[dict[str, Any]]:
+    """What the order gave, with the buttons that use it: read, download, book."""
+    entitlements = (
+        order.entitlements.active()
+        .exclude(product__kind=Product.Kind.BUNDLE)  # what it bundles is listed instead
+        .select_related("product")
+        .prefetch_related(
+            Prefetch("product__guides", queryset=Guide.objects.only("pk", "title", "slug")),
+            "product__files",
+        )
+        .order_by("pk")
+    )
+    entries = []
+    for entitlement in entitlements:
+        product = entitlement.product
+        files = [
+            {
+                "title": product_file.title,
+                "url": reverse("store:guest-download", args=[order.number, product_file.pk])
+                if guest_session
+                else reverse("store:download", args=[product_file.pk]),
+            }
+            for product_file in product.files.all()
+        ]
+        entries.append(
+            {
+                "product": product,
+                "guides": list(product.guides.all()),
+                "files": files,
+                "book": product.kind == Product.Kind.COACHING and product.session_credits > 0,
+            }
+        )
+    return entries
 
 
 # --- Catalogue and checkout ------------------------------------------------------
@@ -114,7 +163,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 error = str(problem)
         else:
-            _remember_order(request, started.order)
+            guest.remember_started(request.session, started.order, from_guide=_from_guide(request))
             return redirect(started.url)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -156,18 +205,53 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
     with contextlib.suppress(stripe_gateway.GatewayError):
         services.fulfil_checkout(session_id=session_id)
     order.refresh_from_db()
-    mine = (
-        request.user.is_authenticated and order.user_id == request.user.pk
-    ) or order.number in request.session.get("store_orders", [])
-    items = list(order.items.select_related("product")) if mine else []
+    started_here = guest.started_here(request.session, order)
+    mine = (request.user.is_authenticated and order.user_id == request.user.pk) or started_here
+    # The session that paid reads what it paid for at once, signed in or not.
+    guest.remember_paid(request.session, order)
+    back = guest.from_guide(request.session, order) if started_here else ""
     context = {
         "order": order if mine else None,
         "paid": order.paid_at is not None,
-        "items": items,
-        "guides": _guides_for([item.product for item in items]) if order.grants_access else [],
+        "entries": _success_entries(order, guest_session=not request.user.is_authenticated)
+        if mine and order.paid_at is not None and order.grants_access
+        else [],
+        "back": Guide.objects.published().filter(slug=back).only("title", "slug").first()
+        if back
+        else None,
     }
     template = "store/_success_status.html" if request.htmx else "store/success.html"  # type: ignore[attr-defined]
     return render(request, template, context)
+
+
+@require_GET
+def guest_download(request: HttpRequest, number: str, file_pk: int) -> HttpResponseBase:
+    """A file of an order this browser session paid for, before any sign-in.
+
+    The same copy the library serves: stamped for the order's buyer when a PDF.
+    """
+    order = guest.paid_order(request.session, number)
+    if order is None or order.user is None:
+        raise Http404("No such file.")
+    product_file = get_object_or_404(ProductFile.objects.select_related("product"), pk=file_pk)
+    if not order.entitlements.active().filter(product=product_file.product).exists():
+        raise Http404("No such file.")
+    version = product_file.current_version
+    if version is None:
+        raise Http404("No version yet.")
+    field, filename = version.file, version.filename
+    if version.is_pdf:
+        stamp = services.request_stamp(user=order.user, version=version, order=order)
+        stamp.refresh_from_db()
+        if stamp.status != StampedFile.Status.READY:
+            messages.info(request, f"Your copy of {product_file.title} is being prepared.")
+            return redirect(
+                f"{reverse('store:checkout-success')}?session_id={order.stripe_checkout_session_id}"
+            )
+        field = stamp.file
+    response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @csrf_exempt
@@ -180,7 +264,7 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
 # --- After buying ------------------------------------------------------------------
 
 
-@login_required
+@buyer_login_required
 @require_GET
 def library(request: HttpRequest) -> HttpResponse:
     entitlements = list(
@@ -250,7 +334,7 @@ def _library_entries(
     return entries
 
 
-@login_required
+@buyer_login_required
 @require_GET
 def library_item(request: HttpRequest, pk: int) -> HttpResponse:
     entitlement = get_object_or_404(
@@ -285,7 +369,7 @@ def library_item(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@buyer_login_required
 @require_GET
 def file_status(request: HttpRequest, file_pk: int) -> HttpResponse:
     """htmx fragment: "preparing" until the buyer's stamped copy is ready."""
@@ -299,7 +383,7 @@ def file_status(request: HttpRequest, file_pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@buyer_login_required
 @require_GET
 def download(request: HttpRequest, file_pk: int) -> HttpResponse:
     product_file = _get_file_for_user(request, file_pk)
@@ -332,7 +416,7 @@ def _signed_link(request: HttpRequest, kind: str, pk: int) -> str:
     return reverse("store:signed-file", args=[token])
 
 
-@login_required
+@buyer_login_required
 @require_GET
 def signed_file(request: HttpRequest, token: str) -> HttpResponseBase:
     try:
@@ -367,7 +451,7 @@ def signed_file(request: HttpRequest, token: str) -> HttpResponseBase:
     return response
 
 
-@login_required
+@buyer_login_required
 @require_GET
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _get_order_for_user(request, number)
@@ -382,7 +466,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
-@login_required
+@buyer_login_required
 @require_GET
 def invoice(request: HttpRequest, number: str) -> HttpResponse:
     order = _get_order_for_user(request, number)
@@ -396,7 +480,7 @@ def invoice(request: HttpRequest, number: str) -> HttpResponse:
     return response
 
 
-@login_required
+@buyer_login_required
 @require_POST
 def refund_request(request: HttpRequest, number: str) -> HttpResponse:
     order = _get_order_for_user(request, number)

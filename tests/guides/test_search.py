@@ -129,3 +129,54 @@ def test_a_new_guide_teaches_the_spelling_correction_its_words(
         GuideFactory(title="Kubernetes for ML engineers")
     body = client.get("/api/guides/search/?q=kubernetis").json()
     assert body["corrected"] == "kubernetes" and body["total"] == 1
+
+
+def test_a_misspelling_is_corrected_to_a_word_deep_in_the_body_of_a_public_guide(client, db):
+    GuideFactory(title="Habits that transfer well", body="Research habits transfer.\n")
+    deep = GuideFactory(
+        title="Architecture interview questions",
+        body="An opening.\n\n<!-- more -->\n\nDraw the transformer block and explain it.\n",
+    )
+    body = client.get("/api/guides/search/?q=transfomer interview").json()
+    assert body["corrected"] == "transformer interview"
+    assert [r["slug"] for r in body["results"]] == [deep.slug]
+
+
+def test_the_more_frequent_of_two_alike_words_wins_the_correction(client, db):
+    GuideFactory(title="Choosing a model", body="Pick the model. " * 10)
+    GuideFactory(title="Dark mode", body="A setting.\n")
+    assert client.get("/api/guides/search/?q=modle").json()["corrected"] == "model"
+
+
+def test_another_form_of_a_known_word_is_not_corrected(db):
+    from guides.search import correct_spelling
+
+    GuideFactory(title="Negotiating an offer", body="Anchors.\n")
+    assert correct_spelling("negotiated offers") is None
+
+
+def test_paid_text_never_feeds_the_correction_and_words_leave_with_their_guide(client, db):
+    from guides.models import SearchTerm
+
+    def weight(word):
+        return SearchTerm.objects.filter(word=word).values_list("weight", flat=True).first()
+
+    paid = GuideFactory(visibility="paid", body="Opening.\n\n<!-- more -->\n\nKubernetes.\n")
+    assert weight("kubernetes") is None
+    assert client.get("/api/guides/search/?q=kubernetis").json()["corrected"] is None
+    public = GuideFactory(body="Opening.\n\n<!-- more -->\n\nKubernetes, kubernetes.\n")
+    assert weight("kubernetes") == 2
+    public.body = "Opening.\n\n<!-- more -->\n\nKubernetes.\n"
+    public.save()
+    assert weight("kubernetes") == 1
+    public.change_note = "Typo"
+    public.save()
+    assert weight("kubernetes") == 1
+    public.visibility = "paid"
+    public.save(update_fields=["visibility"])
+    assert weight("kubernetes") is None
+    paid.visibility = "public"
+    paid.save(update_fields=["visibility"])
+    assert weight("kubernetes") == 1
+    paid.delete()
+    assert weight("kubernetes") is None

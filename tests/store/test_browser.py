@@ -98,3 +98,35 @@ def test_a_guest_buys_a_paid_guide_reads_it_downloads_it_and_finds_it_again(
     assert "Study guide" in page.content()
     assert "Read online: The paid loop" in page.content()
     assert page.js_errors == []
+
+
+def test_a_guest_on_a_phone_buys_from_the_paywall_and_reads_at_once(
+    live_server: Any, page: Any, product: Any, paid_guide: Any
+) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/guides/the-paid-loop/")
+    assert "SECRET PAID PARAGRAPH" not in page.content()
+    page.click("text=Get access")
+    page.wait_for_url(re.compile(r"/store/study-guide/\?from=the-paid-loop"))
+    page.fill("input[name=email]", EMAIL)
+    page.click("button.buy-button")
+    page.click("text=Pay £29.00 (test)")
+    page.wait_for_url(re.compile(r"/store/checkout/success/"))
+
+    for label in ("Read now", "Download Study guide", "Back to The paid loop"):
+        assert page.get_by_text(label).first.is_visible(), label
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "store-guest-success-390")
+
+    page.get_by_text("Read now").first.click()
+    page.wait_for_url(re.compile(r"/guides/the-paid-loop/"))
+    assert page.get_by_text("SECRET PAID PARAGRAPH").is_visible()
+    assert page.locator(".paywall").count() == 0
+    screenshot(page, "store-guest-reads-390")
+
+    page.goto(f"{live_server.url}/library/")
+    page.wait_for_url(re.compile(r"/accounts/login/code/"))
+    assert page.input_value("input[name=email]") == EMAIL
+    assert page.get_by_role("button", name="Email me a code").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "store-guest-code-sign-in-390")

@@ -20,7 +20,7 @@ def test_the_paywall_lists_the_product_that_unlocks_the_guide(
         {
             "title": "Study guide",
             "price": "£29",
-            "url": "/store/study-guide/",
+            "url": f"/store/study-guide/?from={paid_guide.slug}",
             "summary": "A useful thing.",
         }
     ]
@@ -38,10 +38,11 @@ def test_bundles_containing_the_guide_come_after_the_products_themselves(
 
     offers = paywall_offers(paid_guide)
 
+    back = f"?from={paid_guide.slug}"
     assert [(o["title"], o["price"], o["url"]) for o in offers] == [
-        ("Online access", "£29", "/store/online/"),
-        ("Study guide", "£29", "/store/study-guide/"),
-        ("Everything", "£49.50", "/store/everything/"),
+        ("Online access", "£29", f"/store/online/{back}"),
+        ("Study guide", "£29", f"/store/study-guide/{back}"),
+        ("Everything", "£49.50", f"/store/everything/{back}"),
     ]
 
 
@@ -63,7 +64,7 @@ def test_the_guide_page_shows_the_offer_to_a_visitor(
 ) -> None:
     html = client.get(f"/guides/{paid_guide.slug}/").content.decode()
 
-    assert 'href="/store/study-guide/"' in html
+    assert f'href="/store/study-guide/?from={paid_guide.slug}"' in html
     assert "£29" in html
     assert "SECRET PAID PARAGRAPH" not in html
 
