@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import string
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -354,7 +354,10 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_type} at {self.start:%Y-%m-%d %H:%M} UTC ({self.status})"
+        # A moved booking holds the offset it was posted with until it is reloaded.
+        return (
+            f"{self.event_type} at {self.start.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({self.status})"
+        )
 
     @property
     def ics_uid(self) -> str:

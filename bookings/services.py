@@ -15,10 +15,11 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 
 from bookings import emails
-from bookings.availability import busy_for, rules_for
+from bookings.availability import busy_for, coach_zone_name, rules_for
 from bookings.models import Booking, BookingReminder, EventType, WaitlistEntry
 from bookings.signals import booking_moved
 from bookings.slots import compute_slots, zone
+from coaching import times
 from coaching.tasks import enqueue_on_commit
 from store.models import CreditGrant
 
@@ -130,7 +131,9 @@ def _take_credit(booking: Booking, *, user: Any) -> None:
             "Package sessions use a credit from a coaching package: please sign in first.",
             signed_in=False,
         )
-    reason = f"{booking.event_type.name}, {booking.start:%Y-%m-%d %H:%M} UTC"
+    # The coach reads this reason on the contact's timeline.
+    when = times.short_datetime(booking.start, coach_zone_name())
+    reason = f"{booking.event_type.name}, {when}"
     for grant in CreditGrant.objects.usable_by(user).select_for_update(of=("self",)):
         if grant.use_one(reason=reason, reference=f"booking-{booking.pk}"):
             booking.credit_grant = grant

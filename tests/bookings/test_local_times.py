@@ -76,3 +76,18 @@ def test_a_pending_payment_hold_names_the_payers_zone(client: Any, event_type: A
     assert booking.hold_expires_at is not None
     assert times.local_time(booking.hold_expires_at, "Asia/Tokyo") in html
     assert booking.hold_expires_at - timezone.now() <= timedelta(minutes=31)
+
+
+def test_a_booking_moved_with_a_new_york_offset_still_names_its_utc_time_as_utc(
+    event_type: Any,
+) -> None:
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    booking = services.book_slot(
+        event_type=event_type, start=london(next_weekday(days_ahead=5), 10), name="Casey",
+        email="casey@example.com", time_zone="America/New_York", answers={"goal": "A plan"},
+    )  # fmt: skip
+    new = london(next_weekday(days_ahead=5), 14).astimezone(ZoneInfo("America/New_York"))
+    moved = services.reschedule_booking(booking=booking, start=new)
+    assert f"{new.astimezone(UTC):%H:%M} UTC" in str(moved)
