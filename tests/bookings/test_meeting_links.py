@@ -116,3 +116,15 @@ def test_a_phone_call_gets_no_video_link(event_type: Any) -> None:
     event_type.location_kind = "phone"
     event_type.save()
     assert book(event_type).meeting_url == ""
+
+
+def test_the_demo_gives_every_video_call_a_room_of_its_own(demo_data: None) -> None:
+    from bookings.models import Booking, EventType
+
+    assert all(
+        event_type.meeting_url == "https://meet.jit.si/coaching-{room}"
+        for event_type in EventType.objects.filter(location_kind="video")
+    )
+    links = [b.meeting_url for b in Booking.objects.filter(status="confirmed")]
+    assert links and all(link.startswith("https://meet.jit.si/coaching-") for link in links)
+    assert len(set(links)) == len(links)
