@@ -56,7 +56,8 @@ class EventTypeAdmin(ModelAdmin):
         ("Time", {"fields": ("duration_minutes", "buffer_before_minutes", "buffer_after_minutes",
                              "start_increment_minutes", "minimum_notice_minutes", "horizon_days",
                              "daily_cap")}),
-        ("Where and what", {"fields": ("location_kind", "location_detail", "price_amount",
+        ("Where and what", {"fields": ("location_kind", "location_detail", "meeting_url",
+                                       "price_amount",
                                        "currency", "intake_questions")}),
         ("Holds, reminders and policy", {"fields": (
             "hold_minutes", "payment_window_minutes", "waitlist_hold_minutes",

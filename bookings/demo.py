@@ -11,7 +11,9 @@ from django.utils import timezone
 from bookings.availability import slots_for
 from bookings.models import AvailabilityRule, Booking, EventType
 
-VIDEO = "Video call (link in the invitation)"
+VIDEO = "Video call"
+# Each booking gets its own room; the link is in the invitation, reminder and manage page.
+MEETING = "https://meet.jit.si/coaching-{room}"
 
 INTAKE = [
     {"key": "goal", "label": "What would make this call worth your time?", "kind": "text",
@@ -32,6 +34,7 @@ EVENT_TYPES = [
         "duration_minutes": 20, "buffer_after_minutes": 10, "start_increment_minutes": 30,
         "minimum_notice_minutes": 12 * 60, "horizon_days": 60, "daily_cap": 4,
         "location_kind": EventType.Location.VIDEO, "location_detail": VIDEO,
+        "meeting_url": MEETING,
         "intake_questions": INTAKE, "reminder_offsets_minutes": [1440, 60],
     },
     {
@@ -42,6 +45,7 @@ EVENT_TYPES = [
         "start_increment_minutes": 60, "minimum_notice_minutes": 24 * 60, "horizon_days": 60,
         "price_amount": Decimal("150.00"), "currency": "GBP",
         "location_kind": EventType.Location.VIDEO, "location_detail": VIDEO,
+        "meeting_url": MEETING,
         "intake_questions": INTAKE, "reminder_offsets_minutes": [1440, 60],
         "cancel_cutoff_hours": 48,
     },
@@ -51,6 +55,7 @@ EVENT_TYPES = [
         "duration_minutes": 50, "buffer_before_minutes": 10, "buffer_after_minutes": 10,
         "start_increment_minutes": 60, "minimum_notice_minutes": 24 * 60, "horizon_days": 90,
         "location_kind": EventType.Location.VIDEO, "location_detail": VIDEO,
+        "meeting_url": MEETING,
         "intake_questions": [INTAKE[0]], "reminder_offsets_minutes": [1440, 60],
         "position": 2,
     },
@@ -93,7 +98,7 @@ def load(command: Any) -> str:
         booking = Booking(
             event_type=event_type, coach=coach, name=name, email=email, time_zone=zone_name,
             status=Booking.Status.CONFIRMED, confirmed_at=now, policy=event_type.policy(),
-            price_amount=event_type.price_amount,
+            price_amount=event_type.price_amount, meeting_url=event_type.new_meeting_link(),
             answers={"goal": "Move into an ML engineering role", "stage": "Interviewing"},
         )  # fmt: skip
         booking.place(free[len(free) // 3])

@@ -8,7 +8,7 @@ from typing import Any
 
 from bookings import ics
 from bookings.models import Booking
-from bookings.slots import zone
+from coaching import times
 from coaching.emails import queue_email
 
 # Sections for the coach's prep brief; the clients app adds what the candidate
@@ -21,9 +21,7 @@ def register_prep_brief_section(fn: Callable[[Booking], list[tuple[str, list[str
 
 
 def _when(booking: Booking, zone_name: str) -> str:
-    start = booking.start.astimezone(zone(zone_name))
-    end = booking.end.astimezone(zone(zone_name))
-    return f"{start:%A %-d %B %Y, %H:%M}–{end:%H:%M} ({zone_name})"
+    return times.local_span(booking.start, booking.end, zone_name)
 
 
 def booking_context(booking: Booking) -> dict[str, Any]:
@@ -41,7 +39,8 @@ def booking_context(booking: Booking) -> dict[str, Any]:
         "same_zone": coach_zone == booking.time_zone,
         "manage_url": manage_url(booking),
         "google_url": ics.google_calendar_link(booking, details=manage_url(booking)),
-        "location": booking.event_type.location_label,
+        "location": booking.location_label,
+        "meeting_link": booking.meeting_link,
         "cancel_deadline": _when_instant(booking.cancel_deadline(), booking.time_zone),
         "reschedule_deadline": _when_instant(booking.reschedule_deadline(), booking.time_zone),
         "reschedules_left": booking.reschedules_left(),
@@ -90,7 +89,7 @@ def money_outcome(booking: Booking) -> str:
 
 
 def _when_instant(value: Any, zone_name: str) -> str:
-    return f"{value.astimezone(zone(zone_name)):%A %-d %B, %H:%M} ({zone_name})"
+    return times.local_datetime(value, zone_name, year=False)
 
 
 def _answer_lines(booking: Booking) -> list[tuple[str, str]]:

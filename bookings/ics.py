@@ -38,7 +38,9 @@ def _event(booking: Booking, *, cancelled: bool = False, description: str = "") 
     event.add("dtstart", booking.start.astimezone(UTC))
     event.add("dtend", booking.end.astimezone(UTC))
     event.add("summary", summary(booking))
-    event.add("location", booking.event_type.location_label)
+    event.add("location", booking.location_label)
+    if booking.meeting_link and not cancelled:
+        event.add("url", booking.meeting_link)
     if description:
         event.add("description", description)
     organizer = vCalAddress(f"mailto:{booking.coach.email}")
@@ -94,7 +96,7 @@ def google_calendar_link(booking: Booking, *, details: str = "") -> str:
             "text": summary(booking),
             "dates": dates,
             "details": details,
-            "location": booking.event_type.location_label,
+            "location": booking.location_label,
         }
     )
     return f"https://calendar.google.com/calendar/render?{query}"

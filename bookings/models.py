@@ -7,8 +7,10 @@ exclusion constraint on the coach's time, not by application code.
 
 from __future__ import annotations
 
+import secrets
+import string
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -57,6 +59,13 @@ class EventType(models.Model):
     location_detail = models.CharField(
         max_length=300, blank=True, help_text="Video link, or 'the coach calls you'."
     )
+    meeting_url = models.CharField(
+        "meeting link",
+        max_length=300,
+        blank=True,
+        help_text="Video calls: your fixed https meeting address, or one with {room} where "
+        "each booking gets its own room, e.g. https://meet.jit.si/coaching-{room}.",
+    )
     price_amount = models.DecimalField(
         max_digits=8, decimal_places=2, null=True, blank=True,
         help_text="Paid sessions only, until the store prices them.",
@@ -101,6 +110,14 @@ class EventType(models.Model):
             raise ValidationError({"duration_minutes": "Must be at least one minute."})
         if self.kind == self.Kind.PAID and self.price_amount is None:
             raise ValidationError({"price_amount": "A paid session needs a price."})
+        if self.meeting_url:
+            check_meeting_url(self.meeting_url)
+
+    def new_meeting_link(self) -> str:
+        """The link for a new booking: the fixed address, or a fresh room from the template."""
+        if not self.meeting_url or self.location_kind != self.Location.VIDEO:
+            return ""
+        return self.meeting_url.replace(ROOM, new_room_name())
 
     @property
     def needs_payment(self) -> bool:
@@ -135,6 +152,29 @@ class EventType(models.Model):
         if self.price_amount is None:
             return ""
         return format_money(int((self.price_amount * 100).to_integral_value()), self.currency)
+
+
+ROOM = "{room}"
+MEETING_URL_MESSAGE = (
+    "Use an https:// address, optionally with {room} where each booking's room name goes."
+)
+
+
+def check_meeting_url(value: str) -> None:
+    """https only (the link goes into invitations), and no placeholder but {room}."""
+    filled = value.replace(ROOM, "room")
+    if "{" in filled or "}" in filled:
+        raise ValidationError({"meeting_url": MEETING_URL_MESSAGE})
+    try:
+        URLValidator(schemes=["https"])(filled)
+    except ValidationError:
+        raise ValidationError({"meeting_url": MEETING_URL_MESSAGE}) from None
+
+
+def new_room_name() -> str:
+    """Twelve random lowercase letters and digits (about 62 bits): a room nobody guesses."""
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(12))
 
 
 class AvailabilityRule(models.Model):
@@ -276,6 +316,10 @@ class Booking(models.Model):
         related_name="bookings",
     )
     credit_returned_at = models.DateTimeField(null=True, blank=True)
+    # This booking's own video link, made when it is created (a room of its own
+    # when the event type has a {room} template). Moving keeps it; cancelling
+    # clears it, so the link is shown nowhere after a cancellation.
+    meeting_url = models.CharField("meeting link", max_length=300, blank=True)
     reschedule_count = models.PositiveSmallIntegerField(default=0)
     sequence = models.PositiveIntegerField(default=0, help_text="ICS SEQUENCE.")
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -310,11 +354,26 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_type} at {self.start:%Y-%m-%d %H:%M} UTC ({self.status})"
+        # A moved booking holds the offset it was posted with until it is reloaded.
+        return (
+            f"{self.event_type} at {self.start.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({self.status})"
+        )
 
     @property
     def ics_uid(self) -> str:
         return f"{self.uid}@bookings"
+
+    @property
+    def meeting_link(self) -> str:
+        """The link to join, while the call is on (a held or unpaid time has none yet)."""
+        if self.status in {self.Status.CONFIRMED, self.Status.COMPLETED}:
+            return self.meeting_url
+        return ""
+
+    @property
+    def location_label(self) -> str:
+        """Where the call happens, as invitations and pages write it."""
+        return self.meeting_link or self.event_type.location_label
 
     # --- State changes: one row, guarded on the current state ---------------
 
@@ -352,7 +411,8 @@ class Booking(models.Model):
         self.status = self.Status.LATE_CANCEL if late else self.Status.CANCELLED
         self.cancelled_at = now or timezone.now()
         self.sequence += 1
-        self.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+        self.meeting_url = ""
+        self.save(update_fields=["status", "cancelled_at", "sequence", "meeting_url", "updated_at"])
 
     def mark(self, status: str) -> None:
         """The coach's verdict after the call: completed, no-show or late cancellation."""

@@ -15,9 +15,11 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 
 from bookings import emails
-from bookings.availability import busy_for, rules_for
+from bookings.availability import busy_for, coach_zone_name, rules_for
 from bookings.models import Booking, BookingReminder, EventType, WaitlistEntry
+from bookings.signals import booking_moved
 from bookings.slots import compute_slots, zone
+from coaching import times
 from coaching.tasks import enqueue_on_commit
 from store.models import CreditGrant
 
@@ -129,7 +131,9 @@ def _take_credit(booking: Booking, *, user: Any) -> None:
             "Package sessions use a credit from a coaching package: please sign in first.",
             signed_in=False,
         )
-    reason = f"{booking.event_type.name}, {booking.start:%Y-%m-%d %H:%M} UTC"
+    # The coach reads this reason on the contact's timeline.
+    when = times.short_datetime(booking.start, coach_zone_name())
+    reason = f"{booking.event_type.name}, {when}"
     for grant in CreditGrant.objects.usable_by(user).select_for_update(of=("self",)):
         if grant.use_one(reason=reason, reference=f"booking-{booking.pk}"):
             booking.credit_grant = grant
@@ -181,6 +185,7 @@ def hold_slot(
         status=Booking.Status.HELD,
         time_zone=time_zone,
         hold_expires_at=now + (hold_for or timedelta(minutes=event_type.hold_minutes)),
+        meeting_url=event_type.new_meeting_link(),
         policy=event_type.policy(),
         price_amount=event_type.price_amount,
         from_waitlist=waitlist_entry,
@@ -214,6 +219,7 @@ def book_slot(
         email=email,
         time_zone=time_zone,
         answers=answers or {},
+        meeting_url=event_type.new_meeting_link(),
         policy=event_type.policy(),
         price_amount=event_type.price_amount,
     )
@@ -311,6 +317,10 @@ def confirm_paid_booking(
 
 
 def _after_confirmation(booking: Booking, *, now: datetime) -> None:
+    if not booking.meeting_url:  # held before the event type had a meeting link
+        booking.meeting_url = booking.event_type.new_meeting_link()
+        if booking.meeting_url:
+            booking.save(update_fields=["meeting_url", "updated_at"])
     schedule_reminders(booking=booking, now=now)
     emails.send_booking_confirmed(booking)
     emails.send_booking_to_coach(booking, change="new")
@@ -336,6 +346,7 @@ def reschedule_booking(
         if start == booking.start:
             raise SlotUnavailable("That is the time already booked.")
         check_slot(event_type=booking.event_type, start=start, now=now, exclude=booking)
+        old_start, old_end = booking.start, booking.end
         booking.place(start)
         booking.reschedule_count += 1
         booking.sequence += 1
@@ -345,6 +356,7 @@ def reschedule_booking(
             update_fields=["start", "end", "during", "reschedule_count", "sequence", "updated_at"],
         )
         schedule_reminders(booking=booking, now=now)
+        booking_moved.send(sender=Booking, instance=booking, old_start=old_start, old_end=old_end)
         emails.send_booking_rescheduled(booking)
         emails.send_booking_to_coach(booking, change="moved")
     return booking

@@ -27,6 +27,7 @@ from bookings.forms import IntakeForm, WaitlistForm
 from bookings.models import Booking, EventType
 from bookings.slots import BadZone, zone, zone_names
 from bookings.tokens import booking_for_token, coach_for_feed_key, manage_token
+from coaching import times
 from store import services as store_services
 from store import stripe_gateway
 
@@ -137,7 +138,7 @@ def picker_context(
         "chosen_day": chosen,
         # Labels made here: templates would turn aware datetimes back into UTC.
         "times": [
-            {"iso": local.isoformat(), "label": f"{local:%H:%M}"}
+            {"iso": local.isoformat(), "label": times.clock(local, tz_name)}
             for local in (by_day.get(chosen, []) if chosen else [])
         ],
         "available_days": sorted(by_day),
@@ -305,36 +306,83 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         "cancel_is_late": booking.cancel_is_late(now),
         "is_upcoming": booking.start > now,
         "hold_action": reverse("bookings:reschedule", args=[token]),
+        # A time picked here opens the confirm step; only its button moves the call.
+        "pick_method": "get",
     }
     if context["can_reschedule"]:
         context.update(picker_context(request, booking.event_type, tz_name, exclude=booking))
     return render(request, "bookings/manage.html", context)
 
 
-@require_POST
+def _manage_with_error(request: HttpRequest, token: str, message: str) -> HttpResponse:
+    messages.error(request, message)
+    return redirect("bookings:manage", token=token)
+
+
+@require_http_methods(["GET", "POST"])
 def reschedule(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: the confirm step (old time, new time, what it costs); POST: move the call.
+
+    Picking a time in the manage page's picker only leads here: a change is
+    spent by the confirm button, never by a single click on a slot.
+    """
     booking = _get_booking_for_token(token)
-    start = _parse_start(request.POST.get("start", ""))
+    start = _parse_start(request.GET.get("start") or request.POST.get("start", ""))
     if start is None or start.tzinfo is None:
-        messages.error(request, "Please pick one of the times shown.")
-        return redirect("bookings:manage", token=token)
+        return _manage_with_error(request, token, "Please pick one of the times shown.")
+    if request.method == "GET":
+        tz_name, _ = _visitor_zone(request, booking.time_zone)
+        try:
+            if not booking.can_reschedule():
+                raise services.PolicyError("This booking can no longer be moved online.")
+            services.check_slot(
+                event_type=booking.event_type, start=start, now=timezone.now(), exclude=booking
+            )
+        except services.BookingError as error:
+            return _manage_with_error(request, token, str(error))
+        end = start + booking.event_type.duration
+        context = {
+            **booking_context(booking),
+            "token": token,
+            "tz_name": tz_name,
+            "start": start,
+            "old_when": times.local_span(booking.start, booking.end, tz_name),
+            "new_when": times.local_span(start, end, tz_name),
+            "back_url": reverse("bookings:manage", args=[token])
+            + "?"
+            + urlencode({"tz": tz_name})
+            + "#reschedule",
+        }
+        return render(request, "bookings/reschedule_confirm.html", context)
     try:
         services.reschedule_booking(booking=booking, start=start)
     except services.BookingError as error:
-        messages.error(request, str(error))
-        return redirect("bookings:manage", token=token)
+        return _manage_with_error(request, token, str(error))
     messages.success(request, "Your call has moved. A new invitation is on its way.")
     return redirect("bookings:manage", token=token)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: the confirm step, saying what cancelling does to the money; POST: cancel."""
     booking = _get_booking_for_token(token)
+    if request.method == "GET":
+        now = timezone.now()
+        if not booking.can_cancel(now):
+            return _manage_with_error(
+                request, token, "This booking can no longer be cancelled online."
+            )
+        context = {
+            **booking_context(booking),
+            "token": token,
+            "cancel_is_late": booking.cancel_is_late(now),
+            "can_reschedule": booking.can_reschedule(now),
+        }
+        return render(request, "bookings/cancel_confirm.html", context)
     try:
         services.cancel_booking(booking=booking)
     except services.BookingError as error:
-        messages.error(request, str(error))
-        return redirect("bookings:manage", token=token)
+        return _manage_with_error(request, token, str(error))
     messages.success(request, "Your call is cancelled. A cancellation is on its way by email.")
     return redirect("bookings:manage", token=token)
 

@@ -588,6 +588,7 @@ class TimelineEvent(models.Model):
         BOOKING = "booking", "Booking"
         BOOKING_OUTCOME = "booking_outcome", "Call outcome"
         BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
+        BOOKING_MOVED = "booking_moved", "Booking moved"
         SUBSCRIBED = "subscribed", "Subscribed"
         NEWSLETTER = "newsletter", "Newsletter sent"
         CLICK = "click", "Newsletter click"

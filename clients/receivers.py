@@ -30,6 +30,7 @@ from clients.models import (
 
 log = logging.getLogger(__name__)
 RAISE_ERRORS = False
+POST_SAVE_ARGUMENTS = frozenset({"signal", "created", "update_fields", "raw", "using"})
 
 
 def safely(fn: Callable[..., None], watch: frozenset[str] = frozenset()) -> Callable[..., None]:
@@ -44,9 +45,12 @@ def safely(fn: Callable[..., None], watch: frozenset[str] = frozenset()) -> Call
         saved = kwargs.get("update_fields")
         if watch and saved is not None and not watch.intersection(saved):
             return
+        # What a signal sends beyond post_save's own arguments (booking_moved's old
+        # times) reaches `fn` as keywords.
+        extra = {k: v for k, v in kwargs.items() if k not in POST_SAVE_ARGUMENTS}
         try:
             with transaction.atomic():
-                fn(instance, created=kwargs.get("created", False))
+                fn(instance, created=kwargs.get("created", False), **extra)
         except Exception:
             if RAISE_ERRORS:
                 raise
@@ -140,6 +144,14 @@ def on_booking(booking: Any, *, created: bool) -> None:
         services.record_session_outcome(session=session, outcome=Session.Outcome.CANCELLED)
 
 
+def on_booking_moved(booking: Any, *, created: bool, old_start: Any, old_end: Any) -> None:
+    contact = Contact.objects.for_email(booking.email) if booking.email else None
+    if contact is not None:
+        timeline.record(
+            contact, timeline.booking_moved_event(booking, old_start, booking.updated_at)
+        )
+
+
 def on_subscriber(subscriber: Any, *, created: bool) -> None:
     if subscriber.status != "confirmed" or subscriber.confirmed_at is None:
         return
@@ -201,6 +213,7 @@ def connect() -> None:
     from django.contrib.auth import get_user_model
 
     from bookings.models import Booking
+    from bookings.signals import booking_moved
     from guides.models import GuideView
     from newsletter.models import Click, Subscriber
     from store.models import CreditGrant, Order
@@ -224,6 +237,12 @@ def connect() -> None:
     # on_order reads these (timeline.order_events, contact_for).
     watched = {on_order: frozenset({"paid_at", "amount_refunded", "status", "total", "email",
                                     "user"})}  # fmt: skip
+    booking_moved.connect(
+        safely(on_booking_moved),
+        sender=Booking,
+        weak=False,
+        dispatch_uid="clients-on_booking_moved",
+    )
     for model, fn in pairs:
         post_save.connect(
             safely(fn, watched.get(fn, frozenset())), sender=model, weak=False,

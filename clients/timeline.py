@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.urls import NoReverseMatch, reverse
 
 from clients.models import Contact, TimelineEvent
+from coaching import times
 
 log = logging.getLogger(__name__)
 Kind = TimelineEvent.Kind
@@ -107,14 +108,22 @@ def order_events(order: Any) -> list[Event]:
     return events
 
 
-def booking_events(booking: Any) -> list[Event]:
+def coach_zone() -> str:
+    """The coach reads the timeline: times on it are in the coach's zone."""
+    from bookings.availability import coach_zone_name
+
+    return coach_zone_name()
+
+
+def booking_events(booking: Any, zone_name: str | None = None) -> list[Event]:
     name = booking.event_type.name
+    zone_name = zone_name or coach_zone()
     events = []
     if booking.confirmed_at or booking.status in {"confirmed", "completed", "no_show"}:
         events.append(
             Event(Kind.BOOKING, booking.confirmed_at or booking.created_at,
-                  f"Booked {name} for {booking.start:%d %b %Y %H:%M} UTC", label(booking),
-                  booking.pk, link=admin_link(booking))
+                  f"Booked {name} for {times.short_datetime(booking.start, zone_name)}",
+                  label(booking), booking.pk, link=admin_link(booking))
         )  # fmt: skip
     if booking.status in {"completed", "no_show", "late_cancel"}:
         events.append(
@@ -125,10 +134,25 @@ def booking_events(booking: Any) -> list[Event]:
     if booking.status == "cancelled":
         events.append(
             Event(Kind.BOOKING_CANCELLED, booking.cancelled_at or booking.updated_at,
-                  f"Cancelled {name} of {booking.start:%d %b %Y}", label(booking), booking.pk,
-                  link=admin_link(booking))
+                  f"Cancelled {name} of {times.short_datetime(booking.start, zone_name)}",
+                  label(booking), booking.pk, link=admin_link(booking))
         )  # fmt: skip
     return events
+
+
+def booking_moved_event(
+    booking: Any, old_start: datetime, occurred_at: datetime, zone_name: str | None = None
+) -> Event:
+    """One event per move: the source carries the move's number, since a booking may
+    move twice and each move is its own line on the timeline."""
+    zone_name = zone_name or coach_zone()
+    return Event(
+        Kind.BOOKING_MOVED, occurred_at, f"Booking moved: {booking.event_type.name}",
+        f"{label(booking)}:move{booking.reschedule_count}", booking.pk,
+        detail=f"{times.short_datetime(old_start, zone_name)} → "
+        f"{times.short_datetime(booking.start, zone_name)}",
+        link=admin_link(booking),
+    )  # fmt: skip
 
 
 def subscriber_event(subscriber: Any) -> Event | None:
@@ -305,10 +329,11 @@ def _all_rows(index: ContactIndex) -> Iterator[TimelineEvent]:
         contact_id = index.find(email=order.email, user_id=order.user_id)
         if contact_id:
             yield from (event.row(contact_id) for event in order_events(order))
+    zone_name = coach_zone()
     for booking in Booking.objects.exclude(email="").select_related("event_type"):
         contact_id = index.find(email=booking.email, user_id=booking.user_id)
         if contact_id:
-            yield from (event.row(contact_id) for event in booking_events(booking))
+            yield from (event.row(contact_id) for event in booking_events(booking, zone_name))
     for subscriber in Subscriber.objects.filter(confirmed_at__isnull=False):
         contact_id = index.find(email=subscriber.email_lower, user_id=subscriber.user_id)
         event = subscriber_event(subscriber)

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Contact, Engagement, Note
@@ -32,6 +33,7 @@ def _object_page_access(request: HttpRequest) -> Contact:
 @login_required
 def portal(request: HttpRequest) -> HttpResponse:
     from bookings.models import Booking
+    from bookings.tokens import manage_token
 
     user = request.user
     assert user.is_authenticated  # login_required
@@ -43,7 +45,13 @@ def portal(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "contact": contact,
-        "upcoming": list(upcoming),
+        "upcoming": [
+            {
+                "booking": booking,
+                "manage_url": reverse("bookings:manage", args=[manage_token(booking)]),
+            }
+            for booking in upcoming
+        ],
         "engagements": list(contact.engagements.exclude(status="cancelled")) if contact else [],
         "notes": list(contact.notes.filter(is_shared=True)[:50]) if contact else [],
         "outcomes": list(contact.outcomes.all()) if contact else [],

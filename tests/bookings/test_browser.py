@@ -81,7 +81,18 @@ def test_a_visitor_in_another_zone_books_moves_and_the_coach_sees_it(
     page.goto(live_server.url + manage_path(invitation.body))
     assert "2 changes left" in page.content()
     screenshot(page, "bookings-manage-1280")
+    old_start = booking.start
     page.locator(".bk-time").nth(2).click()
+    # A slot only opens the confirm step: old time, new time, and what it costs.
+    page.wait_for_url(re.compile(r"/reschedule/\?"))
+    assert "This uses 1 of your 2 changes." in page.content()
+    assert " AM " in page.locator("[data-new-time]").inner_text() or " PM " in (
+        page.locator("[data-new-time]").inner_text()
+    )
+    screenshot(page, "bookings-reschedule-confirm-1280")
+    booking.refresh_from_db()
+    assert booking.start == old_start and booking.reschedule_count == 0
+    page.get_by_role("button", name="Move the call").click()
     page.wait_for_load_state()
     assert "Your call has moved" in page.content()
     booking.refresh_from_db()

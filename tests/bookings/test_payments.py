@@ -234,8 +234,8 @@ def test_cancelling_a_paid_session_in_time_refunds_it_in_full(
     client: Any, paid_type: EventType, commit: Any
 ) -> None:
     booking = paid_booking(client, paid_type)
-    manage = client.get(f"/bookings/{manage_token(booking)}/").content.decode()
-    assert "is refunded in full" in manage
+    confirm_step = client.get(f"/bookings/{manage_token(booking)}/cancel/").content.decode()
+    assert "is refunded in full" in confirm_step
     mail.outbox.clear()
 
     with commit():
