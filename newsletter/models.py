@@ -461,7 +461,7 @@ class WelcomeStep(models.Model):
         help_text="Hours after confirmation (24 = the next day, 168 = a week)."
     )
     subject = models.CharField(max_length=200)
-    body = models.TextField(help_text="Markdown.")
+    body = MarkdownField(help_text="Markdown.")
     is_active = models.BooleanField(default=True)
 
     class Meta:
