@@ -90,6 +90,21 @@ def _contact(pk: int) -> Contact:
 # --- The contact page ------------------------------------------------------------------------
 
 
+def _stage_groups(
+    stages: list[Stage], contact: Contact
+) -> list[tuple[str, list[tuple[Stage, str]]]]:
+    """The stage menu: the contact's own pipeline first, each other one after it
+    with its name on every option, so two "Lost" stages never read the same."""
+    own = contact.stage.pipeline_id if contact.stage else contact.pipeline_id
+    groups: dict[int, tuple[str, list[tuple[Stage, str]]]] = {}
+    for stage in stages:
+        mine = stage.pipeline_id == own
+        label = f"{stage.pipeline.name} (this contact's)" if mine else stage.pipeline.name
+        text = stage.name if mine else f"{stage.name} · {stage.pipeline.name}"
+        groups.setdefault(stage.pipeline_id, (label, []))[1].append((stage, text))
+    return [groups[pk] for pk in sorted(groups, key=lambda pk: pk != own)]
+
+
 def workspace_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
     events = contact.timeline.all().order_by("-occurred_at", "-pk")
     timeline = Paginator(events, TIMELINE_PAGE).get_page(request.GET.get("tl"))
@@ -103,6 +118,7 @@ def workspace_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
         )
     )
     return {
+        "stage_groups": _stage_groups(stages, contact),
         "contact": contact,
         "timeline": timeline,
         "notes": list(contact.notes.select_related("author")[:50]),
@@ -113,7 +129,6 @@ def workspace_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
         "stage_history": list(
             contact.stage_changes.select_related("from_stage", "to_stage", "by")[:30]
         ),
-        "stages": stages,
         "note_form": NoteForm(),
         "task_form": TaskForm(initial={"due_on": timezone.localdate()}),
         "outcome_form": OutcomeForm(initial={"kind": "offer"}),

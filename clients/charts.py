@@ -6,6 +6,7 @@ readers; colours come from classes in static/css/clients.css (dark mode too).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from django.utils.html import escape
@@ -19,14 +20,18 @@ PAD_TOP = 16
 PAD_BOTTOM = 36
 
 
-def _nice_max(value: float) -> float:
+def _ticks(value: float) -> list[float]:
+    """Axis ticks at round steps (0/10/20/30, 0/2/4/6...), enough to reach `value`.
+
+    The step is 1, 2 or 5 times a power of ten, so a label never reads 12.5 or 38.
+    """
     if value <= 4:
-        return 4.0  # small counts: whole-number ticks 0..4
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return float(10 * magnitude)
+        return [0.0, 1.0, 2.0, 3.0, 4.0]  # small counts: whole-number ticks 0..4
+    rough = value / 4
+    magnitude = 10 ** math.floor(math.log10(rough))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= rough)
+    count = math.ceil(value / step - 1e-9)
+    return [float(step * i) for i in range(count + 1)]
 
 
 def _frame(title: str, desc: str, body: list[str], *, height: int = HEIGHT) -> SafeString:
@@ -37,12 +42,12 @@ def _frame(title: str, desc: str, body: list[str], *, height: int = HEIGHT) -> S
     )
 
 
-def _axis(top: float, fmt: Callable[[float], str]) -> list[str]:
+def _axis(ticks: list[float], fmt: Callable[[float], str]) -> list[str]:
     parts = []
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
-    for i in range(5):
-        value = top * i / 4
-        y = PAD_TOP + plot_h - plot_h * i / 4
+    top = ticks[-1]
+    for value in ticks:
+        y = PAD_TOP + plot_h - plot_h * value / top
         parts.append(
             f'<line class="cl-grid" x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y:.1f}" '
             f'y2="{y:.1f}"/><text class="cl-tick" x="{PAD_LEFT - 6}" y="{y + 4:.1f}" '
@@ -69,16 +74,23 @@ def bar_chart(
     fmt: Callable[[float], str] = lambda v: f"{v:,.0f}",
     line: Sequence[float | None] | None = None,
     line_label: str = "",
+    empty_text: str = "",
 ) -> SafeString:
-    """Vertical bars; `line` draws a second series on a 0-100 % scale over them."""
+    """Vertical bars; `line` draws a second series on a 0-100 % scale over them.
+
+    With `empty_text`, all-zero values show that sentence instead of a bare axis.
+    """
     if not labels:
         return empty(title)
-    top = _nice_max(max(values) if values else 0)
+    if empty_text and not any(values):
+        return empty(title, empty_text)
+    ticks = _ticks(max(values) if values else 0)
+    top = ticks[-1]
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     slot = plot_w / len(labels)
     bar_w = max(2.0, slot * 0.66)
-    body = _axis(top, fmt)
+    body = _axis(ticks, fmt)
     centres = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         h = plot_h * value / top
@@ -118,7 +130,8 @@ def line_chart(
 ) -> SafeString:
     if not labels:
         return empty(title)
-    top = _nice_max(max(values) if values else 0)
+    ticks = _ticks(max(values) if values else 0)
+    top = ticks[-1]
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     step = plot_w / max(1, len(labels) - 1)
@@ -129,7 +142,7 @@ def line_chart(
     ys = [PAD_TOP + plot_h - plot_h * v / top for v in values]
     points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
     area = f"{xs[0]:.1f},{PAD_TOP + plot_h} {points} {xs[-1]:.1f},{PAD_TOP + plot_h}"
-    body = _axis(top, fmt)
+    body = _axis(ticks, fmt)
     body.append(f'<polygon class="cl-area" points="{area}"/>')
     body.append(f'<polyline class="cl-line" points="{points}"/>')
     body.extend(
@@ -172,13 +185,13 @@ def hbar_chart(
     return _frame(title, desc, body, height=height)
 
 
-def empty(title: str) -> SafeString:
+def empty(title: str, text: str = "No data yet") -> SafeString:
     return _frame(
         title,
-        "No data yet",
+        text,
         [
             f'<text class="cl-tick" x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">'
-            "No data yet</text>"
+            f"{escape(text)}</text>"
         ],
         height=HEIGHT // 2 + 20,
     )

@@ -269,6 +269,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
                         book["counts"],
                         line=book["rates"],
                         line_label="show rate",
+                        empty_text="No bookings yet",
                     ),
                 ),
                 (

@@ -191,13 +191,22 @@ class Contact(models.Model):
     def display_name(self) -> str:
         return self.name or self.email
 
-    def set_source(self, source: str, detail: str = "") -> bool:
-        """The first known source sticks: later touches do not rewrite where they came from."""
-        if self.source:
+    def set_source(self, source: str, detail: str = "", *, at: datetime | None = None) -> bool:
+        """The source of the first act in time sticks: later touches do not rewrite it.
+
+        Acts are not always reported in order: a guest's checkout makes their account
+        before the paid order is seen, so an act from before the contact existed
+        (`at` earlier than `created_at`) replaces the source and moves the start back.
+        """
+        earlier = at is not None and at < self.created_at
+        if self.source and not earlier:
             return False
         self.source = source
         self.source_detail = detail[:200]
-        self.save(update_fields=["source", "source_detail"])
+        fields = ["source", "source_detail"]
+        if at is not None and earlier:
+            self.created_at, fields = at, [*fields, "created_at"]
+        self.save(update_fields=fields)
         return True
 
     def move_to(

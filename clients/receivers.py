@@ -101,7 +101,7 @@ def on_order(order: Any, *, created: bool) -> None:
     first = order.items.first()
     contact = services.contact_for(
         email=order.email, user=order.user, source=Source.PURCHASE,
-        detail=first.title if first else order.number,
+        detail=first.title if first else order.number, now=order.created_at,
     )  # fmt: skip
     if contact is None:
         return

@@ -55,7 +55,7 @@ def contact_for(
         )
         if by_account is not None and by_account.email != email:
             if source:
-                by_account.set_source(source, detail)
+                by_account.set_source(source, detail, at=now)
             return by_account
         contact, created = Contact.objects.select_for_update().get_or_create(
             email=email,
@@ -87,7 +87,7 @@ def contact_for(
         if changed:
             contact.save(update_fields=changed)
         if source:
-            contact.set_source(source, detail)
+            contact.set_source(source, detail, at=now)
     return contact
 
 

@@ -8,6 +8,7 @@ has one answer in one place.
 
 from __future__ import annotations
 
+from email.policy import default as default_policy
 from typing import Any
 
 from django.conf import settings
@@ -68,8 +69,19 @@ def queue_email(
     return email
 
 
+class _LongLineMessage(EmailMultiAlternatives):
+    """Headers folded only past SMTP's 998-character limit, not at 78.
+
+    Folding a subject at 78 put a line break (and, in some mail apps, a second
+    space) inside "Moved: ... is now on ..."; one long line is valid SMTP.
+    """
+
+    def message(self, *, policy: Any = default_policy) -> Any:
+        return super().message(policy=policy.clone(max_line_length=998))
+
+
 def build_message(email: OutboundEmail, connection: Any = None) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
+    message = _LongLineMessage(
         subject=email.subject,
         body=email.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,

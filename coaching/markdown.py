@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from html import escape
+from html.parser import HTMLParser
 from typing import Any
 
 import nh3
+from django import forms
+from django.db import models
 from django.utils.text import slugify
 from latex2mathml.converter import convert as latex_to_mathml
 from markdown_it import MarkdownIt
@@ -149,3 +152,114 @@ def sanitize(html: str, *, maths: bool = False) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def normalise_newlines(text: str) -> str:
+    """LF only: browsers submit textareas with CRLF, and line-anchored patterns
+    (guide embeds, `<!-- more -->`) must see the same text whatever typed it."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class MarkdownFormField(forms.CharField):
+    def to_python(self, value: Any) -> str:
+        return normalise_newlines(super().to_python(value) or "")
+
+
+class MarkdownField(models.TextField):
+    """A TextField holding Markdown, stored with LF line endings."""
+
+    def to_python(self, value: Any) -> Any:
+        value = super().to_python(value)
+        return normalise_newlines(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        return normalise_newlines(value) if isinstance(value, str) else value
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return super().formfield(**{"form_class": MarkdownFormField, **kwargs})
+
+
+class _TextWriter(HTMLParser):
+    """Readable plain text from rendered Markdown: what a reader of the text
+    part of a mail sees, so no `**`, `#` or `[label](url)` left in it."""
+
+    BLOCKS = {"p", "div", "section", "blockquote", "pre", "table", "tr", "ul", "ol", "dl"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.href: list[str | None] = []
+        self.lists: list[list[int]] = []  # [counter] per open list; -1 for bullets
+        self.heading = ""
+
+    def _break(self, lines: int = 2) -> None:
+        text = "".join(self.out).rstrip(" ")
+        trailing = len(text) - len(text.rstrip("\n"))
+        if text and trailing < lines:
+            self.out.append("\n" * (lines - trailing))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BLOCKS or tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+            self._break(2 if not self.lists else 1)
+        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+            self.heading = tag
+            self.out.append("")
+            self._heading_start = len("".join(self.out))
+        elif tag == "ul":
+            self.lists.append([-1])
+        elif tag == "ol":
+            self.lists.append([int(dict(attrs).get("start") or 1)])
+        elif tag == "li":
+            self._break(1)
+            indent = "  " * (len(self.lists) - 1)
+            counter = self.lists[-1] if self.lists else [-1]
+            if counter[0] < 0:
+                self.out.append(f"{indent}- ")
+            else:
+                self.out.append(f"{indent}{counter[0]}. ")
+                counter[0] += 1
+        elif tag == "br":
+            self.out.append("\n")
+        elif tag == "hr":
+            self._break(2)
+            self.out.append("----")
+            self._break(2)
+        elif tag == "a":
+            self.href.append(dict(attrs).get("href"))
+        elif tag in {"td", "th"}:
+            self.out.append(" | " if not "".join(self.out).endswith("\n") else "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self.heading:
+            title = "".join(self.out)[self._heading_start :].strip()
+            rule = "=" if tag in {"h1", "h2"} else "-"
+            self.out.append("\n" + rule * len(title))
+            self.heading = ""
+            self._break(2)
+        elif tag in {"ul", "ol"} and self.lists:
+            self.lists.pop()
+            self._break(2 if not self.lists else 1)
+        elif tag == "a" and self.href:
+            href = self.href.pop()
+            if href and href.startswith(("http://", "https://", "mailto:")):
+                label = "".join(self.out).rsplit("\n", 1)[-1]
+                if href.removeprefix("mailto:") not in label:
+                    self.out.append(f" ({href})")
+        elif tag in self.BLOCKS:
+            self._break(2)
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
+
+
+def render_text(markdown: str) -> str:
+    """Markdown as plain text a person reads as is (for a mail's text part)."""
+    html, _ = render_markdown(normalise_newlines(markdown))
+    html = re.sub(r'<a class="anchor"[^>]*>#</a>', "", html)
+    writer = _TextWriter()
+    writer.feed(html)
+    writer.close()
+    text = "".join(writer.out)
+    text = "\n".join(line.rstrip() for line in text.splitlines())
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

@@ -217,6 +217,7 @@ class CampaignAdmin(ModelAdmin):
             path(
                 "<int:pk>/progress/", wrap(self.progress_view), name="newsletter_campaign_progress"
             ),
+            path("<int:pk>/send/", wrap(self.send_view), name="newsletter_campaign_send"),
             path(
                 "<int:pk>/command/<str:command>/",
                 wrap(require_POST(self.command_view)),
@@ -275,12 +276,32 @@ class CampaignAdmin(ModelAdmin):
         if verb is None:
             return HttpResponse(status=400)
         if verb(campaign=campaign):
-            messages.success(
-                request, f"Campaign {command} done: now {campaign.get_status_display()}."
-            )
+            messages.success(request, _done_sentence(campaign, command))
         else:
-            messages.warning(request, f"Cannot {command} a campaign that is {campaign.status}.")
+            messages.warning(
+                request,
+                f"This campaign is {campaign.get_status_display().lower()}, "
+                f"so it cannot be {_PAST[command]}.",
+            )
         return HttpResponseRedirect(back)
+
+    def send_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Confirm before a mass send, saying how many people it reaches."""
+        campaign = get_object_or_404(Campaign.objects.select_related("mailing_list"), pk=pk)
+        if not self.has_change_permission(request, campaign):
+            return HttpResponse(status=403)
+        if request.method == "POST":
+            return self.command_view(request, pk, "start")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Send “{campaign.subject}”?",
+            "campaign": campaign,
+            "recipients": (count := _recipient_count(campaign)),
+            "recipients_display": f"{count:,}",
+            "opts": self.model._meta,
+            "original": campaign,
+        }
+        return render(request, "newsletter/admin/send_confirm.html", context)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)
@@ -289,6 +310,28 @@ class CampaignAdmin(ModelAdmin):
             initial.setdefault("mailing_list", default.pk)
         initial.setdefault("scheduled_at", timezone.now())
         return initial
+
+
+_PAST = {"start": "sent", "pause": "paused", "resume": "resumed", "cancel": "cancelled"}
+
+
+def _recipient_count(campaign: Campaign) -> int:
+    return apply_segment(campaign.mailing_list_id, campaign.segment).count()
+
+
+def _done_sentence(campaign: Campaign, command: str) -> str:
+    """The flash after a command, as a sentence the coach reads at a glance."""
+    if command == "start" and campaign.status == Campaign.Status.SCHEDULED:
+        when = timezone.localtime(campaign.scheduled_at).strftime("%-d %B %Y at %H:%M %Z")
+        return f"Scheduled for {when}."
+    if command == "start":
+        count = _recipient_count(campaign)
+        return f"Sending to {count:,} subscriber{'' if count == 1 else 's'}."
+    return {
+        "pause": "Paused. Nobody else gets it until you resume.",
+        "resume": "Sending again.",
+        "cancel": "Cancelled. Nobody else gets it.",
+    }[command]
 
 
 @admin.register(Delivery)

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from coaching.markdown import MarkdownField
+
 
 def valid_time_zone(name: str) -> bool:
     if not name:
@@ -250,8 +252,8 @@ class Campaign(models.Model):
     preheader = models.CharField(
         max_length=200, blank=True, help_text="The grey line mail apps show after the subject."
     )
-    body = models.TextField(
-        help_text="Markdown. A line holding only {{ guide:slug }} embeds a guide "
+    body = MarkdownField(
+        help_text="Markdown. A line holding only <code>{{ guide:slug }}</code> embeds a guide "
         "(its preview only, when the guide is gated)."
     )
     mailing_list = models.ForeignKey(MailingList, on_delete=models.PROTECT)
@@ -297,6 +299,21 @@ class Campaign(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in {self.Status.DRAFT, self.Status.SCHEDULED}
+
+    def actions(self) -> list[str]:
+        """The commands the send panel offers now, in the order it shows them.
+
+        The guarded methods below still decide; this only keeps a finished
+        campaign from showing buttons that can no longer do anything.
+        """
+        offered: dict[str, list[str]] = {
+            self.Status.DRAFT: ["start", "cancel"],
+            self.Status.SCHEDULED: ["start", "cancel"],
+            self.Status.PREPARING: ["pause", "cancel"],
+            self.Status.SENDING: ["pause", "cancel"],
+            self.Status.PAUSED: ["resume", "cancel"],
+        }
+        return offered.get(self.status, [])
 
     def _move(self, allowed: set[str], to: str, **fields: Any) -> bool:
         """Conditional UPDATE so that two clicks or two workers cannot both win."""
@@ -444,7 +461,7 @@ class WelcomeStep(models.Model):
         help_text="Hours after confirmation (24 = the next day, 168 = a week)."
     )
     subject = models.CharField(max_length=200)
-    body = models.TextField(help_text="Markdown.")
+    body = MarkdownField(help_text="Markdown.")
     is_active = models.BooleanField(default=True)
 
     class Meta:

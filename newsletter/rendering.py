@@ -26,11 +26,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import strip_tags
 
-from coaching.markdown import render_markdown
+from coaching.markdown import normalise_newlines, render_markdown, render_text
 from newsletter import tokens
 from newsletter.models import Campaign, Link
 
-GUIDE_MARKER = re.compile(r"^[ \t]*\{\{\s*guide:([\w-]+)\s*\}\}[ \t]*$", re.MULTILINE)
+# Tolerant of what the admin's textarea sends: spaces around, a stray \r at the end.
+GUIDE_MARKER = re.compile(r"^[ \t]*\{\{\s*guide:([\w-]+)\s*\}\}[ \t\r]*$", re.MULTILINE)
 HREF = re.compile(r'href="(https?://[^"]+)"')
 LINK_SLOT = re.compile(r'href="__NL_LINK_(\d+)__"')
 UNSUBSCRIBE = "__NL_UNSUBSCRIBE__"
@@ -79,6 +80,7 @@ def _guide_embed(slug: str) -> tuple[str, str]:
 
 def render_body(body: str) -> tuple[str, str]:
     """(HTML fragment, plain text) of a campaign body."""
+    body = normalise_newlines(body)
     embeds: dict[str, tuple[str, str]] = {}
     for slug in GUIDE_MARKER.findall(body):
         embeds.setdefault(slug, _guide_embed(slug))
@@ -86,11 +88,10 @@ def render_body(body: str) -> tuple[str, str]:
     html, _ = render_markdown(source)
     # Heading anchors make sense on a page, not in a mail client.
     html = re.sub(r'<a class="anchor"[^>]*>#</a>', "", html)
-    text = body
+    text = render_text(source)
     for slug, (guide_html, guide_text) in embeds.items():
         html = html.replace(f"<p>NLGUIDE{slug}NLGUIDE</p>", guide_html)
-        pattern = rf"^[ \t]*\{{\{{\s*guide:{re.escape(slug)}\s*\}}\}}[ \t]*$"
-        text = re.sub(pattern, guide_text.replace("\\", "\\\\"), text, flags=re.MULTILINE)
+        text = text.replace(f"NLGUIDE{slug}NLGUIDE", guide_text)
     return html, text.strip() + "\n"
 
 

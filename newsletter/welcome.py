@@ -25,7 +25,7 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-from coaching.markdown import render_markdown
+from coaching.markdown import render_markdown, render_text
 from newsletter import emails
 from newsletter.models import Subscriber, Subscription, WelcomeEmail, WelcomeStep
 
@@ -136,7 +136,7 @@ def send_due_welcome_emails(*, limit: int = 500) -> dict[str, int]:
                 key=f"newsletter-welcome-step:{row.pk}",
                 subject=step.subject,
                 body_html=body_html,
-                body=step.body,
+                body=render_text(step.body),
             )
             row.finish(WelcomeEmail.Status.SENT)
             sent += 1

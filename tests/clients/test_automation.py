@@ -185,3 +185,34 @@ def test_an_order_shows_once_as_bought_then_as_refunded_and_fulfilment_writes_no
     refund = contact.timeline.get(kind=Event.Kind.REFUND)
     assert refund.title == f"Refunded £450.00 of order {order.number}"
     assert contact.timeline.filter(source_id=order.pk, kind=Event.Kind.PURCHASE).count() == 1
+
+
+def test_a_buyer_whose_first_act_was_a_purchase_gets_the_purchase_source(db: Any) -> None:
+    """A guest checkout makes the account before the paid order is reported."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.db import transaction
+
+    from store.models import Order
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        order = Order.objects.create(email="buyer@example.com", subtotal=900, total=900)
+    with time_machine.travel(start + timedelta(minutes=2), tick=False):
+        user = User.objects.create_user(email="buyer@example.com", password=None)
+        assert Contact.objects.get(email="buyer@example.com").source == Source.ACCOUNT
+        order.user = user
+        order.save(update_fields=["user"])
+        with transaction.atomic():
+            order.mark_paid(payment_intent="pi_first_act")
+    contact = Contact.objects.get(email="buyer@example.com")
+    assert contact.source == Source.PURCHASE
+    assert contact.created_at == order.created_at
+
+
+def test_a_later_act_does_not_rewrite_the_source(candidate: Any) -> None:
+    contact = Contact.objects.get(user=candidate)
+    buy_package(candidate)
+    contact.refresh_from_db()
+    assert contact.source == Source.ACCOUNT

@@ -96,3 +96,46 @@ def test_the_client_portal_reads_well_on_a_phone(
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "clients-portal-390")
     assert page.js_errors == []
+
+
+def test_the_board_scrolls_in_its_own_box_and_cards_drag_from_their_body(
+    page: Any, live_server: Any, coach: Any
+) -> None:
+    contact = make_contact("body@example.com", name="Bea Body")
+    for n in range(3):
+        make_contact(f"other{n}@example.com", name=f"Other {n}")
+    sign_in(page, live_server, coach)
+    for width, height in ((1280, 800), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/admin/clients/contact/board/")
+        sizes = page.evaluate(
+            "() => [document.documentElement.scrollWidth, window.innerWidth,"
+            " document.querySelector('[data-board]').scrollWidth,"
+            " document.querySelector('[data-board]').clientWidth]"
+        )
+        assert sizes[0] <= sizes[1], f"the page scrolls sideways at {width} px: {sizes}"
+        text = page.locator("body").inner_text()
+        assert "{{" not in text and "{%" not in text and "{#" not in text
+        assert page.locator(".cl-card select:visible").count() == 0  # folded under Move to…
+        if width == 1280:  # the six columns of a default pipeline fit: none cut off
+            assert sizes[2] <= sizes[3], f"the board is cut off at 1280 px: {sizes}"
+    assert sizes[2] > sizes[3]  # at 390 px the columns scroll inside the board
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/admin/clients/contact/board/")
+    discovery = stage(Stage.Role.DISCOVERY)
+    card = page.locator(f'.cl-card[data-contact="{contact.pk}"]')
+    box = card.bounding_box()
+    assert box is not None
+    # From the middle of the card, below the name: its body, not a control.
+    card.drag_to(
+        page.locator(f'.cl-column[data-stage="{discovery.pk}"] .cl-cards'),
+        source_position={"x": box["width"] / 2, "y": box["height"] / 2 + 4},
+    )
+    page.locator(
+        f'.cl-column[data-stage="{discovery.pk}"] [data-contact="{contact.pk}"]'
+    ).wait_for()
+    contact.refresh_from_db()
+    assert contact.stage == discovery
+    screenshot(page, "clients-board-drag-1280")
+    assert page.js_errors == []

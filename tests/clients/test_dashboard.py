@@ -122,3 +122,18 @@ def test_the_prep_brief_page_and_email_carry_the_client_record(
     assert "Client record" in body and "Credits left: 3" in body
     assert re.search(r"/admin/clients/contact/brief/\d+/", body)
     assert "Wants to move from analytics to ML" in body
+
+
+def test_an_empty_bookings_chart_says_there_are_no_bookings_yet(coach_client: Client) -> None:
+    page = coach_client.get("/admin/").content.decode()
+    assert "No bookings yet" in page
+
+
+def test_chart_axis_ticks_are_round_numbers() -> None:
+    from clients import charts
+
+    svg = str(charts.line_chart("Subscribers", ["Jan", "Feb", "Mar"], [5, 21, 50]))
+    ticks = re.findall(r'<text class="cl-tick"[^>]*text-anchor="end">([^<]+)</text>', svg)
+    assert ticks == ["0", "20", "40", "60"]
+    assert charts._ticks(30) == [0, 10, 20, 30]
+    assert charts._ticks(3) == [0, 1, 2, 3, 4]

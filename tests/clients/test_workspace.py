@@ -135,3 +135,27 @@ def test_adding_a_contact_in_the_admin_places_it_in_the_first_stage(
     assert response.status_code == 302, response.context["adminform"].form.errors
     contact = Contact.objects.get(email="added@example.com")
     assert contact.stage == stage(Stage.Role.LEAD)
+
+
+def test_the_stage_menu_lists_the_contacts_own_pipeline_first_and_no_two_entries_alike(
+    coach_client: Client,
+) -> None:
+    import re
+
+    from clients.pipelines import create_default_pipelines
+
+    create_default_pipelines()
+    contact = make_contact()
+    page = coach_client.get(url("change", contact.pk)).content.decode()
+    menu = page.split('id="cl-stage"')[1].split("</select>")[0]
+    groups = re.findall(r'<optgroup label="([^"]+)"', menu)
+    assert groups[0].startswith(contact.stage.pipeline.name)
+    options = re.findall(r"<option[^>]*>([^<]+)</option>", menu)
+    assert len(options) == len(set(options)) == Stage.objects.count()
+    assert "Lost · Company workshops" in options
+    workshop = Stage.objects.get(pipeline__name="Company workshops", name="Enquiry")
+    contact.move_to(workshop, automatic=True, reason="test")
+    page = coach_client.get(url("change", contact.pk)).content.decode()
+    menu = page.split('id="cl-stage"')[1].split("</select>")[0]
+    assert re.findall(r'<optgroup label="([^"]+)"', menu)[0].startswith("Company workshops")
+    assert "<option" in menu and ">Enquiry</option>" in menu

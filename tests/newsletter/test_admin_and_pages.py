@@ -128,3 +128,50 @@ def test_the_demo_data_loads_twice(demo_data):
     demo.load(None)
     assert MailingList.objects.filter(slug__in=["weekly", "announcements"]).count() == 2
     assert Campaign.objects.archived().count() == 2
+
+
+def test_send_now_asks_first_and_names_the_recipient_count(coach_client, weekly):
+    subscribe_many(weekly, 3)
+    campaign = CampaignFactory(mailing_list=weekly)
+    page = coach_client.get(f"/admin/newsletter/campaign/{campaign.pk}/change/").content.decode()
+    assert f"/admin/newsletter/campaign/{campaign.pk}/send/" in page
+    confirm = coach_client.get(f"/admin/newsletter/campaign/{campaign.pk}/send/")
+    assert "Send to 3 subscribers" in confirm.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT  # looking is not sending
+    response = coach_client.post(f"/admin/newsletter/campaign/{campaign.pk}/send/", follow=True)
+    campaign.refresh_from_db()
+    assert campaign.status != Campaign.Status.DRAFT
+    assert "Sending to 3 subscribers." in response.content.decode()
+
+
+def test_a_sent_campaign_offers_neither_pause_nor_cancel(coach_client, weekly):
+    campaign = CampaignFactory(mailing_list=weekly, status=Campaign.Status.SENT)
+    progress = coach_client.get(f"/admin/newsletter/campaign/{campaign.pk}/progress/")
+    page = coach_client.get(f"/admin/newsletter/campaign/{campaign.pk}/change/")
+    for html in (progress.content.decode(), page.content.decode()):
+        assert "/command/pause/" not in html and "/command/cancel/" not in html
+    assert campaign.actions() == []
+    campaign.status = Campaign.Status.SENDING
+    assert campaign.actions() == ["pause", "cancel"]
+
+
+def test_the_body_help_text_shows_the_embed_as_code_not_as_template_syntax(coach_client, weekly):
+    page = coach_client.get("/admin/newsletter/campaign/add/").content.decode()
+    assert "<code>{{ guide:slug }}</code>" in page
+
+
+def test_a_body_typed_in_the_admin_is_stored_with_plain_newlines(coach_client, weekly):
+    from newsletter.admin import CampaignForm
+
+    form = CampaignForm.with_segment_fields()(
+        data={
+            "subject": "Hello",
+            "body": "One.\r\n\r\n{{ guide:x }}\r\n",
+            "mailing_list": weekly.pk,
+            "schedule": "now",
+            "track_clicks": "on",
+        }
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["body"] == "One.\n\n{{ guide:x }}"

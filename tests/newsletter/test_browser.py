@@ -78,3 +78,41 @@ def test_a_reader_subscribes_confirms_gets_a_campaign_and_unsubscribes(
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
     assert page.js_errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_coach_confirms_a_send_and_a_sent_campaign_shows_no_pause_or_cancel(
+    page: Any, live_server: Any, coach: Any
+) -> None:
+    from django.test import Client
+
+    from tests.newsletter.factories import subscribe_many
+
+    weekly = MailingList.objects.create(name="The weekly letter", slug="weekly", is_default=True)
+    subscribe_many(weekly, 2)
+    campaign = Campaign.objects.create(subject="Hello", body="Hi.", mailing_list=weekly)
+    client = Client()
+    client.force_login(coach)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    change = f"{live_server.url}/admin/newsletter/campaign/{campaign.pk}/change/"
+    page.goto(change)
+    page.get_by_role("link", name="Send now…").click()
+    for width, height in ((1280, 800), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        wide = page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth")
+        assert not wide, f"the confirm page scrolls sideways at {width} px"
+        screenshot(page, f"newsletter-send-confirm-{width}")
+    page.get_by_role("button", name="Send to 2 subscribers").click()
+    page.get_by_text("Sending to 2 subscribers.").wait_for()
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENT
+    page.goto(change)
+    panel = page.locator("#campaign-progress")
+    panel.get_by_text("Sent", exact=True).wait_for()
+    assert panel.get_by_role("button", name="Pause").count() == 0
+    assert panel.get_by_role("button", name="Cancel").count() == 0
+    screenshot(page, "newsletter-campaign-sent-390")
+    assert page.js_errors == []

@@ -36,7 +36,7 @@ def test_every_recipient_gets_exactly_one_message_with_unsubscribe_headers(smtp_
     assert "text/plain" in parts and "text/html" in parts
     html = parts["text/html"].get_payload(decode=True).decode()
     text = parts["text/plain"].get_payload(decode=True).decode()
-    assert "<strong>reader</strong>" in html and "**reader**" in text
+    assert "<strong>reader</strong>" in html and "Hello reader." in text
     assert "/newsletter/c/" in html  # click tracking on by default
     assert "/newsletter/o/" not in html  # no open pixel unless enabled
 
@@ -289,7 +289,7 @@ def test_messages_go_out_in_8bit_with_few_short_lines_when_the_server_takes_8bit
     assert {p["Content-Transfer-Encoding"] for p in parts.values()} == {"8bit"}
     text = parts["text/plain"].get_payload(decode=True).decode()
     html = parts["text/html"].get_payload(decode=True).decode()
-    assert "Café **résumé** tips.\r\n\r\nNext:" in text  # runs of blank lines made one
+    assert "Café résumé tips.\r\n\r\nNext:" in text  # runs of blank lines made one
     assert "<strong>résumé</strong>" in html and "/newsletter/c/" in html
 
 
@@ -362,3 +362,32 @@ def test_text_of_many_short_lines_goes_base64_and_reads_the_same(smtp_settings, 
     text = parts["text/plain"].get_payload(decode=True).decode()
     assert cells.replace("\n", "\r\n") in text and "/newsletter/unsubscribe/" in text
     assert raw.count(b"\r\n") < 240 - 100  # fewer lines than the text itself has
+
+
+def test_a_guide_embed_typed_with_crlf_and_trailing_spaces_is_embedded(weekly):
+    from guides.models import Category, Guide
+    from newsletter.rendering import render_body
+
+    category = Category.objects.create(name="Interviews", slug="interviews")
+    Guide.objects.create(
+        title="Free guide",
+        slug="free-guide",
+        summary="s",
+        body="The free opening.",
+        category=category,
+        visibility=Guide.Visibility.PUBLIC,
+        status=Guide.Status.PUBLISHED,
+        published_at=timezone.now(),
+    )
+    html, text = render_body("Read this:\r\n\r\n{{ guide:free-guide }}  \r\n\r\nBye.")
+    assert "guide:free-guide" not in html and "guide:free-guide" not in text
+    assert 'class="guide-embed"' in html and "Free guide" in text
+
+
+def test_the_text_part_reads_as_text_not_as_markdown(weekly):
+    from newsletter.rendering import render_body
+
+    _, text = render_body("## This week\n\nSome **bold** and [the guides](https://example.org/g/).")
+    assert "**" not in text and "##" not in text and "](" not in text
+    assert "This week\n=========" in text
+    assert "Some bold and the guides (https://example.org/g/)." in text

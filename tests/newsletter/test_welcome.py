@@ -71,3 +71,19 @@ def test_the_welcome_sequence_goes_out_when_due_to_people_still_subscribed(weekl
         step__delay_hours=24
     ))  # fmt: skip
     assert statuses == {"stays@example.com": "sent", "leaves@example.com": "skipped"}
+
+
+def test_a_welcome_email_text_part_reads_as_text_not_as_markdown(weekly):
+    WelcomeStep.objects.create(
+        mailing_list=weekly,
+        delay_hours=1,
+        subject="Hello",
+        body="A **tip**: [read](https://example.org/r/).",
+    )
+    services.confirm(subscriber_id=sign_up(weekly, "reader@example.com").pk)
+    mail.outbox.clear()
+    WelcomeEmail.objects.update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    send_due_welcome_emails()
+    [message] = [m for m in mail.outbox if m.subject == "Hello"]
+    assert "A tip: read (https://example.org/r/)." in message.body
+    assert "**" not in message.body
