@@ -243,6 +243,11 @@ class Guide(models.Model):
         digest = cover_digest(self.category.name, self.title)
         return cover_picture(reverse("guides:cover", args=[self.slug, digest]))
 
+    @property
+    def uploaded_cover(self) -> Picture | None:
+        """Only the coach's own cover: a drawn one would repeat the title under the title."""
+        return picture_from(self.cover_image, self.cover_renditions)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "cover_image" in update_fields:

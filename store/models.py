@@ -104,6 +104,11 @@ class Product(models.Model):
         digest = cover_digest(self.get_kind_display(), self.title)
         return cover_picture(reverse("store:cover", args=[self.slug, digest]))
 
+    @property
+    def uploaded_cover(self) -> Picture | None:
+        """Only the coach's own cover: a drawn one would repeat the title under the title."""
+        return picture_from(self.cover_image, self.cover_renditions)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.description_html = render_markdown(self.description)[0]
         self.preview_html = render_markdown(self.preview)[0]

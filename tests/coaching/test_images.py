@@ -210,7 +210,15 @@ def test_the_hub_the_store_and_home_show_a_cover_on_every_card(client):
         assert 'width="1200" height="630"' in page
 
     assert client.get(product.cover.src)["Content-Type"] == "image/svg+xml"
-    assert f'src="{guide.cover.src}"' in client.get(guide.get_absolute_url()).content.decode()
+
+
+def test_a_guide_page_shows_its_uploaded_cover_but_not_a_drawn_one_above_the_text(client):
+    drawn = published_guide()
+    uploaded = published_guide(cover_image=photo(1300, 700))
+
+    assert drawn.cover.src not in client.get(drawn.get_absolute_url()).content.decode()
+    page = client.get(uploaded.get_absolute_url()).content.decode()
+    assert re.search(r'<img src="/media/renditions/[^"]+-800\.jpg"[^>]+class="guide-cover"', page)
 
 
 def test_an_inactive_products_cover_is_not_served(client):
