@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test prodcheck bench lint format typecheck check manage totp clean
+.PHONY: run test prodcheck bench lint format typecheck check manage totp clean screenshots
 
 run: $(STAMP)
 	@$(PY) -m coaching.launcher run
@@ -28,6 +28,10 @@ format: $(STAMP)
 
 typecheck: $(STAMP)
 	@$(VENV)/bin/mypy .
+
+# README's pictures: docs/screenshots/ from the demo data, in Debian's chromium.
+screenshots: $(STAMP)
+	@$(PY) -m coaching.launcher test tests/screenshots.py -q $(ARGS)
 
 manage: $(STAMP)
 	@$(PY) -m coaching.launcher manage $(ARGS)

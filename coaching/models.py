@@ -9,6 +9,14 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from coaching.images import (
+    PORTRAIT_RATIO,
+    PORTRAIT_WIDTHS,
+    Picture,
+    picture_from,
+    refresh_renditions,
+)
+
 # The home page's hero shows the coach's bio up to about this many words.
 INTRO_WORDS = 45
 
@@ -70,7 +78,13 @@ class CoachProfile(models.Model):
     name = models.CharField(max_length=120)
     headline = models.CharField(max_length=200)
     bio = models.TextField(help_text="Markdown. Shown on the home and about pages.")
-    photo = models.ImageField(upload_to="coach/", blank=True)
+    photo = models.ImageField(
+        upload_to="coach/",
+        blank=True,
+        help_text="A portrait, shown on the home and about pages; cropped to a square.",
+    )
+    # Made from photo on save (coaching.images); never edited by hand.
+    photo_renditions = models.JSONField(default=dict, blank=True, editable=False)
     email = models.EmailField()
     time_zone = models.CharField(max_length=64, default="Europe/London")
     linkedin_url = models.URLField(blank=True)
@@ -88,6 +102,20 @@ class CoachProfile(models.Model):
     @classmethod
     def current(cls) -> CoachProfile | None:
         return cls.objects.order_by("pk").first()
+
+    @property
+    def portrait(self) -> Picture | None:
+        return picture_from(self.photo, self.photo_renditions)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "photo" in update_fields:
+            self.photo_renditions = refresh_renditions(
+                self.photo, self.photo_renditions, widths=PORTRAIT_WIDTHS, ratio=PORTRAIT_RATIO
+            )
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "photo_renditions"}
+        super().save(*args, **kwargs)
 
     @property
     def credential_list(self) -> list[str]:

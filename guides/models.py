@@ -10,6 +10,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from coaching.covers import cover_digest, cover_picture
+from coaching.images import COVER_RATIO, COVER_WIDTHS, Picture, picture_from, refresh_renditions
+
 
 class Category(models.Model):
     name = models.CharField(max_length=120, unique=True)
@@ -144,7 +147,14 @@ class Guide(models.Model):
     read_time_minutes = models.PositiveIntegerField(
         default=0, help_text="Leave at 0 to compute it from the words (230 a minute)."
     )
-    cover_image = models.ImageField(upload_to="guides/covers/", blank=True)
+    cover_image = models.ImageField(
+        upload_to="guides/covers/",
+        blank=True,
+        help_text="Optional: without one, a cover is drawn from the category and title. "
+        "Best at 1200 × 630 or larger; it is cropped to that shape.",
+    )
+    # Made from cover_image on save (coaching.images); never edited by hand.
+    cover_renditions = models.JSONField(default=dict, blank=True, editable=False)
     video_url = models.URLField(blank=True)
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
@@ -222,16 +232,38 @@ class Guide(models.Model):
     def last_updated(self) -> Any:
         return self.updated_at or self.published_at
 
+    @property
+    def cover(self) -> Picture:
+        """The uploaded cover's renditions, or the cover drawn from category and title."""
+        uploaded = picture_from(self.cover_image, self.cover_renditions)
+        if uploaded is not None:
+            return uploaded
+        digest = cover_digest(self.category.name, self.title)
+        return cover_picture(reverse("guides:cover", args=[self.slug, digest]))
+
+    @property
+    def uploaded_cover(self) -> Picture | None:
+        """Only the coach's own cover: a drawn one would repeat the title under the title."""
+        return picture_from(self.cover_image, self.cover_renditions)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
         changes = set(update_fields) if update_fields is not None else None
+        if changes is None or "cover_image" in changes:
+            self.cover_renditions = refresh_renditions(
+                self.cover_image, self.cover_renditions, widths=COVER_WIDTHS, ratio=COVER_RATIO
+            )
+            if changes is not None:
+                changes.add("cover_renditions")
         if changes is None or "body" in changes:
             self.render()
-            if update_fields is not None:
-                kwargs["update_fields"] = {
-                    *update_fields, "body_html", "preview_html", "toc", "word_count",
+            if changes is not None:
+                changes |= {
+                    "body_html", "preview_html", "toc", "word_count",
                     "read_time_minutes", "preview_text", "body_text",
                 }  # fmt: skip
+        if changes is not None:
+            kwargs["update_fields"] = changes
         if changes is not None and not changes & self.PUBLIC_WORD_FIELDS:
             super().save(*args, **kwargs)
             return

@@ -6,6 +6,7 @@ app_name = "guides"
 urlpatterns = [
     path("guides/", views.hub, name="hub"),
     path("guides/<slug:slug>/", views.detail, name="detail"),
+    path("guides/<slug:slug>/cover-<slug:digest>.svg", views.cover, name="cover"),
     path("guides/<slug:slug>/viewed/", views.record_view, name="record-view"),
     path("search/", views.search, name="search"),
     path("feeds/guides/", feeds.GuidesRssFeed(), name="feed-rss"),

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from coaching.covers import cover_response
 from coaching.pagecache import cache_for_visitors, current_version
 from guides.access import can_view, paywall_offers
 from guides.models import Category, Guide, GuideView, Role
@@ -161,6 +162,16 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render_guide_page(
         request, guide, can_read=can_view(request.user, guide, request.session)
     )
+
+
+@require_GET
+def cover(request: HttpRequest, slug: str, digest: str) -> HttpResponse:
+    """The cover drawn for a guide without an uploaded one (drafts only for the coach)."""
+    guides = Guide.objects.all() if request.user.is_staff else Guide.objects.published()
+    guide = get_object_or_404(
+        guides.select_related("category").only("title", "category__name"), slug=slug
+    )
+    return cover_response(guide.category.name, guide.title, digest)
 
 
 @csrf_exempt

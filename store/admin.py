@@ -59,7 +59,7 @@ class ProductAdmin(ModelAdmin):
     inlines = [PriceInline, ProductFileInline]
     fieldsets = [
         (None, {"fields": ["kind", "title", "slug", "summary", "is_active", "position"]}),
-        ("Page", {"fields": ["description", "included", "preview"]}),
+        ("Page", {"fields": ["description", "included", "preview", "cover_image"]}),
         ("Pricing", {"fields": ["pay_what_you_want", "minimum_amount"]}),
         ("Refunds", {"fields": ["refund_policy", "refund_window_days"]}),
         ("What it grants", {"fields": ["guides", "bundled", "session_credits", "validity_days"]}),

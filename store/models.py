@@ -17,6 +17,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from coaching.covers import cover_digest, cover_picture
+from coaching.images import COVER_RATIO, COVER_WIDTHS, Picture, picture_from, refresh_renditions
 from coaching.markdown import render_markdown
 from coaching.money import format_money
 from store.storage import private_storage
@@ -67,6 +69,14 @@ class Product(models.Model):
     validity_days = models.PositiveIntegerField(
         default=0, help_text="Coaching packages: days the credits last (0 = no expiry)."
     )
+    cover_image = models.ImageField(
+        upload_to="store/covers/",
+        blank=True,
+        help_text="Optional: without one, a cover is drawn from the kind and title. "
+        "Best at 1200 × 630 or larger; it is cropped to that shape.",
+    )
+    # Made from cover_image on save (coaching.images); never edited by hand.
+    cover_renditions = models.JSONField(default=dict, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
     description_html = models.TextField(blank=True, editable=False)
@@ -85,11 +95,32 @@ class Product(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("store:product", args=[self.slug])
 
+    @property
+    def cover(self) -> Picture:
+        """The uploaded cover's renditions, or the cover drawn from kind and title."""
+        uploaded = picture_from(self.cover_image, self.cover_renditions)
+        if uploaded is not None:
+            return uploaded
+        digest = cover_digest(self.get_kind_display(), self.title)
+        return cover_picture(reverse("store:cover", args=[self.slug, digest]))
+
+    @property
+    def uploaded_cover(self) -> Picture | None:
+        """Only the coach's own cover: a drawn one would repeat the title under the title."""
+        return picture_from(self.cover_image, self.cover_renditions)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.description_html = render_markdown(self.description)[0]
         self.preview_html = render_markdown(self.preview)[0]
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "description_html", "preview_html"}
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "cover_image" in update_fields:
+            self.cover_renditions = refresh_renditions(
+                self.cover_image, self.cover_renditions, widths=COVER_WIDTHS, ratio=COVER_RATIO
+            )
+        if update_fields is not None:
+            kwargs["update_fields"] = {
+                *update_fields, "description_html", "preview_html", "cover_renditions"
+            }  # fmt: skip
         super().save(*args, **kwargs)
 
     @property

@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("store/files/<str:token>/", views.signed_file, name="signed-file"),
     path("store/<slug:slug>/", views.product_detail, name="product"),
+    path("store/<slug:slug>/cover-<slug:digest>.svg", views.cover, name="cover"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),
     path("library/", views.library, name="library"),
     path("library/items/<int:pk>/", views.library_item, name="library-item"),

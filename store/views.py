@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coaching.covers import cover_response
 from coaching.models import CoachProfile, User
 from guides.models import Guide
 from store import guest, pdf, services, stripe_gateway, webhooks
@@ -130,6 +131,13 @@ def _success_entries(order: Order, *, guest_session: bool) -> list[dict[str, Any
 def product_list(request: HttpRequest) -> HttpResponse:
     products = Product.objects.listed()
     return render(request, "store/list.html", {"products": products})
+
+
+@require_GET
+def cover(request: HttpRequest, slug: str, digest: str) -> HttpResponse:
+    """The cover drawn for a product without an uploaded one."""
+    product = get_object_or_404(Product.objects.active().only("kind", "title"), slug=slug)
+    return cover_response(product.get_kind_display(), product.title, digest)
 
 
 @require_http_methods(["GET", "POST"])

@@ -20,7 +20,7 @@ SELECT word, coalesce((ts_lexize('english_stem', word))[1], word), nentry
 
 
 class Migration(migrations.Migration):
-    dependencies = [("guides", "0003_body_text_stored_uncompressed")]
+    dependencies = [("guides", "0004_render_maths")]
 
     operations = [
         migrations.AddField(
