@@ -219,9 +219,7 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
     initial = {"time_zone": booking.time_zone, "name": booking.name, "email": booking.email}
     user = request.user
     if user.is_authenticated:
-        initial.update(
-            name=initial["name"] or user.name, email=initial["email"] or user.email
-        )
+        initial.update(name=initial["name"] or user.name, email=initial["email"] or user.email)
     form = IntakeForm(
         request.POST if request.method == "POST" else None, event_type=event_type, initial=initial
     )
