@@ -43,6 +43,18 @@ def stamp(source: bytes, text: str) -> bytes:
     return out.getvalue()
 
 
+def billed_to(order: Order) -> list[str]:
+    """The invoice's buyer block: a name when there is one, then the address, and the
+    email once."""
+    name = order.business_name or (order.user.name if order.user else "")
+    return [
+        *([name] if name else []),
+        *[line for line in order.business_address.splitlines() if line.strip()],
+        *([f"Tax ID: {order.tax_id}"] if order.tax_id else []),
+        order.email,
+    ]
+
+
 def invoice(order: Order, *, seller: str) -> bytes:
     doc = FPDF(format="A4")
     doc.set_auto_page_break(True, margin=20)
@@ -57,10 +69,7 @@ def invoice(order: Order, *, seller: str) -> bytes:
         f"Date: {paid:%d %B %Y}",
         "",
         "Billed to:",
-        _latin1(order.business_name or order.email),
-        *[_latin1(line) for line in order.business_address.splitlines() if line.strip()],
-        *([f"Tax ID: {_latin1(order.tax_id)}"] if order.tax_id else []),
-        order.email,
+        *[_latin1(line) for line in billed_to(order)],
         "",
     ):
         doc.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")

@@ -104,3 +104,21 @@ def test_the_invoice_carries_the_business_details(
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     for expected in ("Acme AI Ltd", "London", "GB123456789", order.number, "29.00"):
         assert expected in text
+
+
+def test_the_invoice_bills_a_buyer_without_business_details_by_name_and_email_once(
+    client: Any, stranger: Any, product: Any
+) -> None:
+    from store.services import start_checkout
+
+    order = start_checkout(
+        product=product, email=stranger.email, user=stranger,
+        success_url="http://t/s/", cancel_url="http://t/c/",
+    ).order  # fmt: skip
+    post_event(client, session_completed(order))
+    client.force_login(stranger)
+
+    response = client.get(f"/library/orders/{order.number}/invoice.pdf")
+
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "Sam Stranger" in text and text.count(stranger.email) == 1
