@@ -159,3 +159,19 @@ def test_the_stage_menu_lists_the_contacts_own_pipeline_first_and_no_two_entries
     menu = page.split('id="cl-stage"')[1].split("</select>")[0]
     assert re.findall(r'<optgroup label="([^"]+)"', menu)[0].startswith("Company workshops")
     assert "<option" in menu and ">Enquiry</option>" in menu
+
+
+def test_the_contact_timeline_gives_valid_datetimes_without_fractions_of_a_second(
+    coach_client: Client,
+) -> None:
+    import re
+
+    contact = make_contact()
+    Note.objects.create(contact=contact, body="Called back")
+
+    page = coach_client.get(url("change", contact.pk)).content.decode()
+
+    stamps = re.findall(r'<time[^>]*datetime="([^"]+)"', page)
+    assert stamps
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?([+-]\d{4}|Z)?", stamp), stamp
