@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -164,8 +165,6 @@ def test_the_stage_menu_lists_the_contacts_own_pipeline_first_and_no_two_entries
 def test_the_contact_timeline_gives_valid_datetimes_without_fractions_of_a_second(
     coach_client: Client,
 ) -> None:
-    import re
-
     contact = make_contact()
     Note.objects.create(contact=contact, body="Called back")
 
