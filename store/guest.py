@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from coaching.pagecache import PERSONAL_SESSION_KEY
-from store.models import Entitlement, Order, Product
+from store.models import Order
+from store.services import paid_guide_ids_where
 
 STARTED_KEY = "store_orders"
 PAID_KEY = "store_paid_orders"
@@ -71,13 +72,4 @@ def paid_guide_ids(session: Any) -> list[int]:
     numbers = paid_orders(session)
     if not numbers:
         return []  # most sessions: no query
-    through = Product.guides.through
-    return list(
-        through.objects.filter(
-            product__entitlements__order__number__in=numbers,
-            product__entitlements__status=Entitlement.Status.ACTIVE,
-            guide__visibility="paid",
-        )
-        .values_list("guide_id", flat=True)
-        .distinct()
-    )
+    return paid_guide_ids_where(order__number__in=numbers)

@@ -420,10 +420,16 @@ def announce_new_version(*, version: FileVersion) -> None:
 
 def entitled_paid_guide_ids(user: Any) -> list[int]:
     """guides.access's entitlement source: paid guides unlocked by active entitlements."""
-    through = Product.guides.through
+    return paid_guide_ids_where(user=user)
+
+
+def paid_guide_ids_where(**entitlement: Any) -> list[int]:
+    """Paid guides unlocked by the active entitlements matching `entitlement`'s lookups
+    (a user's, or a paying session's orders')."""
+    lookups = {f"product__entitlements__{key}": value for key, value in entitlement.items()}
     return list(
-        through.objects.filter(
-            product__entitlements__user=user,
+        Product.guides.through.objects.filter(
+            **lookups,
             product__entitlements__status=Entitlement.Status.ACTIVE,
             guide__visibility="paid",
         )
