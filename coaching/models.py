@@ -241,3 +241,16 @@ class OutboundEmail(models.Model):
         if self.attempts >= give_up_after:
             self.status = self.Status.FAILED
         self.save(update_fields=["attempts", "last_error", "status"])
+
+
+class ThrottleCounter(models.Model):
+    """One fixed-window counter per (scope, hashed key). Kept in PostgreSQL, not the
+    cache, so a limit still holds when Redis is down or flushed; the key is a hash,
+    so no address or IP is stored in the clear. See coaching/throttles.py."""
+
+    key = models.CharField(max_length=120, unique=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -222,6 +222,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "bookings.tasks.refresh_busy_calendars",
         "schedule": 900.0,
     },
+    "purge-throttle-counters": {
+        "task": "coaching.tasks.purge_throttle_counters",
+        "schedule": 86400.0,
+    },
 }
 
 # --- Accounts ---------------------------------------------------------------

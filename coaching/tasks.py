@@ -85,3 +85,11 @@ def send_pending_outbox(limit: int = 500) -> int:
         if send_outbound_email(email_id) == "sent":
             sent += 1
     return sent
+
+
+@shared_task
+def purge_throttle_counters() -> int:
+    """Beat's daily clean-up of rate-limit windows that ended long ago."""
+    from coaching import throttles
+
+    return throttles.purge_expired()
