@@ -358,6 +358,9 @@ STRIPE_WEBHOOK_SECRET = env_str(
 )
 # Where the gateway sends API calls: Stripe itself, or the local stand-in that
 # `make prodcheck` starts (tests/production/stripe_standin.py).
+# How long a Checkout Session stays payable (Stripe allows 30 minutes to 24 hours): an
+# abandoned checkout holds a limited coupon's place no longer than this.
+CHECKOUT_SESSION_MINUTES = max(30, env_int("CHECKOUT_SESSION_MINUTES", 30))
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 
 # --- Web --------------------------------------------------------------------

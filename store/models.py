@@ -223,20 +223,35 @@ class Coupon(models.Model):
             return False
         return self.max_redemptions is None or self.times_redeemed < self.max_redemptions
 
-    def redeem(self) -> bool:
-        """Take one redemption, or False when none is left. Atomic in the database."""
+    def has_room(self) -> bool:
+        """A redemption is left once the checkouts still open are counted as taken.
+
+        Redemptions are recorded only when a payment succeeds; until then an open
+        checkout (at most a Checkout Session's lifetime) holds its place, so a
+        limited coupon cannot be oversold and an abandoned checkout frees it soon.
+        Call with this coupon's row locked so that concurrent starts queue.
+        """
+        if not self.is_usable():
+            return False
+        if self.max_redemptions is None:
+            return True
+        return self.times_redeemed + self.orders_in_checkout().count() < self.max_redemptions
+
+    def orders_in_checkout(self) -> models.QuerySet[Order]:
+        opened_since = timezone.now() - timedelta(minutes=settings.CHECKOUT_SESSION_MINUTES)
+        return self.order_set.filter(
+            paid_at__isnull=True, failed_at__isnull=True, created_at__gt=opened_since
+        )
+
+    def record_redemption(self) -> bool:
+        """Count one paid use. The payment is honoured even when the coupon expired
+        or filled up meanwhile; only the count stops at the limit (False then)."""
         taken = (
-            Coupon.objects.filter(pk=self.pk, is_active=True)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+            Coupon.objects.filter(pk=self.pk)
             .filter(Q(max_redemptions__isnull=True) | Q(times_redeemed__lt=F("max_redemptions")))
             .update(times_redeemed=F("times_redeemed") + 1)
         )
         return taken == 1
-
-    def release(self) -> None:
-        Coupon.objects.filter(pk=self.pk, times_redeemed__gt=0).update(
-            times_redeemed=F("times_redeemed") - 1
-        )
 
 
 class ProductFile(models.Model):
@@ -335,7 +350,6 @@ class Order(models.Model):
     amount_refunded = models.PositiveIntegerField(default=0)
     dispute = models.CharField(max_length=5, choices=Dispute.choices, blank=True, default="")
     coupon = models.ForeignKey(Coupon, null=True, blank=True, on_delete=models.PROTECT)
-    coupon_released = models.BooleanField(default=False)
     stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True)
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     policy_snapshot = models.JSONField(default=dict, blank=True)
@@ -481,14 +495,6 @@ class Order(models.Model):
         self.refund_request_reason = reason[:2000]
         self.save(update_fields=["refund_requested_at", "refund_request_reason"])
         return True
-
-    def claim_coupon_release(self) -> bool:
-        if self.coupon_id is None:
-            return False
-        claimed = Order.objects.filter(pk=self.pk, coupon_released=False).update(
-            coupon_released=True
-        )
-        return claimed == 1
 
 
 class OrderItem(models.Model):

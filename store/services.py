@@ -96,20 +96,23 @@ def start_checkout(
 ) -> CheckoutStart:
     """Create the order and its Checkout session together, or neither.
 
-    The coupon is redeemed in the same transaction, so when Stripe cannot be
-    reached the order, its item and the redemption all roll back.
+    A limited coupon's place is held by the open order (see `Coupon.has_room`) and
+    counted as redeemed only when the payment succeeds; the coupon row is locked
+    so that concurrent checkouts cannot both take the last place.
     """
     with transaction.atomic():
         coupon = None
         if coupon_code:
-            coupon = Coupon.objects.filter(code=coupon_code.strip().upper()).first()
+            coupon = (
+                Coupon.objects.select_for_update().filter(code=coupon_code.strip().upper()).first()
+            )
             if coupon is None or not coupon.is_usable():
                 raise CheckoutError("That coupon code is not valid.", field="coupon")
             if coupon.currency != (product.price.currency if product.price else coupon.currency):
                 raise CheckoutError("That coupon does not apply to this price.", field="coupon")
+            if not coupon.has_room():
+                raise CheckoutError("That coupon has been used up.", field="coupon")
         subtotal, discount = quote(product=product, amount=amount, coupon=coupon)
-        if coupon is not None and not coupon.redeem():
-            raise CheckoutError("That coupon has been used up.", field="coupon")
         price = product.price
         assert price is not None  # quote() checked
         order = Order.objects.create(
@@ -193,7 +196,9 @@ def fulfil_checkout(*, session_id: str, session: dict[str, Any] | None = None) -
         if order.user_id is None:
             order.user = buyer_for(order.email)
             order.save(update_fields=["user"])
-        order.mark_paid(payment_intent=str(session.get("payment_intent") or ""))
+        paid_now = order.mark_paid(payment_intent=str(session.get("payment_intent") or ""))
+        if paid_now and order.coupon is not None and not order.coupon.record_redemption():
+            log.warning("order %s paid with coupon %s past its limit", order.number, order.coupon)
         sync_access(order=order)
     return order
 
@@ -299,14 +304,8 @@ def mark_checkout_failed(*, session_id: str) -> Order | None:
         )
         if order is None:
             return None
-        if order.mark_failed():
-            release_coupon(order=order)
+        order.mark_failed()
     return order
-
-
-def release_coupon(*, order: Order) -> None:
-    if order.coupon is not None and order.claim_coupon_release():
-        order.coupon.release()
 
 
 def find_order_for_charge(charge: dict[str, Any]) -> Order | None:

@@ -105,6 +105,7 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
         "payment_intent_data": {"metadata": metadata},
         "success_url": f"{success_url}?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": cancel_url,
+        "expires_at": int(time.time()) + settings.CHECKOUT_SESSION_MINUTES * 60,
     }
     if order.discount:
         # Stripe needs a coupon object for a discount; ours is applied as one

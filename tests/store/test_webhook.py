@@ -226,7 +226,7 @@ def test_an_async_payment_completes_only_when_it_succeeds(client: Any, product: 
     assert Entitlement.objects.count() == 1
 
 
-def test_a_failed_async_payment_fails_the_order_and_frees_the_coupon(
+def test_a_failed_async_payment_fails_the_order_and_frees_the_coupon_without_redeeming_it(
     client: Any, product: Any
 ) -> None:
     from store.services import start_checkout
@@ -237,8 +237,7 @@ def test_a_failed_async_payment_fails_the_order_and_frees_the_coupon(
         product=product, email="a@example.com", coupon_code="once",
         success_url="http://testserver/s/", cancel_url="http://testserver/c/",
     ).order  # fmt: skip
-    coupon.refresh_from_db()
-    assert coupon.times_redeemed == 1
+    assert not coupon.has_room()
     failed = load_fixture(
         "checkout.session.async_payment_failed", event_id="evt_fail",
         session_id=order.stripe_checkout_session_id, order_number=order.number,
@@ -252,6 +251,7 @@ def test_a_failed_async_payment_fails_the_order_and_frees_the_coupon(
     coupon.refresh_from_db()
     assert order.status == Order.Status.FAILED
     assert coupon.times_redeemed == 0
+    assert coupon.has_room()
 
 
 def test_a_coaching_package_creates_its_session_credits(client: Any, coaching_package: Any) -> None:
@@ -293,3 +293,35 @@ def test_the_event_payload_is_stored_as_received(client: Any, product: Any) -> N
     event = session_completed(order)
     post_event(client, event)
     assert StripeEvent.objects.get().payload == json.loads(json.dumps(event))
+
+
+def test_a_coupon_is_redeemed_once_when_the_payment_succeeds_even_after_it_expired(
+    client: Any, product: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from store.services import start_checkout
+    from tests.store.factories import CouponFactory
+
+    coupon = CouponFactory(code="LAUNCH", percent_off=10, max_redemptions=5)
+    order = start_checkout(
+        product=product, email="a@example.com", coupon_code="launch",
+        success_url="http://testserver/s/", cancel_url="http://testserver/c/",
+    ).order  # fmt: skip
+    coupon.refresh_from_db()
+    assert coupon.times_redeemed == 0
+    # The coupon ends while the buyer is on Stripe's page: the discount they were
+    # shown is honoured, and the use still counts.
+    type(coupon).objects.filter(pk=coupon.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    post_event(client, session_completed(order))
+    post_event(client, session_completed(order, event_id="evt_replayed"))
+
+    coupon.refresh_from_db()
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert coupon.times_redeemed == 1
