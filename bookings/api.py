@@ -25,6 +25,7 @@ from bookings.serializers import (
 )
 from bookings.slots import zone
 from bookings.tokens import manage_url
+from coaching import throttles
 from coaching.api import ErrorSerializer
 
 
@@ -98,6 +99,9 @@ def booking_create(request: Request) -> Response:
     if not payload.is_valid():
         return _invalid(payload)
     data = payload.validated_data
+    wait = throttles.check(request, "booking", email=data["email"])
+    if wait is not None:
+        return throttles.too_many_json(wait, "Too many bookings from here or for this address.")
     event_type = EventType.objects.filter(slug=data["event_type"], is_active=True).first()
     if event_type is None:
         return _error("There is no such event type.", 400, fields={"event_type": ["Unknown."]})

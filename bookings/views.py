@@ -27,7 +27,7 @@ from bookings.forms import IntakeForm, WaitlistForm
 from bookings.models import Booking, EventType
 from bookings.slots import BadZone, zone, zone_names
 from bookings.tokens import booking_for_token, coach_for_feed_key, manage_token
-from coaching import times
+from coaching import throttles, times
 from store import services as store_services
 from store import stripe_gateway
 
@@ -187,6 +187,11 @@ def _parse_start(value: str) -> datetime | None:
 @require_POST
 def hold(request: HttpRequest, slug: str) -> HttpResponse:
     event_type = get_object_or_404(EventType, slug=slug, is_active=True)
+    wait = throttles.check(request, "slot-hold")
+    if wait is not None:
+        return throttles.too_many(
+            request, wait, message="Too many times were held from here in a short while."
+        )
     tz_name, _ = _visitor_zone(request, coach_zone_name())
     start = _parse_start(request.POST.get("start", ""))
     back = reverse("bookings:event-type", args=[slug]) + "?" + urlencode({"tz": tz_name})
@@ -224,6 +229,11 @@ def details(request: HttpRequest, token: str) -> HttpResponse:
         request.POST if request.method == "POST" else None, event_type=event_type, initial=initial
     )
     if request.method == "POST" and form.is_valid():
+        wait = throttles.check(request, "booking", email=form.cleaned_data["email"])
+        if wait is not None:
+            return throttles.too_many(
+                request, wait, message="Too many bookings were made from here or for this address."
+            )
         try:
             booking = services.complete_hold(
                 booking=booking,
@@ -401,6 +411,11 @@ def waitlist_join(request: HttpRequest, slug: str) -> HttpResponse:
     form = WaitlistForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Please give a name, an email address and a time zone.")
+    wait = throttles.check(request, "waitlist", email=form.cleaned_data["email"])
+    if wait is not None:
+        return throttles.too_many(
+            request, wait, message="Too many waiting-list requests from here."
+        )
     services.join_waitlist(
         event_type=event_type,
         name=form.cleaned_data["name"],

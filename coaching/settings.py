@@ -228,6 +228,34 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
+# --- Rate limits (coaching/throttles.py) -------------------------------------
+# What a stranger may trigger, per action: {key kind: (attempts, per seconds)}.
+# Kept in PostgreSQL, so they hold when Redis is down. Over a limit, pages say so
+# with a 429 and the API answers 429 with Retry-After.
+HOUR = 3600
+THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
+    "slot-hold": {"ip": (env_int("THROTTLE_SLOT_HOLDS_PER_IP", 30), HOUR)},
+    "booking": {
+        "ip": (env_int("THROTTLE_BOOKINGS_PER_IP", 6), HOUR),
+        "email": (env_int("THROTTLE_BOOKINGS_PER_EMAIL", 3), HOUR),
+    },
+    "waitlist": {"ip": (10, HOUR), "email": (3, HOUR)},
+    "checkout": {
+        "ip": (env_int("THROTTLE_CHECKOUTS_PER_IP", 20), HOUR),
+        "email": (env_int("THROTTLE_CHECKOUTS_PER_EMAIL", 10), HOUR),
+    },
+    "newsletter-signup": {
+        "ip": (env_int("NEWSLETTER_SUBSCRIBE_LIMIT_IP", 20), HOUR),
+        "email": (env_int("NEWSLETTER_SUBSCRIBE_LIMIT_EMAIL", 3), HOUR),
+    },
+    "sign-in-code": {"ip": (20, HOUR), "email": (5, HOUR)},
+    "contact": {"ip": (5, HOUR), "email": (3, HOUR)},
+    "comment": {"ip": (30, HOUR), "account": (10, 600)},
+    "refund-request": {"account": (5, 24 * HOUR)},
+    "view-beacon": {"ip": (env_int("THROTTLE_VIEWS_PER_IP", 300), HOUR)},
+    "search": {"ip": (env_int("THROTTLE_SEARCHES_PER_IP", 120), 60)},
+}
+
 # --- Accounts ---------------------------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
@@ -306,10 +334,6 @@ NEWSLETTER_RETRY_BASE_SECONDS = env_int("NEWSLETTER_RETRY_BASE_SECONDS", 30)
 NEWSLETTER_SOFT_BOUNCE_LIMIT = env_int("NEWSLETTER_SOFT_BOUNCE_LIMIT", 3)
 NEWSLETTER_REMINDER_AFTER_HOURS = env_int("NEWSLETTER_REMINDER_AFTER_HOURS", 24)
 NEWSLETTER_UNSUBSCRIBE_MAILTO = env_str("NEWSLETTER_UNSUBSCRIBE_MAILTO", "")
-NEWSLETTER_SUBSCRIBE_LIMITS = {
-    "ip": env_int("NEWSLETTER_SUBSCRIBE_LIMIT_IP", 20),  # signups per IP per hour
-    "email": env_int("NEWSLETTER_SUBSCRIBE_LIMIT_EMAIL", 3),  # per address per hour
-}
 CELERY_BEAT_SCHEDULE["newsletter-dispatch"] = {
     "task": "newsletter.tasks.dispatch_due_campaigns",
     "schedule": 30.0,

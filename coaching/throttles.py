@@ -81,6 +81,20 @@ def hit_all(checks: list[tuple[Limit, str | None]]) -> int | None:
     return max(waits) if waits else None
 
 
+def check(request: HttpRequest, action: str, **keys: str | None) -> int | None:
+    """Count one attempt at `action` (a name in settings.THROTTLE_LIMITS) against each
+    of its limits: per client IP unless `ip=None` is passed, and per any other key
+    given (`email=...`, `account=...`). None while allowed, else the Retry-After."""
+    values: dict[str, str | None] = {"ip": client_ip(request), **keys}
+    limits = settings.THROTTLE_LIMITS[action]
+    return hit_all(
+        [
+            (Limit(f"{action}:{kind}", count, window), values.get(kind))
+            for kind, (count, window) in limits.items()
+        ]
+    )
+
+
 def too_many(
     request: HttpRequest,
     retry_after: int,

@@ -7,6 +7,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coaching import throttles
 from coaching.api import ErrorSerializer
 from guides.search import MAX_QUERY_LENGTH, clean_query, search_guides
 
@@ -59,6 +60,9 @@ class SearchResponse(serializers.Serializer):
 )
 @api_view(["GET"])
 def search(request: Request) -> Response:
+    wait = throttles.check(request, "search")
+    if wait is not None:
+        return throttles.too_many_json(wait, "Too many searches from here just now.")
     params = SearchParams(data=request.query_params)
     params.is_valid(raise_exception=True)
     page, size = params.validated_data["page"], params.validated_data["page_size"]

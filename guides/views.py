@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from coaching import throttles
 from coaching.covers import cover_response
 from coaching.pagecache import cache_for_visitors, current_version
 from guides.access import can_view, paywall_offers
@@ -183,6 +184,9 @@ def record_view(request: HttpRequest, slug: str) -> JsonResponse:
     Nothing identifies an anonymous reader; a signed-in reader's view is kept for
     the coach's timeline of that person.
     """
+    if throttles.check(request, "view-beacon") is not None:
+        # Over the limit the view is simply not counted: a beacon has no one to tell.
+        return JsonResponse({"counted": False}, status=429)
     guide = Guide.objects.published().filter(slug=slug).only("pk").first()
     if guide is None:
         raise Http404("No such guide.")
@@ -195,6 +199,9 @@ def record_view(request: HttpRequest, slug: str) -> JsonResponse:
 @require_GET
 @cache_for_visitors(params=("q", "page"))
 def search(request: HttpRequest) -> HttpResponse:
+    wait = throttles.check(request, "search")
+    if wait is not None:
+        return throttles.too_many(request, wait, message="Too many searches from here just now.")
     raw = request.GET.get("q", "")
     try:
         page_number = max(1, int(request.GET.get("page", "1")))

@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from coaching import throttles
 from newsletter import services, tokens
 from newsletter.forms import PreferencesForm, SubscribeForm
 from newsletter.models import Campaign, MailingList, Subscriber, Subscription
 from newsletter.rendering import render_body
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0)
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR")
-
-
-def _over_limit(key: str, limit: int, window: int) -> bool:
-    """A fixed-window counter in the cache; with Redis down there is no limit, not an error."""
-    try:
-        cache.add(key, 0, window)
-        return cache.incr(key) > limit
-    except ValueError:
-        return False
 
 
 def _subscriber_for_token(token: str) -> Subscriber | None:
@@ -63,16 +42,15 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         template = "newsletter/_signup_result.html" if partial else "newsletter/subscribe.html"
         return render(request, template, {"form": form, "errors": True}, status=400)
-    ip = _client_ip(request)
-    limits = settings.NEWSLETTER_SUBSCRIBE_LIMITS
-    if ip and _over_limit(f"newsletter:subscribe:ip:{ip}", limits["ip"], 3600):
+    wait = throttles.check(request, "newsletter-signup")
+    if wait is not None:
         template = "newsletter/_signup_result.html" if partial else "newsletter/rate_limited.html"
-        return render(request, template, {"rate_limited": True}, status=429)
+        return throttles.too_many(request, wait, template=template)
     email = form.cleaned_data["email"]
-    digest = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    ip = throttles.client_ip(request)
     # Over the per-address limit the page looks the same, but nothing is sent:
     # a stranger must not learn that the address is known, nor mail-bomb it.
-    if not _over_limit(f"newsletter:subscribe:email:{digest}", limits["email"], 3600):
+    if throttles.check(request, "newsletter-signup", ip=None, email=email) is None:
         services.subscribe(
             email=email,
             name=form.cleaned_data["name"],

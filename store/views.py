@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coaching import throttles
 from coaching.covers import cover_response
 from coaching.models import CoachProfile, User
 from guides.models import Guide
@@ -151,6 +152,11 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        wait = throttles.check(request, "checkout", email=data["email"])
+        if wait is not None:
+            return throttles.too_many(
+                request, wait, message="Too many checkouts were started from here."
+            )
         success_url = request.build_absolute_uri(reverse("store:checkout-success"))
         try:
             started = services.start_checkout(
@@ -492,6 +498,9 @@ def invoice(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def refund_request(request: HttpRequest, number: str) -> HttpResponse:
     order = _get_order_for_user(request, number)
+    wait = throttles.check(request, "refund-request", ip=None, account=str(request.user.pk))
+    if wait is not None:
+        return throttles.too_many(request, wait, message="Too many refund requests in a day.")
     form = RefundRequestForm(request.POST)
     if not form.is_valid():
         return render(

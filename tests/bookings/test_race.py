@@ -93,7 +93,9 @@ def test_twenty_simultaneous_api_requests_make_one_booking_and_nineteen_409s(coa
     start = london(next_weekday(), 14).astimezone(UTC).isoformat()
 
     def post(index: int) -> int:
-        response = Client(raise_request_exception=False).post(
+        # Twenty different visitors: one visitor sending twenty would be throttled.
+        visitor = Client(raise_request_exception=False, REMOTE_ADDR=f"203.0.113.{index + 1}")
+        response = visitor.post(
             "/api/bookings/",
             {
                 "event_type": "discovery-call",

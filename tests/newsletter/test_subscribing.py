@@ -68,18 +68,25 @@ def test_htmx_gets_a_partial(client, weekly):
 
 
 def test_it_limits_signups_per_ip(client, weekly, settings):
-    settings.NEWSLETTER_SUBSCRIBE_LIMITS = {"ip": 2, "email": 3}
+    settings.THROTTLE_LIMITS = {
+        **settings.THROTTLE_LIMITS,
+        "newsletter-signup": {"ip": (2, 3600), "email": (3, 3600)},
+    }
     for n in range(2):
         assert (
             client.post("/newsletter/subscribe/", {"email": f"p{n}@example.com"}).status_code == 200
         )
     response = client.post("/newsletter/subscribe/", {"email": "p9@example.com"})
     assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
     assert not Subscriber.objects.filter(email_lower="p9@example.com").exists()
 
 
 def test_it_limits_signups_per_address_without_saying_so(client, weekly, settings):
-    settings.NEWSLETTER_SUBSCRIBE_LIMITS = {"ip": 100, "email": 1}
+    settings.THROTTLE_LIMITS = {
+        **settings.THROTTLE_LIMITS,
+        "newsletter-signup": {"ip": (100, 3600), "email": (1, 3600)},
+    }
     client.post("/newsletter/subscribe/", {"email": "eve@example.com"})
     Subscriber.objects.update(confirmation_sent_at=None)  # the hourly resend guard aside
     response = client.post("/newsletter/subscribe/", {"email": "eve@example.com"})

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from django.core import mail
 
 from store import stripe_gateway
 from store.models import Order, Product
@@ -138,3 +139,13 @@ def start_order(product: Product, email: str = "buyer@example.com", user: Any = 
         cancel_url="http://testserver/store/",
     )
     return started.order
+
+
+@pytest.fixture
+def paid_order(client: Any, candidate: Any, product: Product) -> Order:
+    """`candidate`'s paid order for `product`, its receipt emails cleared."""
+    order = start_order(product, email=candidate.email, user=candidate)
+    post_event(client, session_completed(order))
+    order.refresh_from_db()
+    mail.outbox.clear()
+    return order

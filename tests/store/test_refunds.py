@@ -10,18 +10,9 @@ from django.core import mail
 from store import stripe_gateway
 from store.models import Entitlement, Order, Refund, StripeEvent
 from store.services import refund_order
-from tests.store.conftest import committed, post_event, session_completed, start_order
+from tests.store.conftest import committed
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def paid_order(client: Any, candidate: Any, product: Any) -> Order:
-    order = start_order(product, email=candidate.email, user=candidate)
-    post_event(client, session_completed(order))
-    order.refresh_from_db()
-    mail.outbox.clear()
-    return order
 
 
 def test_a_full_refund_from_the_admin_goes_through_the_gateway_and_revokes(
