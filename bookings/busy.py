@@ -44,6 +44,7 @@ from bookings.models import (
     EventType,
 )
 from bookings.slots import zone
+from coaching import outbound
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def fetch_ics(url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 - scheme checked above
-    opener = urllib.request.build_opener(_HttpOnlyRedirects)
+    opener = outbound.public_opener(_HttpOnlyRedirects())
     started = monotonic_clock.monotonic()
     try:
         with opener.open(request, timeout=SOCKET_TIMEOUT) as response:
@@ -138,7 +139,11 @@ def fetch_ics(url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
             return Fetched(None, etag=etag, last_modified=last_modified)
         raise FeedError(f"The calendar server answered HTTP {error.code} {error.reason}.") from None
     except urllib.error.URLError as error:
+        if isinstance(error.reason, outbound.BlockedAddress):
+            raise FeedError(str(error.reason)) from None
         raise FeedError(f"Could not reach the calendar server: {error.reason}.") from None
+    except outbound.BlockedAddress as error:  # raised on a redirect's new connection
+        raise FeedError(str(error)) from None
     except TimeoutError:
         raise FeedError("The calendar server did not answer in time.") from None
     except (OSError, http.client.HTTPException) as error:

@@ -228,6 +228,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
+# Fetching URLs someone typed (calendar feeds) refuses private, loopback, link-local and
+# reserved addresses at every hop (coaching/outbound.py). Only tests serving a feed
+# from 127.0.0.1 turn this on.
+OUTBOUND_ALLOW_PRIVATE_ADDRESSES = env_bool("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", False)
+
 # --- Rate limits (coaching/throttles.py) -------------------------------------
 # What a stranger may trigger, per action: {key kind: (attempts, per seconds)}.
 # Kept in PostgreSQL, so they hold when Redis is down. Over a limit, pages say so
