@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings import ics, payments, services
@@ -215,6 +216,7 @@ def hold(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("bookings:details", token=manage_token(booking))
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @require_http_methods(["GET", "POST"])
 def details(request: HttpRequest, token: str) -> HttpResponse:
     booking = _get_booking_for_token(token)
@@ -271,6 +273,7 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
     return _start_payment(request, booking, token)
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @require_GET
 def confirmed(request: HttpRequest, token: str) -> HttpResponse:
     booking = _get_booking_for_token(token)
@@ -299,6 +302,7 @@ def confirmed(request: HttpRequest, token: str) -> HttpResponse:
 # --- Managing one booking -----------------------------------------------------
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @require_GET
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     booking = _get_booking_for_token(token)
@@ -327,6 +331,7 @@ def _manage_with_error(request: HttpRequest, token: str, message: str) -> HttpRe
     return redirect("bookings:manage", token=token)
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @require_http_methods(["GET", "POST"])
 def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     """GET: the confirm step (old time, new time, what it costs); POST: move the call.
@@ -370,6 +375,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("bookings:manage", token=token)
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     """GET: the confirm step, saying what cancelling does to the money; POST: cancel."""

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 
 from clients.models import Contact, Engagement, Note
 
@@ -30,6 +31,7 @@ def _object_page_access(request: HttpRequest) -> Contact:
     return contact
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @login_required
 def portal(request: HttpRequest) -> HttpResponse:
     from bookings.models import Booking
@@ -60,12 +62,14 @@ def portal(request: HttpRequest) -> HttpResponse:
     return render(request, "clients/portal.html", context)
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 def note(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _object_page_access(request)
     shared = get_object_or_404(Note, pk=pk, contact=contact, is_shared=True)
     return render(request, "clients/portal_note.html", {"note": shared})
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 def engagement(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _object_page_access(request)
     found = get_object_or_404(Engagement, pk=pk, contact=contact)

@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
@@ -213,6 +214,8 @@ def _cacheable_request(request: HttpRequest) -> bool:
         and not (user is not None and user.is_authenticated)
         and not (session is not None and session.get(PERSONAL_SESSION_KEY))
         and CookieStorage.cookie_name not in request.COOKIES
+        # Messages too large for their cookie wait in the session instead.
+        and not (session is not None and session.get(SessionStorage.session_key))
     )
 
 

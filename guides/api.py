@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from coaching import throttles
 from coaching.api import ErrorSerializer
-from guides.search import MAX_QUERY_LENGTH, clean_query, search_guides
+from guides.search import MAX_PAGE, MAX_QUERY_LENGTH, clean_query, search_guides
 
 
 class SearchParams(serializers.Serializer):
@@ -21,7 +21,7 @@ class SearchParams(serializers.Serializer):
             raise serializers.ValidationError("Type at least one word to search for.")
         return cleaned
 
-    page = serializers.IntegerField(min_value=1, max_value=1000, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=50, default=20)
 
 

@@ -29,6 +29,9 @@ from guides.access import ReadingRights, reading_rights
 from guides.models import Guide
 
 MAX_QUERY_LENGTH = 200
+# Deeper pages are refused by the API and clamped on the page: an OFFSET of millions
+# would make one request scan the whole index.
+MAX_PAGE = 1000
 SNIPPET_WORDS = 32
 # How far into a body a snippet is looked for (about 2,000 words): whole bodies
 # of a results page crossing from PostgreSQL cost more than the search itself.

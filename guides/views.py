@@ -20,7 +20,7 @@ from coaching.pagecache import cache_for_visitors, current_version
 from guides.access import can_view, paywall_offers
 from guides.models import Category, Guide, GuideView, Role
 from guides.rendering import CTA_PLACEHOLDER
-from guides.search import search_guides
+from guides.search import MAX_PAGE, search_guides
 
 PAGE_SIZE = 24
 SORTS = {"newest": ("-published_at", "title"), "most-read": ("-view_count", "-published_at")}
@@ -204,7 +204,7 @@ def search(request: HttpRequest) -> HttpResponse:
         return throttles.too_many(request, wait, message="Too many searches from here just now.")
     raw = request.GET.get("q", "")
     try:
-        page_number = max(1, int(request.GET.get("page", "1")))
+        page_number = min(MAX_PAGE, max(1, int(request.GET.get("page", "1"))))
     except ValueError:
         page_number = 1
     results = search_guides(

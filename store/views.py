@@ -20,6 +20,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -206,6 +207,7 @@ def simulated_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     return render(request, "store/simulated_checkout.html", {"order": order})
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @require_GET
 def checkout_success(request: HttpRequest) -> HttpResponse:
     session_id = request.GET.get("session_id", "")
@@ -238,6 +240,7 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @require_GET
 def guest_download(request: HttpRequest, number: str, file_pk: int) -> HttpResponseBase:
     """A file of an order this browser session paid for, before any sign-in.
@@ -264,7 +267,6 @@ def guest_download(request: HttpRequest, number: str, file_pk: int) -> HttpRespo
             )
         field = stamp.file
     response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -278,6 +280,7 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
 # --- After buying ------------------------------------------------------------------
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @buyer_login_required
 @require_GET
 def library(request: HttpRequest) -> HttpResponse:
@@ -348,6 +351,7 @@ def _library_entries(
     return entries
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @buyer_login_required
 @require_GET
 def library_item(request: HttpRequest, pk: int) -> HttpResponse:
@@ -383,6 +387,7 @@ def library_item(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @buyer_login_required
 @require_GET
 def file_status(request: HttpRequest, file_pk: int) -> HttpResponse:
@@ -397,6 +402,7 @@ def file_status(request: HttpRequest, file_pk: int) -> HttpResponse:
     )
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @buyer_login_required
 @require_GET
 def download(request: HttpRequest, file_pk: int) -> HttpResponse:
@@ -430,6 +436,7 @@ def _signed_link(request: HttpRequest, kind: str, pk: int) -> str:
     return reverse("store:signed-file", args=[token])
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @buyer_login_required
 @require_GET
 def signed_file(request: HttpRequest, token: str) -> HttpResponseBase:
@@ -461,10 +468,10 @@ def signed_file(request: HttpRequest, token: str) -> HttpResponseBase:
     ):
         raise Http404("No such file.")
     response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @buyer_login_required
 @require_GET
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
@@ -480,6 +487,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@never_cache  # personal: no shared or browser cache may keep it
 @buyer_login_required
 @require_GET
 def invoice(request: HttpRequest, number: str) -> HttpResponse:
@@ -490,7 +498,6 @@ def invoice(request: HttpRequest, number: str) -> HttpResponse:
     seller = profile.name if profile else settings.SITE_NAME
     response = HttpResponse(pdf.invoice(order, seller=seller), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="invoice-{order.number}.pdf"'
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

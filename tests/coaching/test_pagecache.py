@@ -63,3 +63,25 @@ def test_a_page_that_shows_a_flash_message_it_just_added_is_never_stored(rf):
         return saved(request)
 
     assert [visit().get("X-Page-Cache") for _ in range(2)] == [None, None]
+
+
+def test_a_visitor_whose_session_holds_a_waiting_message_is_neither_served_nor_stored(rf):
+    calls = []
+
+    @cache_for_visitors()
+    def page(request):
+        calls.append(request)
+        return HttpResponse("Welcome")
+
+    def visit(session):
+        request = rf.get("/welcome/")
+        request.user = AnonymousUser()
+        request.session = session
+        return page(request)
+
+    visit({})  # stores the page for visitors
+    waiting = visit({"_messages": '[["__json_message", 0, 25, "Your booking is confirmed."]]'})
+
+    assert waiting.get("X-Page-Cache") is None
+    assert "no-store" in waiting["Cache-Control"]
+    assert len(calls) == 2
