@@ -21,7 +21,7 @@ bench: $(STAMP)
 	@$(PY) -m bench.run $(ARGS)
 
 lint: $(STAMP)
-	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(PY) bin/deadcode
 
 format: $(STAMP)
 	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

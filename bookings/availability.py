@@ -138,17 +138,3 @@ def slots_for(
     rules = rules_for(event_type, coach_zone=coach_zone)
     busy, per_day = busy_for(event_type, rules, start=start, end=end, now=now, exclude=exclude)
     return compute_slots(rules, start=start, end=end, now=now, busy=busy, booked_per_day=per_day)
-
-
-def is_offered(
-    event_type: EventType, instant: datetime, *, now: datetime, exclude: Booking | None = None
-) -> bool:
-    """Whether the rules offer this exact start (ignoring a race: the constraint decides that)."""
-    offered = slots_for(
-        event_type,
-        start=instant,
-        end=instant + timedelta(seconds=1),
-        now=now,
-        exclude=exclude,
-    )
-    return instant in offered

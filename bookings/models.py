@@ -120,10 +120,6 @@ class EventType(models.Model):
         return self.meeting_url.replace(ROOM, new_room_name())
 
     @property
-    def needs_payment(self) -> bool:
-        return self.kind in {self.Kind.PAID, self.Kind.PACKAGE}
-
-    @property
     def duration(self) -> timedelta:
         return timedelta(minutes=self.duration_minutes)
 
@@ -386,20 +382,21 @@ class Booking(models.Model):
             start - event_type.buffer_before, self.end + event_type.buffer_after, "[)"
         )
 
+    # The two below change the state but do not save: the row claims coach time, so
+    # the caller saves it where a concurrent claim can fail (services._save_taking_the_slot).
+
     def confirm(self, *, now: datetime | None = None) -> None:
         if self.status not in {self.Status.HELD, self.Status.PENDING_PAYMENT, self.Status.EXPIRED}:
             raise BookingStateError(f"A {self.status} booking cannot be confirmed.")
         self.status = self.Status.CONFIRMED
         self.hold_expires_at = None
         self.confirmed_at = now or timezone.now()
-        self.save(update_fields=["status", "hold_expires_at", "confirmed_at", "updated_at"])
 
     def await_payment(self, *, until: datetime) -> None:
         if self.status not in {self.Status.HELD, self.Status.EXPIRED}:
             raise BookingStateError(f"A {self.status} booking cannot wait for payment.")
         self.status = self.Status.PENDING_PAYMENT
         self.hold_expires_at = until
-        self.save(update_fields=["status", "hold_expires_at", "updated_at"])
 
     def cancel(self, *, late: bool = False, now: datetime | None = None) -> None:
         if self.status not in {

@@ -225,11 +225,9 @@ def book_slot(
     )
     booking.place(start)
     if event_type.kind == EventType.Kind.PAID:
-        booking.status = Booking.Status.PENDING_PAYMENT
-        booking.hold_expires_at = now + timedelta(minutes=event_type.payment_window_minutes)
+        booking.await_payment(until=now + timedelta(minutes=event_type.payment_window_minutes))
     else:
-        booking.status = Booking.Status.CONFIRMED
-        booking.confirmed_at = now
+        booking.confirm(now=now)
     with transaction.atomic():
         _save_taking_the_slot(booking, now=now)
         if event_type.kind == EventType.Kind.PACKAGE:
@@ -266,12 +264,9 @@ def complete_hold(
             raise SlotUnavailable("That time has passed: please pick another.")
         event_type = booking.event_type
         if event_type.kind == EventType.Kind.PAID:
-            booking.status = Booking.Status.PENDING_PAYMENT
-            booking.hold_expires_at = now + timedelta(minutes=event_type.payment_window_minutes)
+            booking.await_payment(until=now + timedelta(minutes=event_type.payment_window_minutes))
         else:  # a free call, or a package session paid with a credit just below
-            booking.status = Booking.Status.CONFIRMED
-            booking.hold_expires_at = None
-            booking.confirmed_at = now
+            booking.confirm(now=now)
         # An expired hold becomes active again only if nobody took the time meanwhile.
         _save_taking_the_slot(booking, now=now)
         if event_type.kind == EventType.Kind.PACKAGE:
@@ -307,9 +302,7 @@ def confirm_paid_booking(
             Booking.Status.HELD,
         }:
             raise BookingError(f"A {booking.status} booking cannot be confirmed.")
-        booking.status = Booking.Status.CONFIRMED
-        booking.hold_expires_at = None
-        booking.confirmed_at = now
+        booking.confirm(now=now)
         booking.payment_reference = payment_reference or booking.payment_reference
         _save_taking_the_slot(booking, now=now)
         _after_confirmation(booking, now=now)

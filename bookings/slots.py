@@ -177,11 +177,3 @@ def _overlaps(
             return True
         index += 1
     return False
-
-
-def group_by_local_day(slots: Iterable[datetime], tz: ZoneInfo) -> dict[date, list[datetime]]:
-    days: dict[date, list[datetime]] = {}
-    for slot in slots:
-        local = slot.astimezone(tz)
-        days.setdefault(local.date(), []).append(local)
-    return days

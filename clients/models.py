@@ -125,11 +125,6 @@ class ContactQuerySet(models.QuerySet["Contact"]):
             return None
         return self.filter(Q(user=user) | Q(email=user.email.lower())).order_by("pk").first()
 
-    def with_open_tasks(self) -> ContactQuerySet:
-        return self.annotate(
-            open_tasks=models.Count("tasks", filter=Q(tasks__done_at__isnull=True))
-        )
-
 
 class Contact(models.Model):
     email = models.EmailField(unique=True, help_text="Stored lower-cased.")
@@ -342,14 +337,6 @@ class Task(models.Model):
         self.save(update_fields=["done_at"])
         return True
 
-    def reopen(self) -> bool:
-        if self.done_at is None:
-            return False
-        self.done_at = None
-        self.reminded_on = None
-        self.save(update_fields=["done_at", "reminded_on"])
-        return True
-
 
 class Engagement(models.Model):
     """A coaching package's credits. Always total = used + left + expired.
@@ -397,10 +384,6 @@ class Engagement(models.Model):
     @property
     def credits_left(self) -> int:
         return self.credits_total - self.credits_used - self.credits_expired
-
-    @property
-    def is_expired(self) -> bool:
-        return self.expires_at is not None and self.expires_at <= timezone.now()
 
     def uses_credit_for(self, outcome: str) -> bool:
         if outcome == Session.Outcome.COMPLETED:

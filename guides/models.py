@@ -67,9 +67,6 @@ class GuideQuerySet(models.QuerySet["Guide"]):
             )  # fmt: skip
         )
 
-    def most_read(self) -> GuideQuerySet:
-        return self.listed().order_by("-view_count", "-published_at")
-
     def related_to(self, guide: Guide, limit: int = 3) -> GuideQuerySet:
         """Same category first, then guides sharing a role; never the guide itself."""
         role_ids = list(guide.roles.values_list("pk", flat=True))
@@ -219,14 +216,6 @@ class Guide(models.Model):
     @property
     def is_gated(self) -> bool:
         return self.visibility != self.Visibility.PUBLIC
-
-    @property
-    def is_live(self) -> bool:
-        return (
-            self.status == self.Status.PUBLISHED
-            and self.published_at is not None
-            and self.published_at <= timezone.now()
-        )
 
     @property
     def last_updated(self) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from coaching.pagecache import bump_version
 from guides.models import Guide, GuideRevision
@@ -53,10 +52,3 @@ def publish_due_guides() -> list[int]:
     if published:
         bump_version()
     return published
-
-
-def mark_updated(*, guide: Guide, note: str) -> None:
-    guide.updated_at = timezone.now()
-    guide.change_note = note
-    guide.save(update_fields=["updated_at", "change_note", "modified_at"])
-    bump_version()

@@ -627,10 +627,6 @@ class CreditGrant(models.Model):
     def remaining(self) -> int:
         return self.total - self.used
 
-    @property
-    def is_expired(self) -> bool:
-        return self.expires_at is not None and self.expires_at <= timezone.now()
-
     def use_one(self, *, reason: str = "", reference: str = "") -> bool:
         """Spend one credit; False when none is left, expired or revoked. Never goes negative."""
         with transaction.atomic():
