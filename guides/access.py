@@ -76,6 +76,21 @@ class ReadingRights:
             or guide_id in self.entitled
         )
 
+    # `can_read` in SQL, for queries that decide in the database (search), over a
+    # guide aliased `g`, with `sql_params()`. Written next to `can_read` so the two
+    # change together; tests/guides/test_access.py checks they agree on every case.
+    SQL = """(%(everything)s OR g.visibility = %(public)s
+        OR (%(members)s AND g.visibility = %(members_only)s) OR g.id = ANY(%(entitled)s))"""
+
+    def sql_params(self) -> dict[str, Any]:
+        return {
+            "everything": self.everything,
+            "members": self.members,
+            "entitled": sorted(self.entitled),
+            "public": Guide.Visibility.PUBLIC.value,
+            "members_only": Guide.Visibility.MEMBERS.value,
+        }
+
 
 def reading_rights(user: Any, session: Any = None) -> ReadingRights:
     """What `user` may read, plus what the browser `session` paid for as a guest."""

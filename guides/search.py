@@ -70,9 +70,8 @@ def clean_query(raw: str) -> str:
     return " ".join(printable.split())[:MAX_QUERY_LENGTH]
 
 
-# Whether the reader may see a guide's whole text: ReadingRights.can_read, in SQL.
-_READABLE = """(%(everything)s OR g.visibility = %(public)s
-    OR (%(members)s AND g.visibility = %(members_only)s) OR g.id = ANY(%(entitled)s))"""
+# Whether the reader may see a guide's whole text: the gating rule's own SQL.
+_READABLE = ReadingRights.SQL
 
 # One statement answers a results page: the total, the page's guides in order,
 # whether each may be read in full, the query's lexemes, and the text its
@@ -132,11 +131,7 @@ def _find(query: str, rights: ReadingRights, limit: int, offset: int) -> _Found:
     """The guides matching the query in the text this reader may see, one page of them."""
     params: dict[str, Any] = {
         "query": query,
-        "everything": rights.everything,
-        "members": rights.members,
-        "entitled": sorted(rights.entitled),
-        "public": Guide.Visibility.PUBLIC.value,
-        "members_only": Guide.Visibility.MEMBERS.value,
+        **rights.sql_params(),
         "published": Guide.Status.PUBLISHED.value,
         "limit": limit,
         "offset": offset,

@@ -110,3 +110,27 @@ def test_search_matches_gated_full_text_only_for_readers_of_it(
     client.force_login(coach)
     found = client.get("/api/guides/search/?q=zebracorn").json()
     assert {r["slug"] for r in found["results"]} == {members_guide.slug, paid_guide.slug}
+
+
+def test_the_gating_rule_in_sql_agrees_with_the_rule_in_python_in_every_case(
+    public_guide, members_guide, paid_guide
+):
+    from itertools import product
+
+    from django.db import connection
+
+    from guides.access import ReadingRights
+
+    guides = [public_guide, members_guide, paid_guide]
+    for everything, members, entitled in product(
+        [False, True], [False, True], [(), (paid_guide.pk,)]
+    ):
+        rights = ReadingRights(everything=everything, members=members, entitled=frozenset(entitled))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT g.id, {ReadingRights.SQL} FROM guides_guide g",  # noqa: S608
+                rights.sql_params(),
+            )
+            in_sql = dict(cursor.fetchall())
+        in_python = {guide.pk: rights.can_read(guide.visibility, guide.pk) for guide in guides}
+        assert in_sql == in_python, rights
