@@ -79,7 +79,7 @@ SELECT extract(epoch FROM lower(b.during))::float8, extract(epoch FROM upper(b.d
        b.event_type_id, extract(epoch FROM b.start)::float8
   FROM {Booking._meta.db_table} b
  WHERE b.coach_id = %(coach)s AND b.during && tstzrange(%(lo)s, %(hi)s)
-   AND (b.status = %(confirmed)s OR (b.status = ANY(%(holding)s) AND b.hold_expires_at > %(now)s))
+   AND {Booking.BLOCKING_SQL}
    AND b.id <> %(exclude)s
 UNION ALL
 SELECT extract(epoch FROM lower(i.during))::float8, extract(epoch FROM upper(i.during))::float8,
@@ -107,9 +107,7 @@ def busy_for(
                 "coach": event_type.coach_id,
                 "lo": start - margin,
                 "hi": end + margin,
-                "confirmed": Booking.Status.CONFIRMED,
-                "holding": [Booking.Status.HELD, Booking.Status.PENDING_PAYMENT],
-                "now": now,
+                **Booking.blocking_sql_params(now),
                 "exclude": exclude.pk if exclude is not None and exclude.pk else 0,
             },
         )

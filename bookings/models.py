@@ -246,10 +246,7 @@ class BookingQuerySet(models.QuerySet["Booking"]):
         now = now or timezone.now()
         return self.filter(
             models.Q(status=Booking.Status.CONFIRMED)
-            | models.Q(
-                status__in=[Booking.Status.HELD, Booking.Status.PENDING_PAYMENT],
-                hold_expires_at__gt=now,
-            )
+            | models.Q(status__in=Booking.HOLDING, hold_expires_at__gt=now)
         )
 
     def upcoming(self, now: datetime | None = None) -> BookingQuerySet:
@@ -328,6 +325,21 @@ class Booking(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
     objects = BookingQuerySet.as_manager()
+
+    # What takes the coach's time: a confirmed call, or a hold or an unpaid booking
+    # whose time has not run out. The ORM form is `Booking.objects.blocking()`; the
+    # same rule in SQL, over a booking aliased `b` with `blocking_sql_params(now)`, is
+    # for the slot query (bookings/availability.py). tests/bookings/test_services.py
+    # checks the two agree.
+    HOLDING = (Status.HELD, Status.PENDING_PAYMENT)
+    BLOCKING_SQL = (
+        "(b.status = %(confirmed)s"
+        " OR (b.status = ANY(%(holding)s) AND b.hold_expires_at > %(now)s))"
+    )
+
+    @classmethod
+    def blocking_sql_params(cls, now: datetime) -> dict[str, Any]:
+        return {"confirmed": cls.Status.CONFIRMED, "holding": list(cls.HOLDING), "now": now}
 
     class Meta:
         ordering = ["start"]

@@ -288,3 +288,37 @@ def test_the_slot_engine_blocks_exactly_the_bookings_that_the_blocking_query_ret
     assert sorted(busy) == sorted((b.during.lower, b.during.upper) for b in expected)
     assert len(busy) == 3  # confirmed, and the two holds that have not run out
     assert per_day == {day: 3}
+
+
+def test_which_bookings_block_time_is_the_same_rule_in_the_orm_and_in_the_slot_sql(
+    event_type: Any,
+) -> None:
+    from django.db import connection
+
+    now = timezone.now()
+    day = next_weekday()
+    for hour, status in enumerate(Booking.Status.values, start=9):
+        for minutes, expires in ((0, now - timedelta(minutes=1)), (30, now + timedelta(minutes=5))):
+            booking = Booking(
+                event_type=event_type,
+                coach_id=event_type.coach_id,
+                name="R",
+                email="r@example.com",
+                time_zone="Europe/London",
+                status=status,
+                hold_expires_at=expires,
+            )
+            booking.place(london(day, hour, minutes))
+            booking.save()
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT b.id FROM bookings_booking b WHERE {Booking.BLOCKING_SQL}",  # noqa: S608
+            Booking.blocking_sql_params(now),
+        )
+        in_sql = {row[0] for row in cursor.fetchall()}
+    in_orm = set(Booking.objects.blocking(now).values_list("pk", flat=True))
+
+    assert in_sql == in_orm
+    assert Booking.objects.count() == 2 * len(Booking.Status.values)
+    assert 0 < len(in_orm) < Booking.objects.count()
