@@ -1,13 +1,11 @@
 """What confirming brings: a lead magnet in the library, and a welcome sequence.
 
 Lead magnets. A list may name a free store product (say, online access to a
-guide). The store has no service for a free grant (its entitlements come from
-paid orders), so this module adds the smallest one, through the store's own
-models and public functions: the account by email (`store.services.buyer_for`,
-sign-in by emailed code), a zero-total order marked paid and fulfilled, and the
-entitlement keyed on that order. The library at /library/ then lists it like a
-purchase. Granting twice is prevented by looking for an active entitlement
-first, with the subscriber row locked by the caller (`services.confirm`).
+guide). The store grants it (`store.services.grant_free_product`) to the account
+for the address (`store.services.buyer_for`, sign-in by emailed code), and the
+library at /library/ lists it like a purchase. Granting twice is prevented by
+the store's check for an active entitlement, with the subscriber row locked by
+the caller (`services.confirm`).
 
 Welcome sequence. Each active step of each list the person confirmed becomes
 one row due `delay_hours` after confirmation. Beat sends due rows; each is
@@ -57,28 +55,15 @@ def grant_lead_magnets(*, subscriber: Subscriber) -> list[Any]:
 @transaction.atomic
 def grant_free_product(*, subscriber: Subscriber, product: Any) -> bool:
     """A free grant of `product` to the subscriber's account. False if they already have it."""
-    from store.models import Entitlement, Order, OrderItem, Product
     from store.services import buyer_for
+    from store.services import grant_free_product as grant
 
     user = subscriber.user or buyer_for(subscriber.email)
     if subscriber.user_id is None:
         subscriber.user = user
         subscriber.save(update_fields=["user"])
-    granted = [
-        p
-        for p in product.granted_products()
-        if p.kind not in {Product.Kind.SESSION, Product.Kind.COACHING}
-    ]
-    if not granted or all(
-        Entitlement.objects.active().filter(user=user, product=p).exists() for p in granted
-    ):
+    if not grant(user=user, product=product):
         return False
-    order = Order.objects.create(email=user.email, user=user, subtotal=0, discount=0, total=0)
-    OrderItem.objects.create(order=order, product=product, title=product.title, unit_amount=0)
-    order.mark_paid(payment_intent="")
-    order.mark_fulfilled()
-    for item in granted:
-        Entitlement.objects.get_or_create(order=order, product=item, defaults={"user": user})
     log.info("lead magnet %s granted to subscriber %s", product.slug, subscriber.pk)
     return True
 

@@ -590,12 +590,15 @@ class Entitlement(models.Model):
 
 
 class CreditGrantQuerySet(models.QuerySet["CreditGrant"]):
-    def usable_by(self, user: Any) -> CreditGrantQuerySet:
-        return (
-            self.filter(user=user, revoked_at__isnull=True, used__lt=F("total"))
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-            .order_by(F("expires_at").asc(nulls_last=True), "pk")
+    def usable(self) -> CreditGrantQuerySet:
+        """Grants with a credit left to spend: not revoked, not used up, not expired."""
+        return self.filter(revoked_at__isnull=True, used__lt=F("total")).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
         )
+
+    def usable_by(self, user: Any) -> CreditGrantQuerySet:
+        """Soonest to expire first: the credit spent next."""
+        return self.usable().filter(user=user).order_by(F("expires_at").asc(nulls_last=True), "pk")
 
 
 class CreditGrant(models.Model):
@@ -630,11 +633,7 @@ class CreditGrant(models.Model):
     def use_one(self, *, reason: str = "", reference: str = "") -> bool:
         """Spend one credit; False when none is left, expired or revoked. Never goes negative."""
         with transaction.atomic():
-            taken = (
-                CreditGrant.objects.filter(pk=self.pk, revoked_at__isnull=True, used__lt=F("total"))
-                .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-                .update(used=F("used") + 1)
-            )
+            taken = CreditGrant.objects.usable().filter(pk=self.pk).update(used=F("used") + 1)
             if not taken:
                 return False
             CreditLedger.objects.create(grant=self, change=-1, reason=reason, reference=reference)

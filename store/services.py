@@ -169,6 +169,30 @@ def buyer_for(email: str) -> User:
     return user
 
 
+def grant_free_product(*, user: User, product: Product) -> bool:
+    """Give `product` to `user` for nothing (a newsletter's lead magnet): a zero-total
+    order, paid and fulfilled, with its entitlements, so the library, the timeline and
+    the accounts read it like any purchase. Sessions and coaching credits are never
+    given this way. False when there is nothing to grant or the user already has it all.
+    Call inside a transaction, with a row of the caller's locked against a double grant."""
+    granted = [
+        p
+        for p in product.granted_products()
+        if p.kind not in {Product.Kind.SESSION, Product.Kind.COACHING}
+    ]
+    if not granted or all(
+        Entitlement.objects.active().filter(user=user, product=p).exists() for p in granted
+    ):
+        return False
+    order = Order.objects.create(email=user.email, user=user, subtotal=0, discount=0, total=0)
+    OrderItem.objects.create(order=order, product=product, title=product.title, unit_amount=0)
+    order.mark_paid(payment_intent="")
+    order.mark_fulfilled()
+    for item in granted:
+        Entitlement.objects.get_or_create(order=order, product=item, defaults={"user": user})
+    return True
+
+
 def fulfil_checkout(*, session_id: str, session: dict[str, Any] | None = None) -> Order | None:
     """Fulfil the order behind a Checkout session if it is paid. Idempotent.
 
