@@ -209,23 +209,29 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
+# Every periodic job, in one table: name, task, every how many seconds. Each task's
+# docstring says what it does and why it runs this often.
+MINUTE, HOUR_S, DAY = 60.0, 3600.0, 86400.0
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "send-pending-outbox": {"task": "coaching.tasks.send_pending_outbox", "schedule": 60.0},
-    "publish-scheduled-guides": {
-        "task": "guides.tasks.publish_scheduled_guides",
-        "schedule": 60.0,
-    },
-    "bookings-send-due-reminders": {"task": "bookings.tasks.send_due_reminders", "schedule": 60.0},
-    "bookings-expire-holds": {"task": "bookings.tasks.expire_holds", "schedule": 60.0},
-    # The coach's own calendars (ICS addresses): busy times, fetched in the background only.
-    "bookings-refresh-busy-calendars": {
-        "task": "bookings.tasks.refresh_busy_calendars",
-        "schedule": 900.0,
-    },
-    "purge-throttle-counters": {
-        "task": "coaching.tasks.purge_throttle_counters",
-        "schedule": 86400.0,
-    },
+    name: {"task": task, "schedule": every}
+    for name, task, every in [
+        ("send-pending-outbox", "coaching.tasks.send_pending_outbox", MINUTE),
+        ("purge-throttle-counters", "coaching.tasks.purge_throttle_counters", DAY),
+        ("publish-scheduled-guides", "guides.tasks.publish_scheduled_guides", MINUTE),
+        ("bookings-send-due-reminders", "bookings.tasks.send_due_reminders", MINUTE),
+        ("bookings-expire-holds", "bookings.tasks.expire_holds", MINUTE),
+        # The coach's own calendars (ICS addresses): fetched in the background only.
+        ("bookings-refresh-busy-calendars", "bookings.tasks.refresh_busy_calendars", 15 * MINUTE),
+        ("newsletter-dispatch", "newsletter.tasks.dispatch_due_campaigns", 30.0),
+        ("newsletter-reminders", "newsletter.tasks.send_confirmation_reminders", 15 * MINUTE),
+        ("newsletter-welcome-sequence", "newsletter.tasks.send_welcome_emails", 5 * MINUTE),
+        ("clients-remind-due-tasks", "clients.tasks.remind_due_tasks", 15 * MINUTE),
+        ("clients-refresh-dashboard", "clients.tasks.refresh_dashboard", 4 * MINUTE),
+        ("clients-sync-newsletter-timeline", "clients.tasks.sync_newsletter_timeline", 5 * MINUTE),
+        ("clients-expire-engagements", "clients.tasks.expire_engagements", HOUR_S),
+        # Stripe events and stamped PDFs that a broker outage or a failure left pending.
+        ("store-sweep", "store.tasks.sweep_store", MINUTE),
+    ]
 }
 
 # Fetching URLs someone typed (calendar feeds) refuses private, loopback, link-local and
@@ -339,42 +345,11 @@ NEWSLETTER_RETRY_BASE_SECONDS = env_int("NEWSLETTER_RETRY_BASE_SECONDS", 30)
 NEWSLETTER_SOFT_BOUNCE_LIMIT = env_int("NEWSLETTER_SOFT_BOUNCE_LIMIT", 3)
 NEWSLETTER_REMINDER_AFTER_HOURS = env_int("NEWSLETTER_REMINDER_AFTER_HOURS", 24)
 NEWSLETTER_UNSUBSCRIBE_MAILTO = env_str("NEWSLETTER_UNSUBSCRIBE_MAILTO", "")
-CELERY_BEAT_SCHEDULE["newsletter-dispatch"] = {
-    "task": "newsletter.tasks.dispatch_due_campaigns",
-    "schedule": 30.0,
-}
-CELERY_BEAT_SCHEDULE["newsletter-reminders"] = {
-    "task": "newsletter.tasks.send_confirmation_reminders",
-    "schedule": 900.0,
-}
-CELERY_BEAT_SCHEDULE["newsletter-welcome-sequence"] = {
-    "task": "newsletter.tasks.send_welcome_emails",
-    "schedule": 300.0,
-}
 # SMTP connections (threads) per campaign sender; see newsletter/sending.py.
 NEWSLETTER_SENDER_THREADS = env_int("NEWSLETTER_SENDER_THREADS", 4)
 # Off: "sent" marks skip the fsync wait (a worker crash still never duplicates; a
 # PostgreSQL crash could resend the last ~0.6 s of a campaign). On: every mark is durable.
 NEWSLETTER_DURABLE_SENT_MARKS = env_bool("NEWSLETTER_DURABLE_SENT_MARKS", False)
-# The coach's workspace: follow-up reminders, dashboard figures, newsletter timeline.
-CELERY_BEAT_SCHEDULE["clients-remind-due-tasks"] = {
-    "task": "clients.tasks.remind_due_tasks",
-    "schedule": 900.0,
-}
-CELERY_BEAT_SCHEDULE["clients-refresh-dashboard"] = {
-    "task": "clients.tasks.refresh_dashboard",
-    "schedule": 240.0,
-}
-CELERY_BEAT_SCHEDULE["clients-sync-newsletter-timeline"] = {
-    "task": "clients.tasks.sync_newsletter_timeline",
-    "schedule": 300.0,
-}
-CELERY_BEAT_SCHEDULE["clients-expire-engagements"] = {
-    "task": "clients.tasks.expire_engagements",
-    "schedule": 3600.0,
-}
-# Stripe events and stamped PDFs that a broker outage or a failure left pending.
-CELERY_BEAT_SCHEDULE["store-sweep"] = {"task": "store.tasks.sweep_store", "schedule": 60.0}
 
 # --- Payments ---------------------------------------------------------------
 

@@ -95,3 +95,17 @@ def test_anymail_settings_come_from_anymail_variables() -> None:
 def test_in_production_allowed_hosts_defaults_to_site_urls_host() -> None:
     got = settings_in_a_process(PRODUCTION="true", SITE_URL="https://coach.example.com")
     assert got["hosts"] == ["coach.example.com"]
+
+
+def test_every_periodic_job_names_a_task_the_worker_knows() -> None:
+    from django.conf import settings
+
+    from coaching.celery import app
+
+    app.loader.import_default_modules()
+    unknown = [
+        entry["task"]
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] not in app.tasks
+    ]
+    assert unknown == []
