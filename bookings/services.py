@@ -6,7 +6,6 @@ its IntegrityError into `SlotTaken` (a 409 in the API, a form error on pages).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,23 +47,6 @@ class NoCredits(BookingError):
     def __init__(self, message: str, *, signed_in: bool) -> None:
         super().__init__(message)
         self.signed_in = signed_in
-
-
-# A hook the store fills in later: returns a checkout URL for a pending_payment booking.
-_checkout_handlers: list[Callable[[Booking], str | None]] = []
-
-
-def register_checkout_handler(handler: Callable[[Booking], str | None]) -> None:
-    if handler not in _checkout_handlers:
-        _checkout_handlers.append(handler)
-
-
-def checkout_url_for(booking: Booking) -> str | None:
-    for handler in _checkout_handlers:
-        url = handler(booking)
-        if url:
-            return url
-    return None
 
 
 # --- Checks ------------------------------------------------------------------

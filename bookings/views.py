@@ -291,9 +291,7 @@ def confirmed(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("bookings:details", token=token)
     context = booking_context(booking)
     context["checkout_url"] = (
-        services.checkout_url_for(booking)
-        if booking.status == Booking.Status.PENDING_PAYMENT
-        else None
+        payments.checkout_url(booking) if booking.status == Booking.Status.PENDING_PAYMENT else None
     )
     context["token"] = token
     return render(request, "bookings/confirmed.html", context)

@@ -1,8 +1,9 @@
 """Signal receivers: other apps save their rows, clients links contacts and writes the timeline.
 
 The other apps never import clients (it sits on top). Each receiver runs in a
-savepoint and logs instead of raising, so that a fault here can never fail a
-checkout, a booking or a subscription; tests set RAISE_ERRORS to see faults.
+savepoint and records a failure (coaching.models.HookFailure, listed in the admin)
+instead of raising, so that a fault here can never fail a checkout, a booking or a
+subscription; tests set RAISE_ERRORS to see faults.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from clients.models import (
     StageChange,
     Task,
 )
+from coaching.models import HookFailure
 
 log = logging.getLogger(__name__)
 RAISE_ERRORS = False
@@ -51,10 +53,11 @@ def safely(fn: Callable[..., None], watch: frozenset[str] = frozenset()) -> Call
         try:
             with transaction.atomic():
                 fn(instance, created=kwargs.get("created", False), **extra)
-        except Exception:
+        except Exception as error:
             if RAISE_ERRORS:
                 raise
             log.exception("clients: %s failed for %r", fn.__name__, instance)
+            HookFailure.record(f"clients.receivers.{fn.__name__}", instance, error)
 
     receiver.__name__ = receiver.__qualname__ = fn.__name__
     receiver.__doc__ = fn.__doc__

@@ -5,7 +5,14 @@ from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from coaching.models import CoachingOffer, CoachProfile, OutboundEmail, Testimonial, User
+from coaching.models import (
+    CoachingOffer,
+    CoachProfile,
+    HookFailure,
+    OutboundEmail,
+    Testimonial,
+    User,
+)
 
 admin.site.unregister(Group)
 
@@ -65,4 +72,20 @@ class OutboundEmailAdmin(ModelAdmin):
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(HookFailure)
+class HookFailureAdmin(ModelAdmin):
+    """Receivers that failed: what they should have added is missing (see the model)."""
+
+    list_display = ["created_at", "hook", "target", "error"]
+    list_filter = ["hook"]
+    search_fields = ["target", "error"]
+    readonly_fields = ["hook", "target", "error", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -254,3 +254,31 @@ class ThrottleCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class HookFailure(models.Model):
+    """A cross-app receiver that raised (say, the CRM's timeline line for a booking).
+
+    The action that fired it went through; what the receiver should have added is
+    missing. Kept as a row and listed in the admin, so the coach sees it without
+    reading logs; the receivers are listed in README's "How the parts talk".
+    """
+
+    hook = models.CharField(max_length=200)
+    target = models.CharField(max_length=300)
+    error = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hook} on {self.target}"
+
+    @classmethod
+    def record(cls, hook: str, target: object, error: BaseException) -> HookFailure:
+        return cls.objects.create(
+            hook=hook[:200],
+            target=repr(target)[:300],
+            error=f"{type(error).__name__}: {error}"[:5000],
+        )

@@ -96,8 +96,7 @@ register_filter(SegmentFilter("has_account", "Has an account on the site", "bool
 # the client pipeline (clients). Newsletter reads those apps, never the other way
 # round, and offers each filter only while the app and model exist (the clients
 # app is younger than this one). People are matched by address, lower-cased, or
-# by their account. A model may still override a filter by offering
-# `newsletter_emails(value)` on its default manager.
+# by their account.
 
 
 def _model(label: str) -> Any:
@@ -235,21 +234,6 @@ def _register_cross_app_filters() -> None:
         model = _model(model_label)
         if model is None:
             continue
-        emails_for = getattr(model.objects, "newsletter_emails", None)
-        if emails_for is not None:  # the app's own definition wins
-            exclude = name.startswith("exclude_")
-
-            def apply(  # noqa: F811 - the override replaces the default
-                qs: SubscriberQuerySet,
-                value: Any,
-                emails_for: Any = emails_for,
-                exclude: bool = exclude,
-            ) -> SubscriberQuerySet:
-                emails = emails_for(value)
-                if exclude:
-                    return qs.exclude(email_lower__in=emails)
-                return qs.filter(email_lower__in=emails)
-
         register_filter(SegmentFilter(name, label, kind, apply, help=help_text))
 
 

@@ -145,8 +145,11 @@ def test_a_signed_in_guide_read_lands_on_the_timeline(candidate: Any) -> None:
     assert contact.timeline.get(kind=Event.Kind.GUIDE_VIEW).title == "Read “The loop”"
 
 
-def test_a_fault_in_a_receiver_never_breaks_the_other_app(monkeypatch: Any) -> None:
+def test_a_fault_in_a_receiver_never_breaks_the_other_app_and_the_coach_sees_it(
+    monkeypatch: Any, coach_client: Any
+) -> None:
     from clients import receivers
+    from coaching.models import HookFailure
 
     receivers.RAISE_ERRORS = False
 
@@ -157,6 +160,11 @@ def test_a_fault_in_a_receiver_never_breaks_the_other_app(monkeypatch: Any) -> N
     user = User.objects.create_user("robust@example.com", "pw")
     assert User.objects.filter(pk=user.pk).exists()
     assert not Contact.objects.filter(email="robust@example.com").exists()
+    failure = HookFailure.objects.get()
+    assert failure.hook == "clients.receivers.on_user"
+    assert "robust@example.com" in failure.target and "RuntimeError: boom" in failure.error
+    listing = coach_client.get("/admin/coaching/hookfailure/").content.decode()
+    assert "clients.receivers.on_user" in listing
 
 
 def test_a_clients_receiver_connects_with_debug_on(settings):
