@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -94,7 +95,7 @@ def slot_list(request: Request) -> Response:
 )
 @api_view(["POST"])
 @permission_classes([AllowAny])
-def booking_create(request: Request) -> Response:
+def booking_create(request: Request) -> Response | JsonResponse:
     payload = BookingCreateSerializer(data=request.data)
     if not payload.is_valid():
         return _invalid(payload)

@@ -332,6 +332,11 @@ class Booking(models.Model):
     # for the slot query (bookings/availability.py). tests/bookings/test_services.py
     # checks the two agree.
     HOLDING = (Status.HELD, Status.PENDING_PAYMENT)
+    # Not (yet) a call: a hold, an unpaid booking, or one whose time ran out. The CRM
+    # neither files such a booking on a timeline nor counts it.
+    UNSETTLED = (Status.HELD, Status.PENDING_PAYMENT, Status.EXPIRED)
+    # Calls that happened or were missed: what the coach's verdict is recorded on.
+    SETTLED_OUTCOMES = (Status.COMPLETED, Status.NO_SHOW, Status.LATE_CANCEL)
     BLOCKING_SQL = (
         "(b.status = %(confirmed)s"
         " OR (b.status = ANY(%(holding)s) AND b.hold_expires_at > %(now)s))"

@@ -29,6 +29,7 @@ from clients.forms import GiveBackForm, ImportForm, MoveForm, NoteForm, OutcomeF
 from clients.models import (
     ClientsError,
     Contact,
+    Engagement,
     Pipeline,
     Session,
     Stage,
@@ -124,7 +125,9 @@ def workspace_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
         "notes": list(contact.notes.select_related("author")[:50]),
         "tasks": list(contact.tasks.order_by("done_at", "due_on")[:50]),
         "engagements": engagements,
-        "credits_left": sum(e.credits_left for e in engagements if e.status == "active"),
+        "credits_left": sum(
+            e.credits_left for e in engagements if e.status == Engagement.Status.ACTIVE
+        ),
         "outcomes": list(contact.outcomes.all()),
         "stage_history": list(
             contact.stage_changes.select_related("from_stage", "to_stage", "by")[:30]

@@ -30,7 +30,7 @@ class Brief:
 
     @property
     def credits_left(self) -> int:
-        return sum(e.credits_left for e in self.engagements if e.status == "active")
+        return sum(e.credits_left for e in self.engagements if e.status == Engagement.Status.ACTIVE)
 
 
 def answer_lines(booking: Any) -> list[tuple[str, str]]:
@@ -93,8 +93,8 @@ def build_brief(booking: Any) -> Brief:
         pk=booking.pk
     )
     brief.past_calls = past.aggregate(
-        total=Count("pk", filter=Q(status__in=["completed", "no_show", "late_cancel"])),
-        no_shows=Count("pk", filter=Q(status="no_show")),
+        total=Count("pk", filter=Q(status__in=Booking.SETTLED_OUTCOMES)),
+        no_shows=Count("pk", filter=Q(status=Booking.Status.NO_SHOW)),
     )
     return brief
 

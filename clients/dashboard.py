@@ -88,13 +88,13 @@ def bookings_per_week(now: datetime) -> dict[str, Any]:
     start = datetime.combine(weeks[0], datetime.min.time(), tzinfo=now.tzinfo)
     rows = (
         Booking.objects.filter(start__gte=start, start__lt=now + timedelta(days=7))
-        .exclude(status__in=["held", "pending_payment", "expired"])
+        .exclude(status__in=Booking.UNSETTLED)
         .annotate(week=TruncWeek("start", tzinfo=now.tzinfo))
         .values("week")
         .annotate(
             total=Count("pk"),
-            shown=Count("pk", filter=Q(status="completed")),
-            missed=Count("pk", filter=Q(status="no_show")),
+            shown=Count("pk", filter=Q(status=Booking.Status.COMPLETED)),
+            missed=Count("pk", filter=Q(status=Booking.Status.NO_SHOW)),
         )
     )
     by_week = {row["week"].date(): row for row in rows}
@@ -221,7 +221,7 @@ def today(now: datetime | None = None) -> dict[str, Any]:
         Booking.objects.filter(
             start__gte=start,
             start__lt=start + timedelta(days=1),
-            status__in=["confirmed", "completed", "no_show"],
+            status__in=[Booking.Status.CONFIRMED, Booking.Status.COMPLETED, Booking.Status.NO_SHOW],
         )
         .select_related("event_type")
         .order_by("start")[:20]

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_save
 
+from bookings.models import Booking, EventType
 from clients import services, timeline
 from clients.models import (
     Contact,
@@ -29,6 +30,7 @@ from clients.models import (
     Task,
 )
 from coaching.models import HookFailure
+from newsletter.models import Subscriber
 
 log = logging.getLogger(__name__)
 RAISE_ERRORS = False
@@ -118,7 +120,7 @@ def on_credit_grant(grant: Any, *, created: bool) -> None:
 
 
 def on_booking(booking: Any, *, created: bool) -> None:
-    if not booking.email or booking.status in {"held", "pending_payment", "expired"}:
+    if not booking.email or booking.status in Booking.UNSETTLED:
         return
     event_type = booking.event_type
     contact = services.contact_for(
@@ -129,21 +131,27 @@ def on_booking(booking: Any, *, created: bool) -> None:
         return
     for event in timeline.booking_events(booking):
         timeline.record(contact, event)
-    if booking.status == "confirmed" and event_type.kind == "discovery":
+    if booking.status == Booking.Status.CONFIRMED and event_type.kind == EventType.Kind.DISCOVERY:
         services.advance(
             contact=contact, role=Stage.Role.DISCOVERY, reason="Booked a discovery call"
         )
-    if event_type.kind != "package":
+    if event_type.kind != EventType.Kind.PACKAGE:
         return
     session = services.session_for_booking(booking=booking, contact=contact)
     if session is None:
         return
-    if booking.status in services.OUTCOME_STATUSES:
+    if booking.status in Booking.SETTLED_OUTCOMES:
         services.record_session_outcome(session=session, outcome=booking.status)
-    elif booking.status == "confirmed" and booking.credit_grant_id and not session.used_credit:
+    elif (
+        booking.status == Booking.Status.CONFIRMED
+        and booking.credit_grant_id
+        and not session.used_credit
+    ):
         # Charged to the grant when booked: the engagement shows it at once.
         services.record_session_outcome(session=session, outcome=session.outcome)
-    elif booking.status == "cancelled" and session.outcome == Session.Outcome.SCHEDULED:
+    elif (
+        booking.status == Booking.Status.CANCELLED and session.outcome == Session.Outcome.SCHEDULED
+    ):
         services.record_session_outcome(session=session, outcome=Session.Outcome.CANCELLED)
 
 
@@ -156,7 +164,7 @@ def on_booking_moved(booking: Any, *, created: bool, old_start: Any, old_end: An
 
 
 def on_subscriber(subscriber: Any, *, created: bool) -> None:
-    if subscriber.status != "confirmed" or subscriber.confirmed_at is None:
+    if subscriber.status != Subscriber.Status.CONFIRMED or subscriber.confirmed_at is None:
         return
     contact = services.contact_for(
         email=subscriber.email, name=subscriber.name, time_zone=subscriber.time_zone,
@@ -215,10 +223,9 @@ def on_credit_adjustment(adjustment: Any, *, created: bool) -> None:
 def connect() -> None:
     from django.contrib.auth import get_user_model
 
-    from bookings.models import Booking
     from bookings.signals import booking_moved
     from guides.models import GuideView
-    from newsletter.models import Click, Subscriber
+    from newsletter.models import Click
     from store.models import CreditGrant, Order
 
     pairs: list[tuple[Any, Callable[..., None]]] = [
@@ -257,15 +264,13 @@ def link_existing_people() -> int:
     """Contacts for everyone the other apps already know (the backfill's first step)."""
     from django.contrib.auth import get_user_model
 
-    from bookings.models import Booking
-    from newsletter.models import Subscriber
     from store.models import CreditGrant, Order
 
     before = Contact.objects.count()
     for user in get_user_model().objects.filter(is_staff=False):
         services.contact_for(email=user.email, name=user.name, user=user, source=Source.ACCOUNT,
                              now=user.date_joined)  # fmt: skip
-    for subscriber in Subscriber.objects.filter(status="confirmed"):
+    for subscriber in Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED):
         services.contact_for(
             email=subscriber.email, name=subscriber.name, source=Source.NEWSLETTER,
             detail=subscriber.consent_source,
@@ -273,13 +278,17 @@ def link_existing_people() -> int:
     for order in Order.objects.filter(paid_at__isnull=False):
         services.contact_for(email=order.email, user=order.user, source=Source.PURCHASE)
     for booking in Booking.objects.exclude(email="").select_related("event_type"):
-        if booking.status in {"held", "pending_payment", "expired"}:
+        if booking.status in Booking.UNSETTLED:
             continue
         contact = services.contact_for(
             email=booking.email, name=booking.name, time_zone=booking.time_zone,
             source=Source.BOOKING, detail=booking.event_type.name,
         )  # fmt: skip
-        if contact and booking.status == "confirmed" and booking.event_type.kind == "discovery":
+        if (
+            contact
+            and booking.status == Booking.Status.CONFIRMED
+            and booking.event_type.kind == EventType.Kind.DISCOVERY
+        ):
             services.advance(contact=contact, role=Stage.Role.DISCOVERY, reason="Booked a call")
     for grant in CreditGrant.objects.select_related("user", "product"):
         services.open_engagement_for_grant(grant=grant)

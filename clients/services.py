@@ -22,8 +22,6 @@ from clients.models import (
 
 log = logging.getLogger(__name__)
 
-OUTCOME_STATUSES = {"completed", "no_show", "late_cancel"}
-
 
 def contact_for(
     *,

@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Max
 from django.urls import NoReverseMatch, reverse
 
+from bookings.models import Booking
 from clients.models import Contact, TimelineEvent
 from coaching import times
 
@@ -119,19 +120,20 @@ def booking_events(booking: Any, zone_name: str | None = None) -> list[Event]:
     name = booking.event_type.name
     zone_name = zone_name or coach_zone()
     events = []
-    if booking.confirmed_at or booking.status in {"confirmed", "completed", "no_show"}:
+    happened = {Booking.Status.CONFIRMED, *Booking.SETTLED_OUTCOMES}
+    if booking.confirmed_at or booking.status in happened:
         events.append(
             Event(Kind.BOOKING, booking.confirmed_at or booking.created_at,
                   f"Booked {name} for {times.short_datetime(booking.start, zone_name)}",
                   label(booking), booking.pk, link=admin_link(booking))
         )  # fmt: skip
-    if booking.status in {"completed", "no_show", "late_cancel"}:
+    if booking.status in Booking.SETTLED_OUTCOMES:
         events.append(
             Event(Kind.BOOKING_OUTCOME, booking.start,
                   f"{name}: {booking.get_status_display().lower()}", label(booking), booking.pk,
                   link=admin_link(booking))
         )  # fmt: skip
-    if booking.status == "cancelled":
+    if booking.status == Booking.Status.CANCELLED:
         events.append(
             Event(Kind.BOOKING_CANCELLED, booking.cancelled_at or booking.updated_at,
                   f"Cancelled {name} of {times.short_datetime(booking.start, zone_name)}",
@@ -310,7 +312,6 @@ def backfill(*, link_contacts: bool = True) -> dict[str, int]:
 
 
 def _all_rows(index: ContactIndex) -> Iterator[TimelineEvent]:
-    from bookings.models import Booking
     from clients.models import CreditAdjustment, Engagement, Note, Outcome, StageChange, Task
     from clients.models import Stage as StageModel
     from guides.models import GuideView

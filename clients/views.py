@@ -54,7 +54,9 @@ def portal(request: HttpRequest) -> HttpResponse:
             }
             for booking in upcoming
         ],
-        "engagements": list(contact.engagements.exclude(status="cancelled")) if contact else [],
+        "engagements": list(contact.engagements.exclude(status=Engagement.Status.CANCELLED))
+        if contact
+        else [],
         "notes": list(contact.notes.filter(is_shared=True)[:50]) if contact else [],
         "outcomes": list(contact.outcomes.all()) if contact else [],
         "now": timezone.now(),

@@ -36,7 +36,7 @@ def is_public(address: str) -> bool:
 
 
 def _public_connection(
-    address: tuple[str, int], timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT, source: Any = None
+    address: tuple[str, int], timeout: Any = None, source: Any = None
 ) -> socket.socket:
     host, port = address
     found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -47,7 +47,7 @@ def _public_connection(
     for family, kind, proto, _name, sockaddr in found:
         sock = socket.socket(family, kind, proto)
         try:
-            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+            if isinstance(timeout, int | float):  # else http.client's "use the default"
                 sock.settimeout(timeout)
             if source:
                 sock.bind(source)
@@ -79,7 +79,7 @@ class _PublicHTTPHandler(urllib.request.HTTPHandler):
 
 class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
     def https_open(self, req: Any) -> Any:
-        return self.do_open(_PublicHTTPSConnection, req, context=self._context)
+        return self.do_open(_PublicHTTPSConnection, req, context=getattr(self, "_context", None))
 
 
 def public_opener(*handlers: urllib.request.BaseHandler) -> urllib.request.OpenerDirector:

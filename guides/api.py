@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -59,7 +60,7 @@ class SearchResponse(serializers.Serializer):
     "public part only, unless the signed-in reader may read them in full.",
 )
 @api_view(["GET"])
-def search(request: Request) -> Response:
+def search(request: Request) -> Response | JsonResponse:
     wait = throttles.check(request, "search")
     if wait is not None:
         return throttles.too_many_json(wait, "Too many searches from here just now.")

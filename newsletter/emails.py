@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from coaching.emails import queue_email
 from newsletter import tokens
-from newsletter.models import Subscriber
+from newsletter.models import Subscriber, Subscription
 from newsletter.rendering import absolute
 
 
@@ -59,7 +59,7 @@ def welcome(subscriber: Subscriber, *, granted: list[Any] | None = None) -> None
             "lists": [
                 s.mailing_list
                 for s in subscriber.subscriptions.select_related("mailing_list")
-                if s.status == "subscribed"
+                if s.status == Subscription.Status.SUBSCRIBED
             ],
             "archive_url": absolute(reverse("newsletter:archive")),
             "granted": granted or [],
