@@ -69,11 +69,11 @@ def rules_for(event_type: EventType, *, coach_zone: str | None = None) -> Rules:
     )
 
 
-# The coach's blocked time near a window: other bookings (the rule of
-# `BookingQuerySet.blocking`: confirmed, or a hold that has not run out; a test
-# holds the two together) and the busy times imported from the coach's own
-# calendars (bookings/busy.py; never fetched here). One statement, instants as
-# epoch seconds: through the ORM this cost 7 ms of a 17 ms 60-day slot list.
+# The coach's blocked time near a window: other bookings (the rule is
+# `Booking.BLOCKING_SQL`, the SQL twin of `BookingQuerySet.blocking`) and the busy
+# times imported from the coach's own calendars (bookings/busy.py; never fetched
+# here). One statement, instants as epoch seconds: through the ORM, building the
+# rows was a large share of a 60-day slot list (`make bench ARGS=bookings_slots`).
 BUSY_SQL = f"""
 SELECT extract(epoch FROM lower(b.during))::float8, extract(epoch FROM upper(b.during))::float8,
        b.event_type_id, extract(epoch FROM b.start)::float8

@@ -76,7 +76,8 @@ _READABLE = ReadingRights.SQL
 # One statement answers a results page: the total, the page's guides in order,
 # whether each may be read in full, the query's lexemes, and the text its
 # snippet is cut from. Written as SQL, not the ORM, because building the ORM
-# query and its model instances cost as much as PostgreSQL's work (~8 of 20 ms).
+# query and its model instances cost about as much as PostgreSQL's own work
+# (`make bench ARGS=guides_pages` measures the search page).
 #
 # - Matching: each vector in its own branch so that each uses its GIN index (see
 #   `_index_only`); the full-text vector only for guides the reader may read.
