@@ -80,7 +80,7 @@ class _LongLineMessage(EmailMultiAlternatives):
         return super().message(policy=policy.clone(max_line_length=998))
 
 
-def build_message(email: OutboundEmail, connection: Any = None) -> EmailMultiAlternatives:
+def outbound_message(email: OutboundEmail, connection: Any = None) -> EmailMultiAlternatives:
     message = _LongLineMessage(
         subject=email.subject,
         body=email.body_text,

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from coaching.emails import build_message
+from coaching.emails import outbound_message
 from coaching.models import OutboundEmail
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def send_outbound_email(email_id: int) -> str:
         if email is None:
             return "skipped"
         try:
-            build_message(email).send()
+            outbound_message(email).send()
         except Exception as error:  # noqa: BLE001 - SMTP and ESP errors vary
             email.mark_attempt_failed(str(error), give_up_after=GIVE_UP_AFTER)
             log.warning("email %s failed (attempt %s): %s", email.pk, email.attempts, error)

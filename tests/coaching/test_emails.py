@@ -8,7 +8,7 @@ import re
 import pytest
 from django.core import mail
 
-from coaching.emails import build_message
+from coaching.emails import outbound_message
 from coaching.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def test_a_long_subject_goes_out_on_one_line_without_a_fold(db):
         key="moved-1", template="bookings-rescheduled", to="candidate@example.com",
         subject=subject, body_text="Body.",
     )  # fmt: skip
-    raw = build_message(row).message(policy=email.policy.SMTP).as_bytes().decode()
+    raw = outbound_message(row).message(policy=email.policy.SMTP).as_bytes().decode()
     header = re.search(r"^Subject: (.*?)\r\n(?![ \t])", raw, re.MULTILINE | re.DOTALL)
     assert header is not None and "\r\n" not in header[1]
     parsed = email.message_from_string(raw, policy=email.policy.default)
