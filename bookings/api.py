@@ -27,7 +27,7 @@ from bookings.serializers import (
 from bookings.slots import zone
 from bookings.tokens import manage_url
 from coaching import throttles
-from coaching.api import ErrorSerializer
+from coaching.api import THROTTLED, ErrorSerializer
 
 
 def _error(message: str, status: int, **extra: Any) -> Response:
@@ -90,6 +90,7 @@ def slot_list(request: Request) -> Response:
         201: BookingSerializer,
         400: ErrorSerializer,
         409: OpenApiResponse(ErrorSerializer, description="The slot was just taken."),
+        429: THROTTLED,
     },
     summary="Book an offered slot (free calls are confirmed, paid ones wait for payment)",
 )

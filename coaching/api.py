@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -21,6 +22,18 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="Messages per field or query parameter (lists, or nested per sub-field).",
     )
+
+
+class ThrottledSerializer(serializers.Serializer):
+    """The body of a 429: the API's error, and the seconds to wait (also in Retry-After)."""
+
+    error = serializers.CharField(help_text="Why the request was refused, in a sentence.")
+    retry_after = serializers.IntegerField(help_text="Seconds until a new attempt counts.")
+
+
+THROTTLED = OpenApiResponse(
+    ThrottledSerializer, description="Too many requests from this address or for this email."
+)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

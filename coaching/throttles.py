@@ -111,7 +111,8 @@ def too_many(
 
 def too_many_json(retry_after: int, message: str = "Too many requests.") -> JsonResponse:
     """The API answer when over a limit: 429 with a JSON body and Retry-After."""
-    response = JsonResponse({"detail": message, "retry_after": retry_after}, status=429)
+    # The API's error shape (coaching/api.py), plus when to try again.
+    response = JsonResponse({"error": message, "retry_after": retry_after}, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coaching import throttles
-from coaching.api import ErrorSerializer
+from coaching.api import THROTTLED, ErrorSerializer
 from guides.search import MAX_PAGE, MAX_QUERY_LENGTH, clean_query, search_guides
 
 
@@ -54,7 +54,7 @@ class SearchResponse(serializers.Serializer):
         OpenApiParameter("page", OpenApiTypes.INT),
         OpenApiParameter("page_size", OpenApiTypes.INT),
     ],
-    responses={200: SearchResponse, 400: ErrorSerializer},
+    responses={200: SearchResponse, 400: ErrorSerializer, 429: THROTTLED},
     summary="Search guides",
     description="Full-text search; gated guides match and show snippets from their "
     "public part only, unless the signed-in reader may read them in full.",

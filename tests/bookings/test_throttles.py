@@ -38,7 +38,7 @@ def test_a_script_booking_every_free_slot_with_made_up_addresses_gets_a_few_then
     assert set(statuses[allowed:]) == {429}
     assert Booking.objects.count() == allowed
     assert int(response["Retry-After"]) > 0
-    assert "Too many bookings" in response.json()["detail"]
+    assert "Too many bookings" in response.json()["error"]
 
 
 def test_one_address_cannot_be_booked_over_and_over_from_many_networks(

@@ -29,7 +29,7 @@ def test_the_search_api_answers_429_with_retry_after_when_one_network_searches_t
     assert statuses == [200, 200, 200, 429]
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 60
-    assert response.json()["detail"] == "Too many searches from here just now."
+    assert response.json()["error"] == "Too many searches from here just now."
 
 
 def test_the_search_page_says_why_it_refuses(
