@@ -344,6 +344,14 @@ CELERY_BEAT_SCHEDULE["clients-expire-engagements"] = {
     "task": "clients.tasks.expire_engagements",
     "schedule": 3600.0,
 }
+# Privacy: how long personal data is kept (clients/privacy.py; shown on /privacy/).
+RETENTION_EMAIL_BODY_DAYS = env_int("RETENTION_EMAIL_BODY_DAYS", 90)
+RETENTION_IP_MONTHS = env_int("RETENTION_IP_MONTHS", 12)
+RETENTION_READING_HISTORY_MONTHS = env_int("RETENTION_READING_HISTORY_MONTHS", 24)
+CELERY_BEAT_SCHEDULE["clients-apply-retention"] = {
+    "task": "clients.tasks.apply_retention",
+    "schedule": 86400.0,
+}
 # Stripe events and stamped PDFs that a broker outage or a failure left pending.
 CELERY_BEAT_SCHEDULE["store-sweep"] = {"task": "store.tasks.sweep_store", "schedule": 60.0}
 
