@@ -13,8 +13,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Value
-from django.db.models.functions import SHA256, Concat, Lower
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -64,8 +64,16 @@ def erased_marker(email: str) -> str:
     return "erased:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def erased_marker_of(column: str) -> Concat:
-    return Concat(Value("erased:"), SHA256(column))
+class ErasedMarker(models.Func):
+    """erased_marker() in SQL, with the built-in sha256() (Django's SHA256 needs pgcrypto).
+    newsletter/sending.py spells the same expression in its raw SQL."""
+
+    template = "'erased:' || encode(sha256(convert_to(%(expressions)s, 'UTF8')), 'hex')"
+    output_field = models.CharField()
+
+
+def erased_marker_of(column: Any) -> ErasedMarker:
+    return ErasedMarker(column)
 
 
 class SubscriberQuerySet(models.QuerySet["Subscriber"]):
