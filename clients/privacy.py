@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Contact, Note, TimelineEvent
+from clients.models import ClientsError, Contact, Note, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -428,6 +428,9 @@ def erase_person(*, email: str) -> dict[str, int]:
     from store.models import Order, StampedFile, StripeEvent
 
     person = find_person(email)
+    if person.user is not None and person.user.is_staff:
+        # The coach's own account holds the calendar and everyone's bookings.
+        raise ClientsError("Staff accounts are not erased here: remove their staff status first.")
     counts: dict[str, int] = {"cancelled": len(_cancel_upcoming(person))}
     _send_pending_about(person)
     person = find_person(email)  # the cancellations may have written to the timeline

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients import privacy
-from clients.models import Contact
+from clients.models import ClientsError, Contact
 
 
 def _zip_response(email: str) -> HttpResponse:
@@ -65,7 +66,12 @@ def erase_confirm(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "clients/privacy_erase_invalid.html", status=400)
     if request.method == "POST":
         signed_in_as_them = request.user.is_authenticated and request.user.email.lower() == email
-        privacy.erase_person(email=email)
+        try:
+            privacy.erase_person(email=email)
+        except ClientsError as error:
+            return render(
+                request, "clients/privacy_erase_invalid.html", {"error": str(error)}, status=400
+            )
         if signed_in_as_them:
             logout(request)
         return render(request, "clients/privacy_erased.html")
@@ -87,7 +93,11 @@ def admin_erase(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     contact = get_object_or_404(Contact, pk=pk)
     if request.method == "POST":
-        counts = privacy.erase_person(email=contact.email)
+        try:
+            counts = privacy.erase_person(email=contact.email)
+        except ClientsError as error:
+            admin.message_user(request, str(error), level=messages.ERROR)
+            return redirect("admin:clients_contact_change", contact.pk)
         admin.message_user(
             request,
             f"Erased. {counts.get('cancelled', 0)} upcoming call(s) cancelled, "

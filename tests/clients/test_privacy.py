@@ -366,3 +366,13 @@ def test_the_privacy_pages_have_no_markup_the_html_checker_rejects(
         response = client.get(path)
         assert response.status_code in {200, 400}, path
         assert markup_problems(response.content.decode()) == [], path
+
+
+def test_a_staff_account_is_refused_rather_than_half_erased(coach_client: Any, coach: Any) -> None:
+    contact = Contact.objects.create(email=coach.email, user=coach)
+    response = coach_client.post(reverse("admin:clients_contact_erase", args=[contact.pk]))
+    assert response.status_code == 302
+    assert User.objects.filter(pk=coach.pk).exists()
+    token = privacy.erase_token(coach.email)
+    assert coach_client.post(f"/privacy/erase/{token}/").status_code == 400
+    assert User.objects.filter(pk=coach.pk).exists()
