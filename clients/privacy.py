@@ -416,6 +416,10 @@ def _send_pending_about(person: Person) -> None:
         send_outbound_email(pk)
 
 
+def _file_deleter(storage: Any, name: str) -> Any:
+    return lambda: storage.delete(name)
+
+
 def erase_person(*, email: str) -> dict[str, int]:
     """Erase one person everywhere. Orders stay for the accounts, anonymised; a hash of
     the address stays on the suppression list so that nothing is ever sent to it again."""
@@ -489,10 +493,9 @@ def erase_person(*, email: str) -> dict[str, int]:
         Contact.objects.filter(person.by_email_or_user()).delete()
         if person.user is not None:
             counts["guide_views"] = GuideView.objects.filter(user=person.user).delete()[0]
-            stamps = list(StampedFile.objects.filter(user=person.user))
-            for stamp in stamps:
-                if stamp.file:
-                    transaction.on_commit(lambda f=stamp.file: f.storage.delete(f.name))
+            # Stamped PDFs carry the buyer's address inside them: the files go too.
+            for stamp in StampedFile.objects.filter(user=person.user).exclude(file=""):
+                transaction.on_commit(_file_deleter(stamp.file.storage, stamp.file.name or ""))
             person.user.delete()
             counts["account"] = 1
     log.info("erased a person: %s", counts)

@@ -7,6 +7,7 @@ import json
 import re
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -376,3 +377,25 @@ def test_a_staff_account_is_refused_rather_than_half_erased(coach_client: Any, c
     token = privacy.erase_token(coach.email)
     assert coach_client.post(f"/privacy/erase/{token}/").status_code == 400
     assert User.objects.filter(pk=coach.pk).exists()
+
+
+def test_an_erasure_deletes_the_stamped_copies_that_carry_the_address(
+    person: User, settings: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files.base import ContentFile
+
+    from store.models import StampedFile
+    from tests.store.factories import add_pdf
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    order = Order.objects.get(email=EMAIL)
+    version = add_pdf(order.items.get().product)
+    stamp = StampedFile(user=person, version=version, order=order, status="ready")
+    stamp.file.save("stamped.pdf", ContentFile(f"Licensed to {EMAIL}".encode()), save=False)
+    stamp.save()
+    path = Path(stamp.file.path)
+    assert path.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        privacy.erase_person(email=EMAIL)
+    assert not StampedFile.objects.exists()
+    assert not path.exists()
