@@ -156,8 +156,17 @@ def find_person(email: str) -> Person:
         Booking.objects.filter(person.by_email_or_user()).values_list("name", flat=True)
     )
     person.names |= set(
-        Subscriber.objects.filter(person.by_email("email_lower")).values_list("name", flat=True)
+        Subscriber.objects.filter(person.by_email_or_user("email_lower")).values_list(
+            "name", flat=True
+        )
     )
+    if user is not None:
+        # Addresses the account used elsewhere (a booking or order under another address).
+        from store.models import Order
+
+        for model, column in ((Booking, "email"), (Subscriber, "email_lower"), (Order, "email")):
+            found = model.objects.filter(user=user).exclude(**{column: ""})
+            person.addresses |= {normalise(a) for a in found.values_list(column, flat=True)}
     person.names = {name.strip() for name in person.names if len(name.strip()) >= 3}
     return person
 
@@ -178,7 +187,7 @@ def person_data(person: Person) -> dict[str, Any]:
 
     user, contact = person.user, person.contact
     orders = Order.objects.filter(person.by_email_or_user()).order_by("created_at")
-    subscribers = Subscriber.objects.filter(person.by_email("email_lower"))
+    subscribers = Subscriber.objects.filter(person.by_email_or_user("email_lower"))
     data: dict[str, Any] = {
         "exported_at": timezone.now(),
         "email": person.email,
@@ -474,7 +483,7 @@ def erase_person(*, email: str) -> dict[str, int]:
                 body_html=_redact(sent.body_html, pattern),
                 attachments=_redact(sent.attachments, pattern),
             )
-        subscribers = Subscriber.objects.filter(person.by_email("email_lower"))
+        subscribers = Subscriber.objects.filter(person.by_email_or_user("email_lower"))
         counts["subscribers"] = subscribers.count()
         subscribers.delete()  # with their deliveries, clicks, subscriptions, welcome emails
         Suppression.objects.filter(person.by_email()).delete()
@@ -506,12 +515,15 @@ def erase_person(*, email: str) -> dict[str, int]:
 
 
 def expire_email_bodies(*, now: datetime | None = None) -> int:
-    """Sent transactional emails keep their subject and date, not their text."""
+    """Sent (and given-up) transactional emails keep their subject and date, not their text."""
     from coaching.models import OutboundEmail
 
     cutoff = (now or timezone.now()) - timedelta(days=settings.RETENTION_EMAIL_BODY_DAYS)
     return (
-        OutboundEmail.objects.filter(status=OutboundEmail.Status.SENT, sent_at__lt=cutoff)
+        OutboundEmail.objects.filter(
+            Q(status=OutboundEmail.Status.SENT, sent_at__lt=cutoff)
+            | Q(status=OutboundEmail.Status.FAILED, created_at__lt=cutoff)
+        )
         .exclude(body_text="", body_html="", attachments=[])
         .update(body_text="", body_html="", attachments=[])
     )

@@ -399,3 +399,13 @@ def test_an_erasure_deletes_the_stamped_copies_that_carry_the_address(
         privacy.erase_person(email=EMAIL)
     assert not StampedFile.objects.exists()
     assert not path.exists()
+
+
+def test_an_address_the_account_booked_under_is_erased_with_it(coach: Any, person: User) -> None:
+    other = "q.ashbourne@work.example.com"
+    book(coach, email=other, user=person, days_ahead=6, hour=14)
+    assert places_holding(other)
+    counts = privacy.erase_person(email=EMAIL)
+    assert counts["cancelled"] == 2
+    assert places_holding(EMAIL, other, NAME) == []
+    assert Suppression.objects.covers(other)
