@@ -346,13 +346,20 @@ def test_the_privacy_page_shows_the_retention_settings(client: Any, settings: An
 def test_every_footer_and_every_address_form_links_to_the_privacy_page(
     client: Any, coach: Any, profile: CoachProfile
 ) -> None:
-    from tests.bookings.factories import make_event_type
+    from tests.bookings.factories import london, make_event_type, next_weekday
+    from tests.store.factories import ProductFactory
 
-    make_event_type(coach)
+    event_type = make_event_type(coach)
     home = client.get("/").content.decode()
     assert 'href="/privacy/">Privacy</a>' in home
     assert "How we use your address" in home  # the footer's newsletter signup
     assert "How we use your address" in client.get("/newsletter/subscribe/").content.decode()
+    product = ProductFactory()
+    assert "How we use your address" in client.get(f"/store/{product.slug}/").content.decode()
+    start = london(next_weekday(), 11)
+    held = client.post(f"/book/{event_type.slug}/hold/", {"start": start.isoformat()})
+    details = client.get(held["Location"]).content.decode()
+    assert 'href="/privacy/">How we use your address</a>' in details
 
 
 def test_the_privacy_pages_have_no_markup_the_html_checker_rejects(
