@@ -416,3 +416,25 @@ def test_an_address_the_account_booked_under_is_erased_with_it(coach: Any, perso
     assert counts["cancelled"] == 2
     assert places_holding(EMAIL, other, NAME) == []
     assert Suppression.objects.covers(other)
+
+
+def test_the_campaign_senders_own_sql_skips_an_erased_address(db: None) -> None:
+    import uuid
+
+    from newsletter.sending import mark_sent
+
+    weekly = MailingListFactory()
+    subscriber = Subscriber.objects.create(
+        email=EMAIL, status=Subscriber.Status.CONFIRMED, consent_text="x",
+        confirmed_at=timezone.now(),
+    )  # fmt: skip
+    Subscription.objects.create(subscriber=subscriber, mailing_list=weekly)
+    claim = uuid.uuid4()
+    delivery = Delivery.objects.create(
+        campaign=CampaignFactory(mailing_list=weekly), subscriber=subscriber, status="sending",
+        claim=claim,
+    )  # fmt: skip
+    Suppression.objects.create(email=erased_marker(EMAIL), reason=Suppression.Reason.ERASED)
+    assert not mark_sent(delivery.pk, claim, weekly.pk)
+    Suppression.objects.all().delete()
+    assert mark_sent(delivery.pk, claim, weekly.pk)
