@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from unfold.admin import ModelAdmin, TabularInline
 
 from clients import admin_views as views
-from clients import csvio
+from clients import csvio, privacy_views
 from clients.models import (
     Contact,
     CreditAdjustment,
@@ -128,6 +128,9 @@ class ContactAdmin(ModelAdmin):
             path("<int:pk>/task/<int:task_pk>/done/", wrap(views.complete_task),
                  name="clients_contact_task_done"),
             path("<int:pk>/outcome/", wrap(views.add_outcome), name="clients_contact_outcome"),
+            path("<int:pk>/export.zip", wrap(privacy_views.admin_export),
+                 name="clients_contact_export_data"),
+            path("<int:pk>/erase/", wrap(privacy_views.admin_erase), name="clients_contact_erase"),
             path("<int:pk>/session/<int:session_pk>/give-back/", wrap(views.give_back),
                  name="clients_contact_give_back"),
             path("<int:pk>/session/<int:session_pk>/outcome/", wrap(views.session_outcome),

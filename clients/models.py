@@ -167,6 +167,7 @@ class Contact(models.Model):
                 condition=Q(email=models.functions.Lower("email")), name="contact_email_lower"
             )
         ]
+        permissions = [("export_contact", "Can export everything held about a contact")]
 
     def __str__(self) -> str:
         return self.name or self.email

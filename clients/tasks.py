@@ -1,4 +1,5 @@
-"""Beat's work for the workspace: task reminders, dashboard figures, newsletter timeline."""
+"""Beat's work for the workspace: task reminders, dashboard figures, newsletter timeline,
+and the privacy retention rules."""
 
 from __future__ import annotations
 
@@ -32,3 +33,11 @@ def expire_engagements() -> int:
     from clients.services import expire_engagements as expire
 
     return expire()
+
+
+@shared_task
+def apply_retention() -> dict[str, int]:
+    """Daily: clear what has been kept long enough. Safe to run twice (plain updates)."""
+    from clients.privacy import apply_retention as apply
+
+    return apply()

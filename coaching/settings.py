@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         ("clients-refresh-dashboard", "clients.tasks.refresh_dashboard", 4 * MINUTE),
         ("clients-sync-newsletter-timeline", "clients.tasks.sync_newsletter_timeline", 5 * MINUTE),
         ("clients-expire-engagements", "clients.tasks.expire_engagements", HOUR_S),
+        # How long personal data is kept (RETENTION_* below; shown on /privacy/).
+        ("clients-apply-retention", "clients.tasks.apply_retention", DAY),
         # Stripe events and stamped PDFs that a broker outage or a failure left pending.
         ("store-sweep", "store.tasks.sweep_store", MINUTE),
     ]
@@ -350,6 +352,10 @@ NEWSLETTER_SENDER_THREADS = env_int("NEWSLETTER_SENDER_THREADS", 4)
 # Off: "sent" marks skip the fsync wait (a worker crash still never duplicates; a
 # PostgreSQL crash could resend the last ~0.6 s of a campaign). On: every mark is durable.
 NEWSLETTER_DURABLE_SENT_MARKS = env_bool("NEWSLETTER_DURABLE_SENT_MARKS", False)
+# Privacy: how long personal data is kept (clients/privacy.py; shown on /privacy/).
+RETENTION_EMAIL_BODY_DAYS = env_int("RETENTION_EMAIL_BODY_DAYS", 90)
+RETENTION_IP_MONTHS = env_int("RETENTION_IP_MONTHS", 12)
+RETENTION_READING_HISTORY_MONTHS = env_int("RETENTION_READING_HISTORY_MONTHS", 24)
 
 # --- Payments ---------------------------------------------------------------
 

@@ -7,12 +7,13 @@ explains how a row moves from pending to sent without ever being sent twice.
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -57,6 +58,24 @@ class MailingList(models.Model):
         return self.name
 
 
+def erased_marker(email: str) -> str:
+    """An erased person's entry on the suppression list: a hash, never the address.
+    `erased_marker_of` and newsletter/sending.py compute the same value in the database."""
+    return "erased:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+class ErasedMarker(models.Func):
+    """erased_marker() in SQL, with the built-in sha256() (Django's SHA256 needs pgcrypto).
+    newsletter/sending.py spells the same expression in its raw SQL."""
+
+    template = "'erased:' || encode(sha256(convert_to(%(expressions)s, 'UTF8')), 'hex')"
+    output_field = models.CharField()
+
+
+def erased_marker_of(column: Any) -> ErasedMarker:
+    return ErasedMarker(column)
+
+
 class SubscriberQuerySet(models.QuerySet["Subscriber"]):
     def confirmed(self) -> SubscriberQuerySet:
         return self.filter(status=Subscriber.Status.CONFIRMED)
@@ -70,6 +89,9 @@ class SubscriberQuerySet(models.QuerySet["Subscriber"]):
                 subscriptions__status=Subscription.Status.SUBSCRIBED,
             )
             .exclude(email_lower__in=Suppression.objects.values("email"))
+            .exclude(
+                Exists(Suppression.objects.filter(email=erased_marker_of(OuterRef("email_lower"))))
+            )
         )
 
     def awaiting_reminder(self, *, older_than: Any) -> SubscriberQuerySet:
@@ -201,6 +223,12 @@ class Subscription(models.Model):
         return f"{self.subscriber_id} on {self.mailing_list_id} ({self.status})"
 
 
+class SuppressionQuerySet(models.QuerySet["Suppression"]):
+    def covers(self, email: str) -> bool:
+        """True when nothing may be sent to this address: suppressed, or erased."""
+        return self.filter(email__in=[email.strip().lower(), erased_marker(email)]).exists()
+
+
 class Suppression(models.Model):
     """Addresses that must never get a campaign, checked for every message at send time."""
 
@@ -210,11 +238,14 @@ class Suppression(models.Model):
         SOFT_BOUNCES = "soft-bounces", "Too many soft bounces"
         COMPLAINT = "complaint", "Spam complaint"
         MANUAL = "manual", "Added by the coach"
+        ERASED = "erased", "Erased at their request (hash only)"
 
     email = models.EmailField(unique=True, help_text="Stored lower-cased.")
     reason = models.CharField(max_length=16, choices=Reason.choices)
     detail = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SuppressionQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.email} ({self.reason})"

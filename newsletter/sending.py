@@ -103,8 +103,10 @@ UPDATE newsletter_delivery AS d
        JOIN newsletter_subscription sc ON sc.subscriber_id = s.id
       WHERE s.id = d.subscriber_id AND s.status = 'confirmed'
         AND sc.mailing_list_id = %(list)s AND sc.status = 'subscribed'
-        AND NOT EXISTS (SELECT 1 FROM newsletter_suppression x WHERE x.email = s.email_lower))
-"""
+        AND NOT EXISTS (SELECT 1 FROM newsletter_suppression x WHERE x.email IN (
+              s.email_lower,
+              'erased:' || encode(sha256(convert_to(s.email_lower, 'UTF8')), 'hex'))))
+"""  # the second is newsletter.models.erased_marker() in SQL (tests/clients/test_privacy.py)
 
 
 def claim_batch(campaign_id: int, claim: uuid.UUID, limit: int) -> list[tuple[int, int, int]]:

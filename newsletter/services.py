@@ -23,6 +23,7 @@ from newsletter.models import (
     Subscriber,
     Subscription,
     Suppression,
+    erased_marker,
     valid_time_zone,
 )
 from newsletter.segments import segment_queryset
@@ -108,7 +109,11 @@ def subscribe(
 
 
 def send_confirmation(*, subscriber: Subscriber) -> None:
-    """At most one confirmation per address per hour (a forged form cannot mail-bomb)."""
+    """At most one confirmation per address per hour (a forged form cannot mail-bomb).
+
+    Never to an address whose owner asked to be erased (see clients/privacy.py)."""
+    if Suppression.objects.filter(email=erased_marker(subscriber.email)).exists():
+        return
     now = timezone.now()
     if subscriber.confirmation_sent_at and now - subscriber.confirmation_sent_at < dt.timedelta(
         hours=1

@@ -62,6 +62,7 @@ PAGES = [
     "/store/interview-kit/",
     "/book/",
     "/newsletter/subscribe/",
+    "/privacy/",
     "/newsletter/archive/",
     "/newsletter/archive/demo-a-30-day-plan-for-your-ai-job-search/",
     "/accounts/login/",

@@ -255,6 +255,24 @@ TABLE: list[Row] = [
         named("clients:portal-engagement", pk=lambda w: w.urls["engagement"]),
         {**same(404), "client": 200},
     ),  # fmt: skip
+    # privacy: each signed-in person exports their own data; the coach any contact's.
+    Row("privacy: the policy page", named("clients:privacy"), same(200)),
+    Row("privacy: your data", named("clients:portal-privacy"), {**same(200), "anon": LOGIN}),
+    Row(
+        "privacy: export",
+        named("clients:portal-privacy-export"),
+        {**same(200), "anon": LOGIN},
+    ),  # fmt: skip
+    Row(
+        "admin: a contact's data export",
+        named("admin:clients_contact_export_data", pk=lambda w: w.urls["contact"]),
+        ADMIN,
+    ),  # fmt: skip
+    Row(
+        "admin: a contact's erase page",
+        named("admin:clients_contact_erase", pk=lambda w: w.urls["contact"]),
+        ADMIN,
+    ),  # fmt: skip
     Row("admin: contacts", named("admin:clients_contact_changelist"), ADMIN),
     Row("admin: contact import", named("admin:clients_contact_import"), ADMIN),
 ]
@@ -335,6 +353,7 @@ def _client_records(user: Any) -> dict[str, str]:
         contact=contact, title="Sprint", credits_total=3
     )
     return {
+        "contact": str(contact.pk),
         "note": str(shared.pk),
         "private-note": str(private.pk),
         "engagement": str(engagement.pk),
