@@ -95,6 +95,20 @@ def on_guide_view(view: Any, *, created: bool) -> None:
         timeline.record(contact, timeline.guide_view_event(view))
 
 
+def on_comment(comment: Any, *, created: bool) -> None:
+    if not created or comment.by_coach:
+        return
+    author = comment.author
+    contact = Contact.objects.for_user(author)
+    if contact is None:
+        contact = services.contact_for(
+            email=author.email, name=author.name, user=author, source=Source.GUIDE,
+            detail=comment.guide.title,
+        )  # fmt: skip
+    if contact is not None:
+        timeline.record(contact, timeline.comment_event(comment))
+
+
 def on_order(order: Any, *, created: bool) -> None:
     if order.paid_at is None:
         return
@@ -214,6 +228,7 @@ def connect() -> None:
 
     from bookings.models import Booking
     from bookings.signals import booking_moved
+    from comments.models import Comment
     from guides.models import GuideView
     from newsletter.models import Click, Subscriber
     from store.models import CreditGrant, Order
@@ -226,6 +241,7 @@ def connect() -> None:
         (Booking, on_booking),
         (Subscriber, on_subscriber),
         (Click, on_click),
+        (Comment, on_comment),
         (Note, on_note),
         (StageChange, on_stage_change),
         (Outcome, on_outcome),

@@ -91,6 +91,14 @@ def guide_view_event(view: Any) -> Event:
     )  # fmt: skip
 
 
+def comment_event(comment: Any) -> Event:
+    # Linked to the admin, not the page: the coach sees held and hidden ones there too.
+    return Event(
+        Kind.COMMENT, comment.created_at, f"Commented on “{comment.guide.title}”", label(comment),
+        comment.pk, detail=comment.body, link=admin_link(comment),
+    )  # fmt: skip
+
+
 def order_events(order: Any) -> list[Event]:
     events = []
     if order.paid_at:
