@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -10,8 +12,12 @@ from unfold.admin import ModelAdmin
 from comments import services
 from comments.models import Comment, Commenter, PendingComment
 
+Action = Callable[[ModelAdmin, HttpRequest, QuerySet[Comment]], None]
 
-def _each(service, name: str, verb: str):  # type: ignore[no-untyped-def]
+
+def _each(service: Callable[..., bool], name: str, verb: str) -> Action:
+    """An admin action running `service(comment=...)` on each selected comment."""
+
     def action(modeladmin: ModelAdmin, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         done = sum(1 for comment in queryset.select_related("guide") if service(comment=comment))
         messages.success(request, f"{verb} {done} comment{'s' if done != 1 else ''}.")
@@ -48,7 +54,7 @@ class CommentAdmin(ModelAdmin):
         "is_pinned",
         "created_at",
     )
-    list_filter = ("status", "by_coach", "is_pinned")
+    list_filter: tuple[str, ...] = ("status", "by_coach", "is_pinned")
     search_fields = ("body", "author__email", "author__name", "guide__title")
     readonly_fields = (
         "guide",
@@ -79,7 +85,7 @@ class CommentAdmin(ModelAdmin):
 class PendingCommentAdmin(CommentAdmin):
     """The moderation queue: first comments waiting for the coach."""
 
-    list_filter = ()
+    list_filter: tuple[str, ...] = ()
     actions = [approve, hide, delete]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Comment]:

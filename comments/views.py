@@ -79,7 +79,8 @@ def thread(request: HttpRequest, slug: str) -> HttpResponse:
             Comment.objects.thread_for(guide, request.user).prefetch_related("replies__author")
         )
         for comment in comments:
-            comment.shown_replies = [r for r in comment.replies.all() if _shows(r, request.user)]
+            replies = [r for r in comment.replies.all() if _shows(r, request.user)]
+            comment.shown_replies = replies  # type: ignore[attr-defined]
     return render(
         request,
         "comments/thread.html",
