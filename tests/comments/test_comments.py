@@ -237,3 +237,20 @@ def _signed_in(user: Any) -> Client:
     other = Client()
     other.force_login(user)
     return other
+
+
+def test_the_timeline_backfill_writes_past_comments_like_live_ones(candidate, public_guide):
+    from clients import timeline
+
+    services.post_comment(guide=public_guide, author=candidate, body="Before the CRM")
+    live = TimelineEvent.objects.get(kind=TimelineEvent.Kind.COMMENT)
+    TimelineEvent.objects.filter(kind=TimelineEvent.Kind.COMMENT).delete()
+
+    timeline.backfill()
+
+    again = TimelineEvent.objects.get(kind=TimelineEvent.Kind.COMMENT)
+    assert (again.title, again.detail, again.contact_id) == (
+        live.title,
+        live.detail,
+        live.contact_id,
+    )
