@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from coaching.emails import queue_email
@@ -95,7 +96,13 @@ def _shown(comment: Comment) -> None:
 
 def _recount(guide_id: int) -> None:
     """The hub's cards show the count, and cached pages carry it: they go stale with it."""
-    count = Comment.objects.visible().filter(guide_id=guide_id).count()
+    # A reply under a hidden comment is not on the page either.
+    count = (
+        Comment.objects.visible()
+        .filter(guide_id=guide_id)
+        .filter(Q(parent__isnull=True) | Q(parent__status=Comment.Status.VISIBLE))
+        .count()
+    )
     Guide.objects.filter(pk=guide_id).update(comment_count=count)
     transaction.on_commit(bump_version)
 

@@ -254,3 +254,14 @@ def test_the_timeline_backfill_writes_past_comments_like_live_ones(candidate, pu
         live.detail,
         live.contact_id,
     )
+
+
+def test_hiding_a_comment_takes_its_replies_out_of_the_count(coach, candidate, public_guide):
+    question = services.post_comment(guide=public_guide, author=approved(candidate), body="Q?")
+    services.post_comment(guide=public_guide, author=coach, body="A.", parent=question)
+    assert Guide.objects.get(pk=public_guide.pk).comment_count == 2
+
+    services.hide(comment=question)
+
+    assert Guide.objects.get(pk=public_guide.pk).comment_count == 0
+    assert "A." not in Client().get(f"/guides/{public_guide.slug}/comments/").content.decode()
