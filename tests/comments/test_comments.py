@@ -265,3 +265,17 @@ def test_hiding_a_comment_takes_its_replies_out_of_the_count(coach, candidate, p
 
     assert Guide.objects.get(pk=public_guide.pk).comment_count == 0
     assert "A." not in Client().get(f"/guides/{public_guide.slug}/comments/").content.decode()
+
+
+def test_commenting_is_throttled_per_ip_across_accounts(
+    candidate, stranger, public_guide, monkeypatch
+):
+    from coaching.throttles import Limit
+    from comments import views
+
+    monkeypatch.setattr(views, "PER_IP", Limit("comment-ip", count=2, window=3600))
+    first, second = _signed_in(approved(candidate)), _signed_in(approved(stranger))
+    assert post(first, public_guide, "one").status_code == 302
+    assert post(second, public_guide, "two").status_code == 302
+    assert post(first, public_guide, "three").status_code == 429
+    assert Comment.objects.count() == 2
