@@ -32,6 +32,8 @@ def test_on_a_phone_a_reader_comments_and_the_coach_replies(
     sign_in(page, live_server, candidate)
 
     page.goto(f"{live_server.url}/guides/{guide.slug}/")
+    page.get_by_role("link", name="Comment on this guide").scroll_into_view_if_needed()
+    screenshot(page, "comments-guide-link-390", full_page=False)
     page.get_by_role("link", name="Comment on this guide").click()
     page.get_by_label("Your comment").fill(
         "Thanks! Asking for the band first worked: https://example.org/a-very-long-link-"
