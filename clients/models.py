@@ -591,6 +591,7 @@ class TimelineEvent(models.Model):
         OUTCOME = "outcome", "Career outcome"
         ENGAGEMENT = "engagement", "Engagement"
         CREDIT = "credit", "Credits"
+        COMMENT = "comment", "Comment"
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=20, choices=Kind.choices)

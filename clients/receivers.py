@@ -100,6 +100,20 @@ def on_guide_view(view: Any, *, created: bool) -> None:
         timeline.record(contact, timeline.guide_view_event(view))
 
 
+def on_comment(comment: Any, *, created: bool) -> None:
+    if not created or comment.by_coach:
+        return
+    author = comment.author
+    contact = Contact.objects.for_user(author)
+    if contact is None:
+        contact = services.contact_for(
+            email=author.email, name=author.name, user=author, source=Source.GUIDE,
+            detail=comment.guide.title,
+        )  # fmt: skip
+    if contact is not None:
+        timeline.record(contact, timeline.comment_event(comment))
+
+
 def on_order(order: Any, *, created: bool) -> None:
     if order.paid_at is None:
         return
@@ -224,6 +238,7 @@ def connect() -> None:
     from django.contrib.auth import get_user_model
 
     from bookings.signals import booking_moved
+    from comments.models import Comment
     from guides.models import GuideView
     from newsletter.models import Click
     from store.models import CreditGrant, Order
@@ -236,6 +251,7 @@ def connect() -> None:
         (Booking, on_booking),
         (Subscriber, on_subscriber),
         (Click, on_click),
+        (Comment, on_comment),
         (Note, on_note),
         (StageChange, on_stage_change),
         (Outcome, on_outcome),

@@ -92,6 +92,14 @@ def guide_view_event(view: Any) -> Event:
     )  # fmt: skip
 
 
+def comment_event(comment: Any) -> Event:
+    # Linked to the admin, not the page: the coach sees held and hidden ones there too.
+    return Event(
+        Kind.COMMENT, comment.created_at, f"Commented on “{comment.guide.title}”", label(comment),
+        comment.pk, detail=comment.body, link=admin_link(comment),
+    )  # fmt: skip
+
+
 def order_events(order: Any) -> list[Event]:
     events = []
     if order.paid_at:
@@ -314,6 +322,7 @@ def backfill(*, link_contacts: bool = True) -> dict[str, int]:
 def _all_rows(index: ContactIndex) -> Iterator[TimelineEvent]:
     from clients.models import CreditAdjustment, Engagement, Note, Outcome, StageChange, Task
     from clients.models import Stage as StageModel
+    from comments.models import Comment
     from guides.models import GuideView
     from newsletter.models import Subscriber
     from store.models import Order
@@ -326,6 +335,12 @@ def _all_rows(index: ContactIndex) -> Iterator[TimelineEvent]:
         contact_id = index.find(user_id=view.user_id)
         if contact_id:
             yield guide_view_event(view).row(contact_id)
+    for comment in (
+        Comment.objects.filter(by_coach=False).select_related("guide").iterator(chunk_size=2000)
+    ):
+        contact_id = index.find(user_id=comment.author_id)
+        if contact_id:
+            yield comment_event(comment).row(contact_id)
     for order in Order.objects.filter(paid_at__isnull=False).prefetch_related("items"):
         contact_id = index.find(email=order.email, user_id=order.user_id)
         if contact_id:

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "bookings",
     "newsletter",
     "clients",
+    "comments",
 ]
 
 MIDDLEWARE = [

@@ -43,6 +43,7 @@ urlpatterns = [
     path("", include("bookings.urls")),
     path("", include("newsletter.urls")),
     path("", include("clients.urls")),
+    path("", include("comments.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -169,6 +169,8 @@ class Guide(models.Model):
     canonical_url = models.URLField(blank=True)
     is_featured = models.BooleanField(default=False)
     view_count = models.PositiveIntegerField(default=0, editable=False)
+    # Kept by the comments app (visible comments), so a hub card shows it without a query.
+    comment_count = models.PositiveIntegerField(default=0, editable=False)
     word_count = models.PositiveIntegerField(default=0, editable=False)
 
     # Rendered when saved, never per request.

@@ -45,6 +45,7 @@ def world(db: None, client: Any, coach: Any, candidate: Any) -> World:
     from bookings import services as bookings
     from bookings.tokens import manage_token
     from coaching.models import CoachProfile
+    from comments.models import Comment
     from guides.models import Category, Guide
     from newsletter.models import MailingList, Subscriber, Subscription
     from newsletter.tokens import subscriber_token
@@ -92,6 +93,9 @@ def world(db: None, client: Any, coach: Any, candidate: Any) -> World:
         confirmed_at=timezone.now(), consent_at=timezone.now(), consent_text="test",
     )  # fmt: skip
     Subscription.objects.create(subscriber=subscriber, mailing_list=weekly)
+    Comment.objects.create(
+        guide=paid_guide, author=candidate, status="visible", body="COMMENT QUOTING the loop"
+    )
     return World(
         paid_guide=paid_guide,
         product=product,

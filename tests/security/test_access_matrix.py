@@ -89,6 +89,13 @@ TABLE: list[Row] = [
         sees_secret=("owner", "staff"),
     ),
     Row(
+        "comments on a paid guide (they may quote it)",
+        named("comments:thread", slug=lambda w: w.paid_guide.slug),
+        same(200),
+        secret="COMMENT QUOTING",
+        sees_secret=("owner", "staff"),
+    ),
+    Row(
         "search hits of a paid guide",
         lambda w: reverse("guides:search") + "?q=paragraph",
         same(200),
