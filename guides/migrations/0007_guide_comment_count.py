@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('guides', '0006_guide_cover'),
+        ("guides", "0006_guide_cover"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='guide',
-            name='comment_count',
+            model_name="guide",
+            name="comment_count",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
     ]
