@@ -29,6 +29,7 @@ from bookings.models import (
 )
 from bookings.slots import zone
 from bookings.tokens import feed_url, manage_url
+from coaching.admin_site import permission_required_or_403
 from coaching.tasks import enqueue, enqueue_on_commit
 
 
@@ -106,7 +107,9 @@ class BookingAdmin(ModelAdmin):
         extra = [
             path(
                 "calendar/",
-                self.admin_site.admin_view(self.calendar_view),
+                self.admin_site.admin_view(
+                    permission_required_or_403("bookings.view_booking")(self.calendar_view)
+                ),
                 name="bookings_booking_calendar",
             )
         ]
@@ -184,19 +187,21 @@ class BookingAdmin(ModelAdmin):
                 done += 1
         self.message_user(request, f"{done} booking(s) marked {status.replace('_', ' ')}.")
 
-    @admin.action(description="Mark completed")
+    @admin.action(description="Mark completed", permissions=["change"])
     def mark_completed(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         self._mark(request, queryset, Booking.Status.COMPLETED)
 
-    @admin.action(description="Mark no-show")
+    @admin.action(description="Mark no-show", permissions=["change"])
     def mark_no_show(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         self._mark(request, queryset, Booking.Status.NO_SHOW)
 
-    @admin.action(description="Mark late cancellation")
+    @admin.action(description="Mark late cancellation", permissions=["change"])
     def mark_late_cancel(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         self._mark(request, queryset, Booking.Status.LATE_CANCEL)
 
-    @admin.action(description="Cancel (the coach cancels; sends the cancellation)")
+    @admin.action(
+        description="Cancel (the coach cancels; sends the cancellation)", permissions=["change"]
+    )
     def cancel_bookings(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         for booking in queryset:
             try:
@@ -244,7 +249,7 @@ class BusyCalendarAdmin(ModelAdmin):
             # Read it in the background right away rather than at the next beat.
             enqueue_on_commit(tasks.refresh_busy_calendar, obj.pk)
 
-    @admin.action(description="Fetch now (in the background)")
+    @admin.action(description="Fetch now (in the background)", permissions=["change"])
     def fetch_now(self, request: HttpRequest, queryset: QuerySet[BusyCalendar]) -> None:
         inactive = queryset.filter(is_active=False).count()
         queued = 0

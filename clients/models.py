@@ -162,6 +162,9 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-last_activity_at", "-pk"]
+        # Staff roles (coaching/roles.py): the Assistant works with contacts but
+        # does not take every client's, buyer's or subscriber's details away in a file.
+        permissions = [("export_contacts", "Can export contacts, orders and subscribers")]
         indexes = [
             models.Index(fields=["-last_activity_at", "-id"], name="contact_recent_idx"),
             models.Index(fields=["stage", "-stage_changed_at"], name="contact_stage_idx"),
@@ -607,6 +610,9 @@ class TimelineEvent(models.Model):
         OUTCOME = "outcome", "Career outcome"
         ENGAGEMENT = "engagement", "Engagement"
         CREDIT = "credit", "Credits"
+
+    # Events about money: staff without the money permission (coaching/roles.py) skip them.
+    MONEY_KINDS = (Kind.PURCHASE, Kind.REFUND, Kind.CREDIT)
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=20, choices=Kind.choices)
