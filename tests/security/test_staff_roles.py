@@ -76,7 +76,7 @@ def test_an_assistant_who_could_give_a_credit_back_now_gets_403_and_the_credit_s
     assert response.status_code == 403
     session.refresh_from_db()
     assert session.used_credit is True
-    assert Engagement.objects.get(pk=session.engagement_id).credits_used == 1
+    assert Engagement.objects.get(sessions=session).credits_used == 1
     assert not CreditAdjustment.objects.filter(kind=CreditAdjustment.Kind.GIVE_BACK).exists()
 
 
@@ -86,7 +86,7 @@ def test_a_coach_in_the_coach_group_still_gives_a_credit_back(team_coach: Any) -
     response = give_back(signed_in(team_coach), session)
 
     assert response.status_code == 302
-    assert Engagement.objects.get(pk=session.engagement_id).credits_used == 0
+    assert Engagement.objects.get(sessions=session).credits_used == 0
 
 
 @pytest.mark.parametrize("what", ["contacts", "orders", "subscribers"])
