@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from clients.models import CreditAdjustment, Engagement, Note, Session
 from coaching.roles import ASSISTANT, COACH, assistant_codenames
-from tests.clients.factories import buy_package, make_contact, make_engagement
+from tests.clients.factories import book, buy_package, make_contact, make_engagement
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +179,28 @@ def test_an_assistant_can_neither_refund_nor_open_a_campaign(assistant: Any) -> 
     campaign.refresh_from_db()
     assert order.amount_refunded == 0
     assert campaign.status == Campaign.Status.DRAFT
+
+
+def test_an_assistant_sees_event_types_and_bookings_without_prices_or_payments(
+    assistant: Any, team_coach: Any, coach: Any
+) -> None:
+    from decimal import Decimal
+
+    from tests.bookings.factories import make_event_type
+
+    event_type = make_event_type(coach, price_amount=Decimal("95.00"))
+    booking = book(coach, email="someone@example.com")
+    pages = [
+        reverse("admin:bookings_eventtype_changelist"),
+        reverse("admin:bookings_eventtype_change", args=[event_type.pk]),
+        reverse("admin:bookings_booking_change", args=[booking.pk]),
+    ]
+
+    for page in pages:
+        mine = signed_in(assistant).get(page)
+        theirs = signed_in(team_coach).get(page)
+        assert mine.status_code == theirs.status_code == 200, page
+        assert "price_amount" not in mine.content.decode(), page
+        assert "Credit grant" not in mine.content.decode(), page
+    assert "price_amount" in signed_in(team_coach).get(pages[1]).content.decode()
+    assert "Credit grant" in signed_in(team_coach).get(pages[2]).content.decode()
