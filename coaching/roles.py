@@ -96,4 +96,9 @@ def sync_roles(*, using: str = "default") -> dict[str, int]:
 
 def sync_roles_after_migrate(*, using: str = "default", **kwargs: Any) -> None:
     """post_migrate receiver (connected once, for the coaching app)."""
+    from django.db import connections
+
+    # `migrate coaching` alone on an empty database runs before auth has its tables.
+    if "auth_group_permissions" not in connections[using].introspection.table_names():
+        return
     sync_roles(using=using)
