@@ -29,6 +29,8 @@ from bookings.models import (
 )
 from bookings.slots import zone
 from bookings.tokens import feed_url, manage_url
+from coaching.admin_site import permission_required_or_403
+from coaching.roles import sees_money
 from coaching.tasks import enqueue, enqueue_on_commit
 
 
@@ -41,6 +43,10 @@ class DateOverrideInline(TabularInline):
     model = DateOverride
     extra = 0
     fields = ["date", "start_time", "end_time", "note"]
+
+
+PRICE_FIELDS = ("price_amount", "currency")
+PAID_BY = ("price_amount", "payment_reference", "order", "credit_grant", "credit_returned_at")
 
 
 @admin.register(EventType)
@@ -67,6 +73,21 @@ class EventTypeAdmin(ModelAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"coach": request.user.pk, "reminder_offsets_minutes": [1440, 60]}
+
+    # A paid session's price is money: staff without the money permission (an
+    # Assistant, coaching/roles.py) see event types without it.
+    def get_list_display(self, request: HttpRequest) -> Any:
+        shown = super().get_list_display(request)
+        return shown if sees_money(request.user) else [f for f in shown if f not in PRICE_FIELDS]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if sees_money(request.user):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in PRICE_FIELDS]})
+            for name, options in fieldsets
+        ]
 
 
 @admin.register(DateOverride)
@@ -99,6 +120,15 @@ class BookingAdmin(ModelAdmin):
     list_select_related = ["event_type"]
     change_list_template = "bookings/admin_change_list.html"
 
+    # The order and credit grant that paid for a booking are money (coaching/roles.py).
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        shown = super().get_readonly_fields(request, obj)
+        return shown if sees_money(request.user) else [f for f in shown if f not in PAID_BY]
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        excluded = list(super().get_exclude(request, obj) or [])
+        return excluded if sees_money(request.user) else [*excluded, *PAID_BY]
+
     def manage_link(self, booking: Booking) -> str:
         return manage_url(booking)
 
@@ -106,7 +136,9 @@ class BookingAdmin(ModelAdmin):
         extra = [
             path(
                 "calendar/",
-                self.admin_site.admin_view(self.calendar_view),
+                self.admin_site.admin_view(
+                    permission_required_or_403("bookings.view_booking")(self.calendar_view)
+                ),
                 name="bookings_booking_calendar",
             )
         ]
@@ -184,19 +216,21 @@ class BookingAdmin(ModelAdmin):
                 done += 1
         self.message_user(request, f"{done} booking(s) marked {status.replace('_', ' ')}.")
 
-    @admin.action(description="Mark completed")
+    @admin.action(description="Mark completed", permissions=["change"])
     def mark_completed(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         self._mark(request, queryset, Booking.Status.COMPLETED)
 
-    @admin.action(description="Mark no-show")
+    @admin.action(description="Mark no-show", permissions=["change"])
     def mark_no_show(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         self._mark(request, queryset, Booking.Status.NO_SHOW)
 
-    @admin.action(description="Mark late cancellation")
+    @admin.action(description="Mark late cancellation", permissions=["change"])
     def mark_late_cancel(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         self._mark(request, queryset, Booking.Status.LATE_CANCEL)
 
-    @admin.action(description="Cancel (the coach cancels; sends the cancellation)")
+    @admin.action(
+        description="Cancel (the coach cancels; sends the cancellation)", permissions=["change"]
+    )
     def cancel_bookings(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         for booking in queryset:
             try:
@@ -244,7 +278,7 @@ class BusyCalendarAdmin(ModelAdmin):
             # Read it in the background right away rather than at the next beat.
             enqueue_on_commit(tasks.refresh_busy_calendar, obj.pk)
 
-    @admin.action(description="Fetch now (in the background)")
+    @admin.action(description="Fetch now (in the background)", permissions=["change"])
     def fetch_now(self, request: HttpRequest, queryset: QuerySet[BusyCalendar]) -> None:
         inactive = queryset.filter(is_active=False).count()
         queued = 0

@@ -24,6 +24,7 @@ from clients.models import (
     StageChange,
     Task,
 )
+from coaching.roles import EXPORT_PERMISSION
 
 # The admin index is the coach's dashboard (figures come from DASHBOARD_CALLBACK).
 admin.site.index_template = "clients/admin/dashboard.html"
@@ -114,27 +115,37 @@ class ContactAdmin(ModelAdmin):
                 obj.move_to(first, by=request.user, reason="Added by the coach")
 
     def get_urls(self) -> list[Any]:
-        def wrap(view: Any) -> Any:
-            return views.staff_view(self, view)
+        def wrap(view: Any, *perms: str) -> Any:
+            return views.staff_view(self, view, *perms)
 
         extra = [
             path("board/", wrap(views.board), name="clients_contact_board"),
-            path("import/", wrap(views.import_contacts), name="clients_contact_import"),
-            path("export/<str:what>.csv", wrap(views.export), name="clients_contact_export"),
-            path("brief/<int:booking_pk>/", wrap(views.brief), name="clients_contact_brief"),
-            path("<int:pk>/move/", wrap(views.move), name="clients_contact_move"),
-            path("<int:pk>/note/", wrap(views.add_note), name="clients_contact_note"),
-            path("<int:pk>/task/", wrap(views.add_task), name="clients_contact_task"),
-            path("<int:pk>/task/<int:task_pk>/done/", wrap(views.complete_task),
-                 name="clients_contact_task_done"),
-            path("<int:pk>/outcome/", wrap(views.add_outcome), name="clients_contact_outcome"),
-            path("<int:pk>/export.zip", wrap(privacy_views.admin_export),
+            path("import/", wrap(views.import_contacts, "clients.add_contact",
+                                 "clients.change_contact"), name="clients_contact_import"),
+            # Which export it is decides the rest of the permissions (in the view).
+            path("export/<str:what>.csv", wrap(views.export, EXPORT_PERMISSION),
+                 name="clients_contact_export"),
+            path("brief/<int:booking_pk>/", wrap(views.brief, "bookings.view_booking"),
+                 name="clients_contact_brief"),
+            path("<int:pk>/move/", wrap(views.move, "clients.change_contact"),
+                 name="clients_contact_move"),
+            path("<int:pk>/note/", wrap(views.add_note, "clients.add_note"),
+                 name="clients_contact_note"),
+            path("<int:pk>/task/", wrap(views.add_task, "clients.add_task"),
+                 name="clients_contact_task"),
+            path("<int:pk>/task/<int:task_pk>/done/", wrap(views.complete_task,
+                 "clients.change_task"), name="clients_contact_task_done"),
+            path("<int:pk>/outcome/", wrap(views.add_outcome, "clients.add_outcome"),
+                 name="clients_contact_outcome"),
+            path("<int:pk>/export.zip", wrap(privacy_views.admin_export, "clients.export_contact"),
                  name="clients_contact_export_data"),
-            path("<int:pk>/erase/", wrap(privacy_views.admin_erase), name="clients_contact_erase"),
-            path("<int:pk>/session/<int:session_pk>/give-back/", wrap(views.give_back),
+            path("<int:pk>/erase/", wrap(privacy_views.admin_erase, "clients.delete_contact"),
+                 name="clients_contact_erase"),
+            path("<int:pk>/session/<int:session_pk>/give-back/", wrap(views.give_back,
+                 "clients.change_session", "clients.add_creditadjustment"),
                  name="clients_contact_give_back"),
-            path("<int:pk>/session/<int:session_pk>/outcome/", wrap(views.session_outcome),
-                 name="clients_contact_session_outcome"),
+            path("<int:pk>/session/<int:session_pk>/outcome/", wrap(views.session_outcome,
+                 "clients.change_session"), name="clients_contact_session_outcome"),
         ]  # fmt: skip
         return extra + super().get_urls()
 
@@ -142,10 +153,13 @@ class ContactAdmin(ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "board_url": reverse("admin:clients_contact_board"),
-            "import_url": reverse("admin:clients_contact_import"),
+            "import_url": reverse("admin:clients_contact_import")
+            if request.user.has_perms(["clients.add_contact", "clients.change_contact"])
+            else "",
             "export_urls": [
                 (name, reverse("admin:clients_contact_export", args=[name]))
                 for name in csvio.EXPORTS
+                if request.user.has_perms([EXPORT_PERMISSION, views.EXPORT_VIEW_PERMISSION[name]])
             ],
         }
         return super().changelist_view(request, extra_context)
@@ -158,7 +172,10 @@ class ContactAdmin(ModelAdmin):
             extra_context = {**(extra_context or {}), **views.workspace_context(request, contact)}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description="Export selected contacts to CSV")
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(EXPORT_PERMISSION))
+
+    @admin.action(description="Export selected contacts to CSV", permissions=["export"])
     def export_selected(self, request: HttpRequest, queryset: QuerySet[Contact]) -> HttpResponse:
         return csvio.stream_csv(
             "contacts-selected.csv", csvio.CONTACT_HEADER, csvio.contact_rows(queryset)
@@ -183,7 +200,7 @@ class TaskAdmin(ModelAdmin):
     raw_id_fields = ["contact", "created_by"]
     actions = ["mark_done"]
 
-    @admin.action(description="Mark done")
+    @admin.action(description="Mark done", permissions=["change"])
     def mark_done(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         done = sum(1 for task in queryset if task.complete())
         self.message_user(request, f"{done} task(s) marked done.")

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
@@ -34,22 +33,34 @@ from clients.models import (
     Session,
     Stage,
     Task,
+    TimelineEvent,
 )
+from coaching.admin_site import permission_required_or_403, require_permissions
+from coaching.roles import sees_money
+
+# Exporting also needs the permission to see what the file holds.
+EXPORT_VIEW_PERMISSION = {
+    "contacts": "clients.view_contact",
+    "orders": "store.view_order",
+    "subscribers": "newsletter.view_subscriber",
+}
 
 CARDS_PER_STAGE = 20
 TIMELINE_PAGE = 25
 
 
-def staff_view(admin: Any, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def staff_view(
+    admin: Any, view: Callable[..., HttpResponse], *perms: str
+) -> Callable[..., HttpResponse]:
     """Like every admin page: anyone but active staff is sent to the admin's sign-in
-    (which hands over to the site's); staff without the contacts permission get 403."""
+    (which hands over to the site's); staff without the permissions named (the view
+    permission on contacts at least) get 403."""
 
     def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not admin.has_view_permission(request):
-            raise PermissionDenied
         return view(admin, request, *args, **kwargs)
 
-    return admin.admin_site.admin_view(inner)
+    checked = permission_required_or_403("clients.view_contact", *perms)(inner)
+    return admin.admin_site.admin_view(checked)
 
 
 def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -107,7 +118,10 @@ def _stage_groups(
 
 
 def workspace_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
+    money = sees_money(request.user)
     events = contact.timeline.all().order_by("-occurred_at", "-pk")
+    if not money:
+        events = events.exclude(kind__in=TimelineEvent.MONEY_KINDS)
     timeline = Paginator(events, TIMELINE_PAGE).get_page(request.GET.get("tl"))
     engagements = list(
         contact.engagements.prefetch_related("sessions__booking", "adjustments")
@@ -136,6 +150,10 @@ def workspace_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
         "task_form": TaskForm(initial={"due_on": timezone.localdate()}),
         "outcome_form": OutcomeForm(initial={"kind": "offer"}),
         "today": timezone.localdate(),
+        "sees_money": money,
+        "can_give_back": request.user.has_perms(
+            ["clients.change_session", "clients.add_creditadjustment"]
+        ),
     }
 
 
@@ -344,6 +362,7 @@ def brief(admin: Any, request: HttpRequest, booking_pk: int) -> HttpResponse:
         "opts": admin.model._meta,
         "brief": data,
         "booking": booking,
+        "sees_money": sees_money(request.user),
     }
     return TemplateResponse(request, "clients/admin/brief.html", context)
 
@@ -354,6 +373,7 @@ def brief(admin: Any, request: HttpRequest, booking_pk: int) -> HttpResponse:
 def export(admin: Any, request: HttpRequest, what: str) -> HttpResponse:
     if what not in csvio.EXPORTS:
         raise Http404("No such export.")
+    require_permissions(request, EXPORT_VIEW_PERMISSION[what])
     header, rows = csvio.EXPORTS[what]
     stamp = timezone.now().strftime("%Y%m%d")
     return csvio.stream_csv(f"{what}-{stamp}.csv", header, rows())

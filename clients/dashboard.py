@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from clients import charts
 from clients.models import Contact, Stage, StageChange
+from coaching.roles import sees_money
 
 CACHE_KEY = "clients:dashboard:v1"
 CACHE_SECONDS = 600
@@ -295,4 +296,9 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
             "calendar_url": "/admin/bookings/booking/calendar/",
         }
     )
+    if not sees_money(request.user):
+        # Staff without the money permission (an Assistant) see the same page,
+        # without the revenue figure and charts.
+        context["revenue_this_month"] = None
+        context["charts"] = [c for c in context["charts"] if not c[0].startswith("Revenue")]
     return context

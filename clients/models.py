@@ -157,6 +157,13 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-last_activity_at", "-pk"]
+        # Staff roles (coaching/roles.py): the Assistant works with contacts but
+        # does not take every client's, buyer's or subscriber's details away in a file.
+        # The privacy export (one person's data, clients/privacy.py) is its own right.
+        permissions = [
+            ("export_contacts", "Can export contacts, orders and subscribers"),
+            ("export_contact", "Can export everything held about a contact"),
+        ]
         indexes = [
             models.Index(fields=["-last_activity_at", "-id"], name="contact_recent_idx"),
             models.Index(fields=["stage", "-stage_changed_at"], name="contact_stage_idx"),
@@ -167,7 +174,6 @@ class Contact(models.Model):
                 condition=Q(email=models.functions.Lower("email")), name="contact_email_lower"
             )
         ]
-        permissions = [("export_contact", "Can export everything held about a contact")]
 
     def __str__(self) -> str:
         return self.name or self.email
@@ -592,6 +598,9 @@ class TimelineEvent(models.Model):
         ENGAGEMENT = "engagement", "Engagement"
         CREDIT = "credit", "Credits"
         COMMENT = "comment", "Comment"
+
+    # Events about money: staff without the money permission (coaching/roles.py) skip them.
+    MONEY_KINDS = (Kind.PURCHASE, Kind.REFUND, Kind.CREDIT)
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=20, choices=Kind.choices)

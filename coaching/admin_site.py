@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from unfold.sites import UnfoldAdminSite
+
+View = Callable[..., HttpResponse]
+
+
+def require_permissions(request: HttpRequest, *perms: str) -> None:
+    """403 unless the signed-in staff member holds every permission named
+    ("app_label.codename"); the staff roles live in coaching/roles.py."""
+    if not request.user.has_perms(perms):
+        raise PermissionDenied
+
+
+def permission_required_or_403(*perms: str) -> Callable[[View], View]:
+    """For the admin's custom views: being staff is not enough, the view needs the
+    model permission of what it changes or shows. Wrap inside `admin_view`, so a
+    visitor who is not staff is still sent to sign in rather than shown a 403."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            require_permissions(request, *perms)
+            return view(request, *args, **kwargs)
+
+        return checked
+
+    return decorate
 
 
 class CoachingAdminSite(UnfoldAdminSite):

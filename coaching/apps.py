@@ -3,7 +3,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 def _site_content_changed(**kwargs: Any) -> None:
@@ -19,6 +19,7 @@ class CoachingConfig(AppConfig):
     def ready(self) -> None:
         from coaching.checks import refuse_unsafe_production
         from coaching.models import CoachingOffer, CoachProfile, Testimonial
+        from coaching.roles import sync_roles_after_migrate
 
         # Importing coaching.checks also registers its deploy checks.
         refuse_unsafe_production()
@@ -26,6 +27,8 @@ class CoachingConfig(AppConfig):
         for model in (CoachProfile, Testimonial, CoachingOffer):
             post_save.connect(_site_content_changed, sender=model, dispatch_uid=f"s-{model}")
             post_delete.connect(_site_content_changed, sender=model, dispatch_uid=f"d-{model}")
+        # The staff groups (coaching/roles.py) follow the code after every migrate.
+        post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="sync-roles")
 
 
 class CoachingAdminConfig(admin_apps.AdminConfig):

@@ -94,7 +94,14 @@ class ReadingRights:
 
 def reading_rights(user: Any, session: Any = None) -> ReadingRights:
     """What `user` may read, plus what the browser `session` paid for as a guest."""
-    if user is not None and user.is_authenticated and user.is_staff:
+    # Staff read everything only with the permission to see guides (coaching/roles.py):
+    # an Assistant reads paid guides as any signed-in member does.
+    if (
+        user is not None
+        and user.is_authenticated
+        and user.is_staff
+        and user.has_perm("guides.view_guide")
+    ):
         return ReadingRights(everything=True, members=True)
     paid_here = session_entitled_guide_ids(session)
     if user is None or not user.is_authenticated:

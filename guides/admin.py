@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
+from coaching.admin_site import permission_required_or_403, require_permissions
 from guides.models import Category, Guide, GuideRevision, Role
 from guides.rendering import render_body
 from guides.services import restore_revision, save_guide
@@ -95,17 +96,25 @@ class GuideAdmin(ModelAdmin):
         own = [
             path(
                 "markdown-preview/",
-                self.admin_site.admin_view(self.markdown_preview),
+                self.admin_site.admin_view(
+                    permission_required_or_403("guides.change_guide")(self.markdown_preview)
+                ),
                 name="guides_guide_markdown_preview",
             ),
             path(
                 "<int:guide_id>/preview/<str:reader>/",
-                self.admin_site.admin_view(self.preview_as),
+                self.admin_site.admin_view(
+                    permission_required_or_403("guides.view_guide")(self.preview_as)
+                ),
                 name="guides_guide_preview",
             ),
             path(
                 "<int:guide_id>/revisions/<int:revision_id>/",
-                self.admin_site.admin_view(self.revision),
+                self.admin_site.admin_view(
+                    permission_required_or_403("guides.view_guide", "guides.view_guiderevision")(
+                        self.revision
+                    )
+                ),
                 name="guides_guide_revision",
             ),
         ]
@@ -172,6 +181,7 @@ class GuideAdmin(ModelAdmin):
     @staticmethod
     @require_POST
     def _restore(request: HttpRequest, revision: GuideRevision) -> HttpResponse:
+        require_permissions(request, "guides.change_guide")
         restore_revision(revision=revision, author=request.user)
         messages.success(request, "The earlier version is back; the replaced text is kept too.")
         return HttpResponseRedirect(reverse("admin:guides_guide_change", args=[revision.guide_id]))

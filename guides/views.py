@@ -168,7 +168,8 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def cover(request: HttpRequest, slug: str, digest: str) -> HttpResponse:
     """The cover drawn for a guide without an uploaded one (drafts only for the coach)."""
-    guides = Guide.objects.all() if request.user.is_staff else Guide.objects.published()
+    drafts = request.user.is_staff and request.user.has_perm("guides.view_guide")
+    guides = Guide.objects.all() if drafts else Guide.objects.published()
     guide = get_object_or_404(
         guides.select_related("category").only("title", "category__name"), slug=slug
     )

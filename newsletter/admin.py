@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
+from coaching.admin_site import permission_required_or_403
 from newsletter import services
 from newsletter.models import (
     Campaign,
@@ -143,7 +144,9 @@ class SubscriberAdmin(ModelAdmin):
     inlines = [SubscriptionInline]
     actions = ["unsubscribe_selected"]
 
-    @admin.action(description="Unsubscribe and suppress the selected subscribers")
+    @admin.action(
+        description="Unsubscribe and suppress the selected subscribers", permissions=["change"]
+    )
     def unsubscribe_selected(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
         for subscriber in queryset:
             services.unsubscribe(subscriber=subscriber, reason="coach")
@@ -210,17 +213,26 @@ class CampaignAdmin(ModelAdmin):
         return f"{p['sent']} sent, {p['failed']} failed, {p['remaining']} left"
 
     def get_urls(self) -> list[URLPattern]:
-        wrap = self.admin_site.admin_view
+        def see(view: Any) -> Any:
+            return self.admin_site.admin_view(
+                permission_required_or_403("newsletter.view_campaign")(view)
+            )
+
+        def send(view: Any) -> Any:
+            return self.admin_site.admin_view(
+                permission_required_or_403("newsletter.change_campaign")(view)
+            )
+
         return [
-            path("audience/", wrap(self.audience_view), name="newsletter_campaign_audience"),
-            path("<int:pk>/preview/", wrap(self.preview_view), name="newsletter_campaign_preview"),
+            path("audience/", see(self.audience_view), name="newsletter_campaign_audience"),
+            path("<int:pk>/preview/", see(self.preview_view), name="newsletter_campaign_preview"),
             path(
-                "<int:pk>/progress/", wrap(self.progress_view), name="newsletter_campaign_progress"
+                "<int:pk>/progress/", see(self.progress_view), name="newsletter_campaign_progress"
             ),
-            path("<int:pk>/send/", wrap(self.send_view), name="newsletter_campaign_send"),
+            path("<int:pk>/send/", send(self.send_view), name="newsletter_campaign_send"),
             path(
                 "<int:pk>/command/<str:command>/",
-                wrap(require_POST(self.command_view)),
+                send(require_POST(self.command_view)),
                 name="newsletter_campaign_command",
             ),
             *super().get_urls(),

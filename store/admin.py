@@ -11,6 +11,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
+from coaching.admin_site import permission_required_or_403
 from store import services, stripe_gateway
 from store.forms import RefundForm
 from store.models import (
@@ -161,7 +162,11 @@ class OrderAdmin(ModelAdmin):
         custom = [
             path(
                 "<int:pk>/refund/",
-                self.admin_site.admin_view(self.refund_view),
+                self.admin_site.admin_view(
+                    permission_required_or_403("store.change_order", "store.add_refund")(
+                        self.refund_view
+                    )
+                ),
                 name="store_order_refund",
             )
         ]
@@ -191,7 +196,9 @@ class OrderAdmin(ModelAdmin):
         }
         return TemplateResponse(request, "store/admin_refund.html", context)
 
-    @admin.action(description="Refund selected orders in full (through Stripe)")
+    @admin.action(
+        description="Refund selected orders in full (through Stripe)", permissions=["change"]
+    )
     def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         done = 0
         for order in queryset:
@@ -212,7 +219,7 @@ class EntitlementAdmin(ModelAdmin):
     raw_id_fields = ["user", "order"]
     actions = ["revoke"]
 
-    @admin.action(description="Revoke selected entitlements")
+    @admin.action(description="Revoke selected entitlements", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Entitlement]) -> None:
         count = sum(1 for entitlement in queryset if entitlement.revoke())
         self.message_user(request, f"Revoked {count}.", messages.SUCCESS)
@@ -252,7 +259,7 @@ class StripeEventAdmin(ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Process again (only unprocessed events)")
+    @admin.action(description="Process again (only unprocessed events)", permissions=["change"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> None:
         from store.webhooks import process
 

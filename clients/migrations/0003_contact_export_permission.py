@@ -13,7 +13,10 @@ class Migration(migrations.Migration):
             name="contact",
             options={
                 "ordering": ["-last_activity_at", "-pk"],
-                "permissions": [("export_contact", "Can export everything held about a contact")],
+                "permissions": [
+                    ("export_contacts", "Can export contacts, orders and subscribers"),
+                    ("export_contact", "Can export everything held about a contact"),
+                ],
             },
         ),
     ]

@@ -108,3 +108,33 @@ def world(db: None, client: Any, coach: Any, candidate: Any) -> World:
         subscriber_token=subscriber_token(subscriber.pk),
         event_type=event_type,
     )
+
+
+def make_staff(email: str, role: str) -> Any:
+    """A staff member (not a superuser) in one of the groups of coaching/roles.py, with
+    TOTP set up as the admin requires."""
+    from allauth.mfa.totp.internal.auth import TOTP
+    from django.contrib.auth.models import Group
+
+    from coaching.roles import sync_roles
+    from tests.conftest import TOTP_SECRET, make_user
+
+    sync_roles()  # migrate did it already; this keeps the fixture honest on its own
+    user = make_user(email, name=f"{role} on the team")
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get(name=role))
+    TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+@pytest.fixture
+def team_coach(db: None) -> Any:
+    """A second coach: staff in the "Coach" group, not a superuser."""
+    return make_staff("teamcoach@example.com", "Coach")
+
+
+@pytest.fixture
+def assistant(db: None) -> Any:
+    """Staff in the "Assistant" group: calendar and client records, no money, no exports."""
+    return make_staff("assistant@example.com", "Assistant")

@@ -7,8 +7,11 @@ the answer expected for each visitor:
 - owner: `candidate`, who bought the study guide, booked a call and subscribes;
 - other: `stranger`, a signed-in user with nothing of their own here;
 - client: a signed-in coaching client who bought something else;
-- staff: the coach (staff, TOTP set up), who works from the admin, not from
+- staff: the coach (superuser, TOTP set up), who works from the admin, not from
   buyers' library URLs;
+- team_coach: staff in the "Coach" group (every permission), not a superuser;
+- assistant: staff in the "Assistant" group (coaching/roles.py): calendar, contacts,
+  notes and tasks; no money, no exports, no campaigns, no guide editing;
 - anon: nobody signed in.
 
 An expected answer is a status code, or LOGIN (a redirect to the sign-in page).
@@ -21,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -33,7 +37,8 @@ from tests.security.conftest import World
 pytestmark = pytest.mark.django_db
 
 LOGIN = "login"
-ROLES = ("owner", "other", "client", "staff", "anon")
+ROLES = ("owner", "other", "client", "staff", "team_coach", "assistant", "anon")
+STAFF = ("staff", "team_coach", "assistant")
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ def same(status: int | str) -> dict[str, int | str]:
 
 
 def only_owner(owner: int | str, others: int = 404) -> dict[str, int | str]:
-    return {"owner": owner, "other": others, "client": others, "staff": others, "anon": LOGIN}
+    return {**dict.fromkeys(ROLES, others), "owner": owner, "anon": LOGIN}
 
 
 def tampered(token: str) -> str:
@@ -77,7 +82,25 @@ def booking_token(w: World) -> str:
 
 ADMIN_LOGIN = "admin login"
 # Non-staff reach the admin's sign-in page, which itself hands over to the site's sign-in.
-ADMIN = dict.fromkeys(ROLES, ADMIN_LOGIN) | {"staff": 200}
+ADMIN = dict.fromkeys(ROLES, ADMIN_LOGIN) | dict.fromkeys(STAFF, 200)
+
+
+def admin(status: int, *, assistant: int | None = None) -> dict[str, int | str]:
+    """An admin page: non-staff are sent to sign in; both coaches get `status`, the
+    Assistant `assistant` (403 where the page needs a permission the role lacks)."""
+    answers = dict.fromkeys(ROLES, ADMIN_LOGIN) | dict.fromkeys(STAFF, status)
+    return answers | {"assistant": status if assistant is None else assistant}
+
+
+def url(name: str, *args: str) -> Callable[[World], str]:
+    """An admin URL whose arguments are ids kept in `world.urls` (made by the test)."""
+
+    def build(world: World) -> str:
+        return reverse(name, args=[world.urls.get(arg, arg) for arg in args])
+
+    build.url_name = name  # type: ignore[attr-defined]
+    return build
+
 
 TABLE: list[Row] = [
     # guides: the page always answers; only the entitled see the paid text.
@@ -86,7 +109,7 @@ TABLE: list[Row] = [
         named("guides:detail", slug=lambda w: w.paid_guide.slug),
         same(200),
         secret="SECRET PAID PARAGRAPH",
-        sees_secret=("owner", "staff"),
+        sees_secret=("owner", "staff", "team_coach"),
     ),
     Row(
         "comments on a paid guide (they may quote it)",
@@ -100,14 +123,14 @@ TABLE: list[Row] = [
         lambda w: reverse("guides:search") + "?q=paragraph",
         same(200),
         secret="SECRET PAID",
-        sees_secret=("owner", "staff"),
+        sees_secret=("owner", "staff", "team_coach"),
     ),
     Row(
         "guide search API hits of a paid guide",
         lambda w: reverse("guides:api-search") + "?q=paragraph",
         same(200),
         secret="SECRET PAID",
-        sees_secret=("owner", "staff"),
+        sees_secret=("owner", "staff", "team_coach"),
     ),
     Row(
         "RSS feed never carries paid text",
@@ -119,7 +142,7 @@ TABLE: list[Row] = [
     Row(
         "library",
         named("store:library"),
-        {**only_owner(200), "other": 200, "client": 200, "staff": 200},
+        {**same(200), "anon": LOGIN},
         secret="Study guide",
         sees_secret=("owner",),
     ),  # fmt: skip
@@ -227,15 +250,21 @@ TABLE: list[Row] = [
     # the coach's workspace
     Row("admin index", named("admin:index"), ADMIN),
     Row(
-        "admin: the order", named("admin:store_order_change", object_id=lambda w: w.order.pk), ADMIN
-    ),  # fmt: skip
+        "admin: the order",
+        named("admin:store_order_change", object_id=lambda w: w.order.pk),
+        admin(200, assistant=403),
+    ),
     Row(
         "admin: the booking",
         named("admin:bookings_booking_change", object_id=lambda w: w.booking.pk),
         ADMIN,
     ),  # fmt: skip
-    Row("admin: subscribers", named("admin:newsletter_subscriber_changelist"), ADMIN),
-    Row("admin: users", named("admin:coaching_user_changelist"), ADMIN),
+    Row(
+        "admin: subscribers",
+        named("admin:newsletter_subscriber_changelist"),
+        admin(200, assistant=403),
+    ),
+    Row("admin: users", named("admin:coaching_user_changelist"), admin(200, assistant=403)),
     # the clients app: the portal shows each signed-in person their own; object pages
     # belong to the client (`client` here), and answer 404 to everyone else.
     Row(
@@ -282,6 +311,121 @@ TABLE: list[Row] = [
     ),  # fmt: skip
     Row("admin: contacts", named("admin:clients_contact_changelist"), ADMIN),
     Row("admin: contact import", named("admin:clients_contact_import"), ADMIN),
+    # The admin's own pages (not ModelAdmin's): each checks the model permission of
+    # what it shows or changes, so the Assistant meets 403 where money, exports,
+    # campaigns or guide editing begin (coaching/roles.py).
+    Row(
+        "admin: the contact's workspace",
+        url("admin:clients_contact_change", "contact"),
+        ADMIN,
+        secret="Credits left",
+        sees_secret=("staff", "team_coach"),
+    ),
+    Row("admin: pipeline board", url("admin:clients_contact_board"), ADMIN),
+    Row(
+        "admin: export contacts",
+        url("admin:clients_contact_export", "contacts"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: export orders",
+        url("admin:clients_contact_export", "orders"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: export subscribers",
+        url("admin:clients_contact_export", "subscribers"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: prep brief",
+        url("admin:clients_contact_brief", "booking"),
+        ADMIN,
+        secret="Credits left",
+        sees_secret=("staff", "team_coach"),
+    ),
+    Row("admin: move", url("admin:clients_contact_move", "contact"), admin(302), method="post"),
+    Row("admin: note", url("admin:clients_contact_note", "contact"), admin(302), method="post"),
+    Row("admin: task", url("admin:clients_contact_task", "contact"), admin(302), method="post"),
+    Row(
+        "admin: task done",
+        url("admin:clients_contact_task_done", "contact", "task"),
+        admin(302),
+        method="post",
+    ),
+    Row(
+        "admin: career outcome",
+        url("admin:clients_contact_outcome", "contact"),
+        admin(302, assistant=403),
+        method="post",
+    ),
+    Row(
+        "admin: give a credit back",
+        url("admin:clients_contact_give_back", "contact", "session"),
+        admin(302, assistant=403),
+        method="post",
+    ),
+    Row(
+        "admin: session attendance",
+        url("admin:clients_contact_session_outcome", "contact", "session"),
+        admin(302),
+        method="post",
+    ),
+    Row("admin: bookings calendar", url("admin:bookings_booking_calendar"), ADMIN),
+    Row(
+        "admin: refund an order",
+        url("admin:store_order_refund", "order"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: guide Markdown preview",
+        url("admin:guides_guide_markdown_preview"),
+        admin(200, assistant=403),
+        method="post",
+    ),
+    Row(
+        "admin: guide preview as a buyer",
+        url("admin:guides_guide_preview", "guide", "buyer"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: guide revision",
+        url("admin:guides_guide_revision", "guide", "revision"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: guide revision restore",
+        url("admin:guides_guide_revision", "guide", "revision"),
+        admin(302, assistant=403),
+        method="post",
+    ),
+    Row(
+        "admin: campaign audience count",
+        url("admin:newsletter_campaign_audience"),
+        admin(200, assistant=403),
+        method="post",
+    ),
+    Row(
+        "admin: campaign preview",
+        url("admin:newsletter_campaign_preview", "campaign"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: campaign progress",
+        url("admin:newsletter_campaign_progress", "campaign"),
+        admin(286, assistant=403),
+    ),
+    Row(
+        "admin: campaign send confirmation",
+        url("admin:newsletter_campaign_send", "campaign"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: campaign command",
+        url("admin:newsletter_campaign_command", "campaign", "pause"),
+        admin(302, assistant=403),
+        method="post",
+    ),
 ]
 
 
@@ -367,8 +511,47 @@ def _client_records(user: Any) -> dict[str, str]:
     }
 
 
+def _staff_records(world: World, candidate: Any) -> dict[str, str]:
+    """What the admin's own pages need: the candidate's contact with a task and a session
+    that used a credit, a guide revision and a draft campaign."""
+    from clients.models import Contact, Engagement, Session, Task
+    from guides.models import GuideRevision
+    from newsletter.models import Campaign, MailingList
+
+    contact = Contact.objects.for_user(candidate) or Contact.objects.create(
+        email=candidate.email, user=candidate, name="Casey Candidate"
+    )
+    task = Task.objects.create(contact=contact, title="Send the CV notes", due_on=date.today())
+    engagement = Engagement.objects.create(contact=contact, title="Sprint", credits_total=3)
+    session = Session.objects.create(contact=contact, engagement=engagement)
+    engagement.use_credit(reason="the first call")
+    Session.objects.filter(pk=session.pk).update(used_credit=True)
+    revision = GuideRevision.objects.create(
+        guide=world.paid_guide, title="Older title", summary="Older.", body="Older body."
+    )
+    campaign = Campaign.objects.create(
+        subject="This week", body="Hello.", mailing_list=MailingList.objects.get(slug="weekly")
+    )
+    return {
+        "contact": str(contact.pk),
+        "task": str(task.pk),
+        "session": str(session.pk),
+        "booking": str(world.booking.pk),
+        "order": str(world.order.pk),
+        "guide": str(world.paid_guide.pk),
+        "revision": str(revision.pk),
+        "campaign": str(campaign.pk),
+    }
+
+
 def test_every_object_url_answers_each_visitor_as_expected(
-    world: World, candidate: Any, stranger: Any, coach: Any, client_user: Any
+    world: World,
+    candidate: Any,
+    stranger: Any,
+    coach: Any,
+    client_user: Any,
+    team_coach: Any,
+    assistant: Any,
 ) -> None:
     # The owner's signed download link, minted the way the library mints it.
     owner = Client()
@@ -377,7 +560,15 @@ def test_every_object_url_answers_each_visitor_as_expected(
     world.urls["signed"] = owner.get(download)["Location"]
     if routed("clients:portal-note"):
         world.urls.update(_client_records(client_user))
-    users = {"owner": candidate, "other": stranger, "client": client_user, "staff": coach}
+    world.urls.update(_staff_records(world, candidate))
+    users = {
+        "owner": candidate,
+        "other": stranger,
+        "client": client_user,
+        "staff": coach,
+        "team_coach": team_coach,
+        "assistant": assistant,
+    }
     browsers = {role: _client_for(role, users) for role in ROLES}
     problems: list[str] = []
     checked = 0
