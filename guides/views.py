@@ -149,10 +149,26 @@ def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:
                 "toc": guide.toc if can_read else [],
                 "related": related_guides(guide),
                 "offers": [] if can_read else paywall_offers(guide),
+                **_interactive_context(guide, can_read),
             },
         )
         cache.set(key, html, 3600)
     return mark_safe(html)  # noqa: S308 - our own template's output
+
+
+def _interactive_context(guide: Guide, can_read: bool) -> dict[str, Any]:
+    """An interactive guide's parts for a reader; only their titles behind the paywall."""
+    if guide.kind != Guide.Kind.INTERACTIVE:
+        return {}
+    if not can_read:
+        return {"part_titles": list(guide.parts.values_list("title", flat=True))}
+    parts = list(guide.parts.all())
+    # Numbered 1.. in reading order whatever the stored positions are (#part-N, data-part).
+    for index, part in enumerate(parts):
+        part.number = index + 1  # type: ignore[attr-defined]
+        part.previous = parts[index - 1] if index else None  # type: ignore[attr-defined]
+        part.next = parts[index + 1] if index + 1 < len(parts) else None  # type: ignore[attr-defined]
+    return {"parts": parts}
 
 
 @require_GET
