@@ -106,15 +106,26 @@ def _plain(cell: str) -> str:
     return cell.replace("**", "").replace("__", "").strip()
 
 
+def _is_delimiter(row: list[str]) -> bool:
+    return all(set(cell) <= set(":- ") for cell in row)
+
+
 def _tables(lines: list[str]) -> list[list[list[str]]]:
+    """Header and body rows of each table; a second delimiter row starts a new table
+    (the corpus has tables written back to back without a blank line)."""
     tables: list[list[list[str]]] = []
     current: list[list[str]] = []
     for line in [*lines, ""]:
         if line.strip().startswith("|"):
-            current.append(_cells(line))
+            row = _cells(line)
+            if _is_delimiter(row):
+                if len(current) > 1:
+                    tables.append(current[:-1])
+                    current = current[-1:]
+                continue
+            current.append(row)
         elif current:
-            rows = [row for row in current if not all(set(c) <= set(":- ") for c in row)]
-            tables.append(rows)
+            tables.append(current)
             current = []
     return tables
 
@@ -134,7 +145,9 @@ def _key_facts(lines: list[str]) -> tuple[str, str]:
                     when = f" ({_plain(row[2])})" if len(row) > 2 and row[2] else ""
                     figures.append(f"{_plain(row[0])}: {_plain(row[1])}{when}")
         elif head[0] in PLAYER_COLUMNS and not players:
-            players = [_plain(row[0]) for row in table[1:] if row and row[0]][:MAX_PLAYERS]
+            # A name starts with a letter: rows whose name the export lost start with a figure.
+            names = [_plain(row[0]) for row in table[1:] if row]
+            players = [name for name in names if name[:1].isalpha()][:MAX_PLAYERS]
     return "\n".join(figures), "\n".join(players)
 
 

@@ -14,21 +14,24 @@
   var links = Array.prototype.slice.call(root.querySelectorAll(".stack-overview a[data-goto]"));
   var header = document.querySelector(".site-header");
   var current = -1;
+  var stickAt = 0;
 
   indicator.hidden = false;
   root.querySelector(".stack-keys").hidden = false;
 
-  // The bar sticks under the site header where that header sticks (not on a phone);
-  // parts then stop below both when jumped to (scroll-margin-top in stack.css).
-  function measure() {
+  // The bar sticks under the site header where that header sticks (not on a phone).
+    function measure() {
     var top = header && getComputedStyle(header).position === "sticky" ? header.offsetHeight : 0;
+    stickAt = top + indicator.offsetHeight;
     var style = document.documentElement.style;
     style.setProperty("--stack-top", top + "px");
-    style.setProperty("--stack-offset", top + indicator.offsetHeight + 12 + "px");
+    // Jumps (links, keys, #part-N) stop below the header and the bar, not under them.
+    style.scrollPaddingTop = stickAt + 12 + "px";
   }
 
   function partInView() {
-    var line = indicator.getBoundingClientRect().bottom + 40;
+    // Where the bar's bottom edge is once stuck, not where it sits before the parts.
+    var line = stickAt + 48;
     var found = 0;
     for (var i = 0; i < parts.length; i++) {
       if (parts[i].getBoundingClientRect().top <= line) found = i + 1;

@@ -76,6 +76,9 @@ def test_the_corpus_stack_parses_into_its_fourteen_layers_in_order(stack_markdow
     assert parsed.closing.startswith("## Across the Stack")
     assert "Global silicon wafer market: ~$14.5 billion (2025)" in parsed.parts[0].key_figures
     assert parsed.parts[0].key_players.splitlines()[0] == "Shin-Etsu Chemical"
+    # Two tables written back to back: the second's header is not a player.
+    assert parsed.parts[8].key_players.splitlines()[-1] == "Together AI"
+    assert "~$2T+ (public)" not in parsed.parts[13].key_players  # a row that lost its name
 
 
 def test_a_small_guide_parses_with_figures_players_and_a_closing_section():
