@@ -113,9 +113,9 @@ class GuideAdmin(ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         if form.instance.kind == Guide.Kind.INTERACTIVE:
-            from guides.interactive import refresh_search_text
+            from guides.interactive import refresh_from_parts
 
-            refresh_search_text(form.instance)
+            refresh_from_parts(form.instance)
 
     def get_urls(self) -> list[URLPattern]:
         own = [

@@ -192,19 +192,25 @@ def render_part_body(markdown: str) -> str:
     return html
 
 
-def refresh_search_text(guide: Guide) -> None:
-    """Readers' search covers the parts too; visitors' only the guide's public preview.
+def refresh_from_parts(guide: Guide) -> None:
+    """What the guide derives from its parts: contents, word count and readers' search text.
 
-    `body_text` feeds `full_search_vector`, which a query matches only for readers
-    entitled to the guide (guides.search), so gated parts stay out of visitors' results.
+    Run after the parts are saved (the guide's own save derives these from its body
+    alone). The contents list the parts, then the body's headings. `body_text` feeds
+    `full_search_vector`, which a query matches only for readers entitled to the
+    guide (guides.search), so gated parts stay out of visitors' results.
     """
-    guide.refresh_from_db(fields=["body_html"])
+    guide.refresh_from_db(fields=["body_html", "toc"])
     parts = list(guide.parts.all())
+    body_toc = [item for item in guide.toc if not str(item.get("id", "")).startswith("part-")]
+    toc = [
+        {"level": 2, "id": f"part-{number}", "text": part.title}
+        for number, part in enumerate(parts, start=1)
+    ] + body_toc
     text = " ".join(
         [html_to_text(guide.body_html), *(f"{p.title} {html_to_text(p.body_html)}" for p in parts)]
-    )
-    words = count_words(text)
-    Guide.objects.filter(pk=guide.pk).update(body_text=text.strip(), word_count=words)
+    ).strip()
+    Guide.objects.filter(pk=guide.pk).update(body_text=text, word_count=count_words(text), toc=toc)
     Guide.objects.filter(pk=guide.pk).update_search_vectors()
 
 
@@ -244,5 +250,5 @@ def import_interactive(guide: Guide, markdown: str) -> bool:
             ).save()
         changed = True
     if changed:
-        refresh_search_text(guide)
+        refresh_from_parts(guide)
     return changed

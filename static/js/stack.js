@@ -30,8 +30,9 @@
   }
 
   function partInView() {
-    // Where the bar's bottom edge is once stuck, not where it sits before the parts.
-    var line = stickAt + 48;
+    // Near where a jump puts a part (below the bar once stuck): the same line guide.js
+    // uses for the contents, so both name the same part.
+    var line = stickAt + 12 + 40;
     var found = 0;
     for (var i = 0; i < parts.length; i++) {
       if (parts[i].getBoundingClientRect().top <= line) found = i + 1;

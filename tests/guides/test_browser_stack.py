@@ -74,12 +74,18 @@ def test_a_reader_walks_the_stack_by_keyboard(page, stack_url, width):
         "document.querySelector('.stack-indicator').getBoundingClientRect().bottom"
     )
     assert bar_bottom <= top_of_part(page, 4) <= bar_bottom + 40
+    if width >= 1100:  # the contents beside the text agree on the current part
+        page.wait_for_timeout(200)
+        assert page.locator(".toc-list a[aria-current=true]").inner_text() == LAYERS[3]
     screenshot(page, f"stack-keyboard-part-4-{width}", full_page=False)
     page.keyboard.press("k")
     page.keyboard.press("ArrowLeft")
     assert current(page) == 2 and page.evaluate("location.hash") == "#part-2"
-    page.locator(".stack-step[data-step='1']").click()
-    assert current(page) == 3
+    # A click where the button is on screen: Playwright's own scrolling into view
+    # centres a sticky element by moving the page, which no reader's click does.
+    box = page.locator(".stack-step[data-step='1']").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_for_part(page, 3)
     assert no_sideways_scroll(page)
     check_page(page)
     assert page.js_errors == []

@@ -127,6 +127,9 @@ def test_the_stack_page_shows_every_part_in_order_and_reads_without_javascript(
         assert f'id="part-{n}"' in html and f'href="#part-{n}"' in html
     assert re.search(r'class="stack-indicator" hidden', html)
     assert "js/stack.js" in html and "css/stack.css" in html
+    # The contents beside the text list the parts, then the closing sections.
+    contents = re.findall(r'class="toc-level-2"><a href="#([^"]+)"', html)
+    assert contents == [f"part-{n}" for n in range(1, 15)] + ["across-the-stack"]
     assert "&lt;instructions&gt;" in html and "<instructions>" not in html
 
 
