@@ -157,18 +157,18 @@ def parse_interactive(markdown: str) -> Interactive:
     intro: list[str] = []
     closing: list[str] = []
     for heading, lines in _sections(_strip_front_matter(markdown)):
-        part = PART_HEADING.match(heading)
+        numbered = PART_HEADING.match(heading)
         if not heading:
             intro = lines
         elif OVERVIEW_HEADING.match(heading) and not parsed.parts:
             parsed.overview_title = heading.lstrip("#").strip()
             parsed.overview, parsed.overview_note = _overview(lines)
-        elif part:
+        elif numbered:
             figures, players = _key_facts(lines)
             parsed.parts.append(
                 ParsedPart(
-                    number=int(part[1]),
-                    title=part[2],
+                    number=int(numbered[1]),
+                    title=numbered[2],
                     body="\n".join(lines).strip() + "\n",
                     key_figures=figures,
                     key_players=players,
@@ -178,9 +178,8 @@ def parse_interactive(markdown: str) -> Interactive:
             closing += [heading, *lines]
         else:
             intro += [heading, *lines]
-    for index, part in enumerate(parsed.parts):
-        if index < len(parsed.overview):
-            part.summary = parsed.overview[index][:300]
+    for parsed_part, summary in zip(parsed.parts, parsed.overview, strict=False):
+        parsed_part.summary = summary[:300]
     parsed.intro = "\n".join(intro).strip()
     parsed.closing = "\n".join(closing).strip()
     return parsed

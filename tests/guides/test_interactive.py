@@ -131,6 +131,8 @@ def test_the_stack_page_shows_every_part_in_order_and_reads_without_javascript(
     contents = re.findall(r'class="toc-level-2"><a href="#([^"]+)"', html)
     assert contents == [f"part-{n}" for n in range(1, 15)] + ["across-the-stack"]
     assert "&lt;instructions&gt;" in html and "<instructions>" not in html
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "every id on the page is unique"
 
 
 @pytest.mark.django_db
