@@ -203,3 +203,59 @@ def test_the_coach_edits_the_parts_inline_on_the_guide_admin_page(coach_client: 
         "parts-TOTAL_FORMS"
         not in coach_client.get(f"/admin/guides/guide/{article.pk}/change/").content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_a_part_the_coach_edits_in_the_admin_shows_on_the_page_and_in_the_contents(
+    coach_client: Any, client: Any, django_capture_on_commit_callbacks: Any
+):
+    guide = GuideFactory(kind="interactive", body="Closing words.\n")
+    import_interactive(guide, SMALL)
+    client.get(guide.get_absolute_url())  # the page is cached before the edit
+    first, second, third = guide.parts.all()
+    form = {
+        "title": guide.title, "slug": guide.slug, "summary": guide.summary,
+        "category": guide.category_id, "body": guide.body, "status": "published",
+        "published_at_0": "2026-01-01", "published_at_1": "10:00:00", "visibility": "public",
+        "kind": "interactive", "level": "", "read_time_minutes": "5",
+        "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
+        "parts-TOTAL_FORMS": "4", "parts-INITIAL_FORMS": "3",
+    }  # fmt: skip
+    rows = [
+        (first, "Find the real problem", "Look **closer**.", "Problems found: 13"),
+        (second, second.title, second.body, ""),
+        (third, third.title, third.body, ""),
+        (None, "Measure", "Count what changed.", ""),
+    ]
+    for index, (part, title, body, figures) in enumerate(rows):
+        prefix = f"parts-{index}-"
+        form |= {
+            prefix + "id": part.pk if part else "",
+            prefix + "guide": guide.pk,
+            prefix + "position": index + 1,
+            prefix + "title": title,
+            prefix + "summary": part.summary if part else "What changed.",
+            prefix + "body": body,
+            prefix + "key_figures": figures,
+            prefix + "key_players": part.key_players if part else "",
+        }
+    form["parts-2-DELETE"] = "on"
+    with django_capture_on_commit_callbacks(execute=True):  # what makes cached pages stale
+        response = coach_client.post(f"/admin/guides/guide/{guide.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert list(guide.parts.values_list("title", flat=True)) == [
+        "Find the real problem",
+        "Shape",
+        "Measure",
+    ]
+    html = client.get(guide.get_absolute_url()).content.decode()
+    assert data_parts(html) == [1, 2, 3]
+    assert "Look <strong>closer</strong>." in html and "Problems found: 13" not in html
+    assert "<dd>13</dd>" in html and "Count what changed." in html and "Ship it" not in html
+    contents = re.findall(r'class="toc-level-2"><a href="#([^"]+)">([^<]+)<', html)
+    assert contents[:3] == [
+        ("part-1", "Find the real problem"),
+        ("part-2", "Shape"),
+        ("part-3", "Measure"),
+    ]
+    assert "Measure" in Guide.objects.get(pk=guide.pk).body_text
