@@ -64,7 +64,7 @@ class GuidePartInline(StackedInline):
     extra = 0
     ordering = ["position", "pk"]
     verbose_name = "part"
-    verbose_name_plural = "Parts (read in order of position; the page shows them one by one)"
+    verbose_name_plural = "Parts, in reading order (lowest position first)"
 
 
 @admin.register(Guide)

@@ -147,3 +147,23 @@ def test_without_javascript_the_stack_reads_top_to_bottom(browser, stack_url):
         screenshot(page, "stack-no-javascript-390", full_page=False)
     finally:
         context.close()
+
+
+def test_the_coach_sees_the_parts_inline_on_the_guide_admin_page(page, live_server, coach):
+    from tests.clients.test_browser import sign_in
+    from tests.guides.test_interactive import SMALL
+
+    guide = GuideFactory(kind="interactive", title="Three steps")
+    import_interactive(guide, SMALL)
+    sign_in(page, live_server, coach)
+    page.goto(
+        f"{live_server.url}/admin/guides/guide/{guide.pk}/change/",
+        wait_until="domcontentloaded",
+        timeout=60_000,
+    )
+    assert page.locator("input[name='parts-0-title']").input_value() == "Find"
+    assert page.locator("textarea[name='parts-0-key_figures']").input_value() == (
+        "Problems found: 12 (2025)"
+    )
+    page.locator("input[name='parts-0-title']").scroll_into_view_if_needed()
+    screenshot(page, "stack-admin-parts-1280", full_page=False)
