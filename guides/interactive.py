@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 
@@ -191,6 +192,15 @@ def render_part_body(markdown: str) -> str:
     return html
 
 
+def contents_with_parts(toc: list[dict[str, Any]], parts: list[GuidePart]) -> list[dict[str, Any]]:
+    """The parts (#part-N, 1-based in reading order), then the body's own headings."""
+    body_toc = [item for item in toc if not str(item.get("id", "")).startswith("part-")]
+    return [
+        {"level": 2, "id": f"part-{number}", "text": part.title}
+        for number, part in enumerate(parts, start=1)
+    ] + body_toc
+
+
 def refresh_from_parts(guide: Guide) -> None:
     """What the guide derives from its parts: contents, word count and readers' search text.
 
@@ -201,11 +211,7 @@ def refresh_from_parts(guide: Guide) -> None:
     """
     guide.refresh_from_db(fields=["body_html", "toc"])
     parts = list(guide.parts.all())
-    body_toc = [item for item in guide.toc if not str(item.get("id", "")).startswith("part-")]
-    toc = [
-        {"level": 2, "id": f"part-{number}", "text": part.title}
-        for number, part in enumerate(parts, start=1)
-    ] + body_toc
+    toc = contents_with_parts(guide.toc, parts)
     text = " ".join(
         [html_to_text(guide.body_html), *(f"{p.title} {html_to_text(p.body_html)}" for p in parts)]
     ).strip()

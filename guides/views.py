@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from coaching.covers import cover_response
 from coaching.pagecache import cache_for_visitors, current_version
 from guides.access import can_view, paywall_offers
+from guides.interactive import contents_with_parts
 from guides.models import Category, Guide, GuideView, Role
 from guides.rendering import CTA_PLACEHOLDER
 from guides.search import search_guides
@@ -168,7 +169,8 @@ def _interactive_context(guide: Guide, can_read: bool) -> dict[str, Any]:
         part.number = index + 1  # type: ignore[attr-defined]
         part.previous = parts[index - 1] if index else None  # type: ignore[attr-defined]
         part.next = parts[index + 1] if index + 1 < len(parts) else None  # type: ignore[attr-defined]
-    return {"parts": parts}
+    # Built from the parts themselves, so no save of the body alone can leave them out.
+    return {"parts": parts, "toc": contents_with_parts(guide.toc, parts)}
 
 
 @require_GET

@@ -259,3 +259,16 @@ def test_a_part_the_coach_edits_in_the_admin_shows_on_the_page_and_in_the_conten
         ("part-3", "Measure"),
     ]
     assert "Measure" in Guide.objects.get(pk=guide.pk).body_text
+
+
+@pytest.mark.django_db
+def test_the_contents_keep_the_parts_when_only_the_body_is_saved(client):
+    from guides.services import save_guide
+
+    guide = GuideFactory(kind="interactive")
+    import_interactive(guide, SMALL)
+    guide.body = "## A new ending\n\nThe end.\n"
+    save_guide(guide=guide)  # as restoring an earlier version does: the body alone
+    html = client.get(guide.get_absolute_url()).content.decode()
+    contents = re.findall(r'class="toc-level-2"><a href="#([^"]+)"', html)
+    assert contents == ["part-1", "part-2", "part-3", "a-new-ending"]
