@@ -11,10 +11,10 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
 from coaching.admin_site import permission_required_or_403, require_permissions
-from guides.models import Category, Guide, GuideRevision, Role
+from guides.models import Category, Guide, GuidePart, GuideRevision, Role
 from guides.rendering import render_body
 from guides.services import restore_revision, save_guide
 
@@ -51,8 +51,21 @@ class RevisionInline(TabularInline):
 
     @admin.display(description="")
     def compare(self, revision: GuideRevision) -> str:
+        if revision.pk is None:  # the blank form the admin renders for inlines
+            return ""
         url = reverse("admin:guides_guide_revision", args=[revision.guide_id, revision.pk])
         return mark_safe(f'<a class="text-primary-600" href="{url}">Compare / restore</a>')  # noqa: S308
+
+
+class GuidePartInline(StackedInline):
+    """The parts of an interactive guide, in reading order (guides.interactive)."""
+
+    model = GuidePart
+    fields = ["position", "title", "summary", "body", "key_figures", "key_players"]
+    extra = 0
+    ordering = ["position", "pk"]
+    verbose_name = "part"
+    verbose_name_plural = "Parts, in reading order (lowest position first)"
 
 
 @admin.register(Guide)
@@ -91,6 +104,19 @@ class GuideAdmin(ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Guide, form: Any, change: bool) -> None:
         save_guide(guide=obj, author=request.user)
+
+    def get_inlines(self, request: HttpRequest, obj: Guide | None = None) -> list[Any]:
+        # Parts only where the page shows them: an interactive guide (saved as one first).
+        if obj is not None and obj.kind == Guide.Kind.INTERACTIVE:
+            return [GuidePartInline, *self.inlines]
+        return list(self.inlines)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if form.instance.kind == Guide.Kind.INTERACTIVE:
+            from guides.interactive import refresh_from_parts
+
+            refresh_from_parts(form.instance)
 
     def get_urls(self) -> list[URLPattern]:
         own = [

@@ -23,9 +23,9 @@ class GuidesConfig(AppConfig):
     name = "guides"
 
     def ready(self) -> None:
-        from guides.models import Category, Guide, Role
+        from guides.models import Category, Guide, GuidePart, Role
 
-        for model in (Guide, Category, Role):
+        for model in (Guide, Category, Role, GuidePart):
             post_save.connect(_content_changed, sender=model, dispatch_uid=f"stale-{model}")
             post_delete.connect(_content_changed, sender=model, dispatch_uid=f"del-{model}")
         pre_delete.connect(_guide_deleted, sender=Guide, dispatch_uid="forget-words")

@@ -143,6 +143,13 @@ def import_file(path: Path, report: ImportReport, *, dry_run: bool = False) -> N
         report.rejected.append((path.name, str(error)))
         return
 
+    # An interactive guide's parts become rows of their own (guides.interactive).
+    interactive_source = body if fields["kind"] == Guide.Kind.INTERACTIVE else None
+    if interactive_source is not None:
+        from guides.interactive import parse_interactive
+
+        body = parse_interactive(body).text_around_parts(fields["summary"])
+
     with transaction.atomic():
         existing = Guide.objects.select_for_update().filter(slug=fields["slug"]).first()
         category = _category(fields["category_name"])
@@ -181,6 +188,13 @@ def import_file(path: Path, report: ImportReport, *, dry_run: bool = False) -> N
                     from guides.services import save_guide
 
                     save_guide(guide=existing)
+                report.updated.append(fields["slug"])
+        if interactive_source is not None and not dry_run:
+            from guides.interactive import import_interactive
+
+            guide = Guide.objects.get(slug=fields["slug"])
+            if import_interactive(guide, interactive_source) and fields["slug"] in report.unchanged:
+                report.unchanged.remove(fields["slug"])
                 report.updated.append(fields["slug"])
         if dry_run:
             transaction.set_rollback(True)

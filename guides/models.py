@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from coaching.covers import cover_digest, cover_picture
 from coaching.images import COVER_RATIO, COVER_WIDTHS, Picture, picture_from, refresh_renditions
+from coaching.markdown import MarkdownField
 
 
 class Category(models.Model):
@@ -364,3 +365,59 @@ class GuideView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guide_id} at {self.viewed_at:%Y-%m-%d}"
+
+
+class GuidePart(models.Model):
+    """One part of an interactive guide ("Layer 3: AI Accelerators"), read in order.
+
+    The guide's page shows its parts with an overview, the current part while
+    scrolling and keyboard navigation (guides.interactive, static/js/stack.js).
+    Gated with the guide: only a reader `can_view` allows gets any part's text.
+    """
+
+    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="parts")
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(
+        max_length=300, blank=True, help_text="One line: what this part is about (the overview)."
+    )
+    body = MarkdownField(blank=True, help_text="Markdown, as in guide bodies.")
+    key_figures = models.TextField(
+        blank=True,
+        help_text="One per line: what is measured, a colon, the figure "
+        "(“Share of rare earth refining in China: ~90%”).",
+    )
+    key_players = models.TextField(
+        blank=True, help_text="One per line: a company, project or organisation."
+    )
+    # Rendered and sanitised when saved, never per request.
+    body_html = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from guides.interactive import render_part_body
+
+        self.body_html = render_part_body(self.body)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html"}
+        super().save(*args, **kwargs)
+
+    @property
+    def figures(self) -> list[tuple[str, str]]:
+        """(what, figure) pairs; a line without a colon is a figure on its own."""
+        pairs = []
+        for line in self.key_figures.splitlines():
+            what, colon, figure = line.strip().partition(": ")
+            if line.strip():
+                pairs.append((what, figure) if colon else ("", what))
+        return pairs
+
+    @property
+    def players(self) -> list[str]:
+        return [line.strip() for line in self.key_players.splitlines() if line.strip()]

@@ -18,6 +18,7 @@ from coaching import throttles
 from coaching.covers import cover_response
 from coaching.pagecache import cache_for_visitors, current_version
 from guides.access import can_view, paywall_offers
+from guides.interactive import contents_with_parts
 from guides.models import Category, Guide, GuideView, Role
 from guides.rendering import CTA_PLACEHOLDER
 from guides.search import MAX_PAGE, search_guides
@@ -150,10 +151,27 @@ def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:
                 "toc": guide.toc if can_read else [],
                 "related": related_guides(guide),
                 "offers": [] if can_read else paywall_offers(guide),
+                **_interactive_context(guide, can_read),
             },
         )
         cache.set(key, html, 3600)
     return mark_safe(html)  # noqa: S308 - our own template's output
+
+
+def _interactive_context(guide: Guide, can_read: bool) -> dict[str, Any]:
+    """An interactive guide's parts for a reader; only their titles behind the paywall."""
+    if guide.kind != Guide.Kind.INTERACTIVE:
+        return {}
+    if not can_read:
+        return {"part_titles": list(guide.parts.values_list("title", flat=True))}
+    parts = list(guide.parts.all())
+    # Numbered 1.. in reading order whatever the stored positions are (#part-N, data-part).
+    for index, part in enumerate(parts):
+        part.number = index + 1  # type: ignore[attr-defined]
+        part.previous = parts[index - 1] if index else None  # type: ignore[attr-defined]
+        part.next = parts[index + 1] if index + 1 < len(parts) else None  # type: ignore[attr-defined]
+    # Built from the parts themselves, so no save of the body alone can leave them out.
+    return {"parts": parts, "toc": contents_with_parts(guide.toc, parts)}
 
 
 @require_GET

@@ -17,8 +17,10 @@
     var done = total > 0 ? Math.min(1, Math.max(0, -rect.top / total)) : 1;
     if (bar) bar.style.transform = "scaleX(" + done.toFixed(3) + ")";
     var current = null;
+    // Current once a heading is near where a jump puts it (the page's scroll padding).
+    var line = (parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop) || 80) + 40;
     for (var i = 0; i < headings.length; i++) {
-      if (headings[i].getBoundingClientRect().top <= 120) current = headings[i].id;
+      if (headings[i].getBoundingClientRect().top <= line) current = headings[i].id;
       else break;
     }
     links.forEach(function (link) {
