@@ -25,6 +25,7 @@ class DjangoBackendTransport:
     def __init__(self, backend: Any) -> None:
         self.backend = backend
         self.prepared: Prepared | None = None
+        self.opened = False
 
     def begin(self, prepared: Prepared) -> None:
         self.prepared = prepared
@@ -43,6 +44,11 @@ class DjangoBackendTransport:
                 yield Report(item.delivery_id, Result.SKIPPED, "no longer subscribed at send time")
                 continue
             try:
+                if not self.opened:
+                    # Held open across calls: Django's SMTP backend and anymail's
+                    # HTTP session otherwise connect again for every message.
+                    self.backend.open()
+                    self.opened = True
                 # One message a call: a backend's count says nothing about which
                 # message of several failed, and each recipient needs a report.
                 if self.backend.send_messages([message]) != 1:
@@ -58,6 +64,7 @@ class DjangoBackendTransport:
 
     def reset(self) -> None:
         """After a transient error, a fresh connection for the next message."""
+        self.opened = False
         try:
             self.backend.close()
         except Exception:  # noqa: BLE001 - closing a broken connection
