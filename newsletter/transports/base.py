@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import smtplib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -66,7 +66,7 @@ class Transport(Protocol):
     def begin(self, prepared: Prepared) -> None:
         """The campaign about to be sent: per-campaign work happens here, once."""
 
-    def send_batch(self, batch: Iterable[Outgoing]) -> Iterator[Report]:
+    def send_batch(self, batch: Iterable[Outgoing]) -> Generator[Report]:
         """One report per message, in order, as each is done.
 
         The batch may be a generator: the caller can stop consuming reports at

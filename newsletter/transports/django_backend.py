@@ -7,7 +7,7 @@ back if the call fails, which keeps the same at-most-once rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import Any
 
 from newsletter import rendering
@@ -30,7 +30,7 @@ class DjangoBackendTransport:
     def begin(self, prepared: Prepared) -> None:
         self.prepared = prepared
 
-    def send_batch(self, batch: Iterable[Outgoing]) -> Iterator[Report]:
+    def send_batch(self, batch: Iterable[Outgoing]) -> Generator[Report]:
         assert self.prepared is not None, "begin() first"
         for item in batch:
             message = rendering.build_message(

@@ -27,7 +27,7 @@ import logging
 import re
 import smtplib
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import Any
 
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
@@ -67,7 +67,7 @@ class SMTPPipelineTransport:
         self.prepared = prepared
         self.wire = smtp_wire.compile_wire(prepared)
 
-    def send_batch(self, batch: Iterable[Outgoing]) -> Iterator[Report]:
+    def send_batch(self, batch: Iterable[Outgoing]) -> Generator[Report]:
         assert self.prepared is not None and self.wire is not None, "begin() first"
         if self.wire.eight_bit and not self.accepts_8bit():
             self.wire = smtp_wire.compile_wire(self.prepared, eight_bit=False)
