@@ -7,6 +7,9 @@ per campaign; per recipient only a few placeholders are replaced, so building
 Guides are embedded by a line holding only `{{ guide:slug }}`. The gating rule
 applies as for an anonymous reader (`can_view(None, guide)`): a gated guide shows
 its public preview and a link, never its paid text.
+
+This builds `EmailMultiAlternatives`, which every transport can send; the smtp
+transport's pre-encoded wire bytes live in newsletter/transports/smtp_wire.py.
 """
 
 from __future__ import annotations
