@@ -11,6 +11,10 @@ Our send runs BENCH_NEWSLETTER_ROUNDS times (3), each followed by a ceiling
 measurement, and the medians are compared (the sink's ceiling alone varies by
 a third from run to run on a 2-core machine); the peer, 2.5 minutes a run,
 runs once, as WORKLOADS.md allows when said.
+
+The ESP line: the same campaign through the django transport and anymail's real
+Postmark backend, posting to bench/esp_sink.py (Postmark's API shape on
+127.0.0.1), run BENCH_NEWSLETTER_ESP_ROUNDS times (1), put beside our SMTP figure.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from bench.common import BENCH_ENV, PEERS, PEERS_HOME, ROOT, emit, free_port  # 
 
 N = int(os.environ.get("BENCH_NEWSLETTER_N", "10000"))
 ROUNDS = int(os.environ.get("BENCH_NEWSLETTER_ROUNDS", "3"))
+ESP_ROUNDS = int(os.environ.get("BENCH_NEWSLETTER_ESP_ROUNDS", "1"))
 LIMIT = 300  # seconds: no run may take longer
 PEER_FIGURE_HERE = 73.8  # README.md, W4 median on this machine, for the note only
 
@@ -110,6 +115,73 @@ def prepare_data() -> int:
         is_public=False,
     )
     return campaign.pk
+
+
+def start_esp_sink(port: int, expect: int) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "esp_sink.py"), "--port", str(port),
+         "--expect", str(expect), "--linger", "1", "--timeout", str(LIMIT)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("READY"):
+        raise RuntimeError(f"ESP sink did not start: {line!r}")
+    return proc
+
+
+def esp_env(port: int) -> dict[str, str]:
+    """The worker's settings for the ESP line: anymail's Postmark backend, our local API."""
+    return {
+        "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+        "ANYMAIL_POSTMARK_SERVER_TOKEN": "bench-token",
+        "ANYMAIL_POSTMARK_API_URL": f"http://127.0.0.1:{port}/",
+        "NEWSLETTER_TRANSPORT": "django",
+    }
+
+
+def one_esp_send(port: int) -> dict[str, float]:
+    """As one_send, through the ESP stand-in; T1 is its last accepted request."""
+    from newsletter import services
+    from newsletter.models import Campaign, Delivery
+
+    campaign_id = prepare_data()
+    sink = start_esp_sink(port, N)
+    campaign = Campaign.objects.get(pk=campaign_id)
+    t0 = time.time()
+    services.start_campaign(campaign=campaign)
+    report = sink_report(sink)
+    delivered = report.get("recipients", 0)
+    last = report.get("last_ts") or time.time()
+    seconds = last - t0
+    return {
+        "rate": delivered / seconds if seconds > 0 else 0.0,
+        "seconds": seconds,
+        "delivered": delivered,
+        "requests": report.get("requests", 0),
+        "connections": report.get("connections", 0),
+        "missing_unsubscribe": report.get("missing_unsubscribe", 0),
+        "in_ledger": Delivery.objects.filter(campaign_id=campaign_id, status="sent").count(),
+        "avg_bytes": report["bytes"] // report["messages"] if report.get("messages") else 0,
+    }
+
+
+def esp_runs(env: dict[str, str], rounds: int) -> list[dict[str, float]]:
+    """ESP sends through a worker of their own (EMAIL_BACKEND is read at start-up)."""
+    from coaching.celery import app
+
+    port = free_port()
+    worker = start_worker({**env, **esp_env(port)})
+    runs: list[dict[str, float]] = []
+    try:
+        deadline = time.monotonic() + 30
+        while not app.control.ping(timeout=0.5) and time.monotonic() < deadline:
+            pass
+        for _ in range(rounds):
+            runs.append(one_esp_send(port))
+    finally:
+        stop(worker)
+    return runs
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -236,6 +308,7 @@ def main() -> None:
                 ceilings.append(ceiling)
     finally:
         stop(worker)
+    esp = esp_runs(env, ESP_ROUNDS) if ESP_ROUNDS else []
     middle = sorted(runs, key=lambda run: run["rate"])[len(runs) // 2]
     rate = middle["rate"]
     ceiling = statistics.median(ceilings) if ceilings else None
@@ -284,6 +357,33 @@ def main() -> None:
             f"({', '.join(f'{p:.0f}' for p in paired)} %); ceilings "
             f"{', '.join(f'{c:.0f}' for c in ceilings)} msgs/s (smtp_blast.py, 2 procs, "
             f"reused); median over median: {100 * rate / ceiling:.0f} %",
+        )
+    if esp:
+        esp_middle = sorted(esp, key=lambda run: run["rate"])[len(esp) // 2]
+        esp_rates = ", ".join(f"{run['rate']:.0f}" for run in esp)
+        emit(
+            "newsletter_send_esp_rate",
+            esp_middle["rate"],
+            "msgs/s",
+            peer=rate,
+            peer_name="our smtp transport, same run",
+            note=f"django transport, anymail's Postmark backend posting to bench/esp_sink.py "
+            f"(127.0.0.1, one message a request over {esp_middle['connections']:.0f} "
+            f"connections); median of {len(esp)} sends "
+            f"({esp_rates} msgs/s); "
+            f"ratio = ESP / SMTP (lower than 1 means the ESP path is slower)",
+        )
+        emit(
+            "newsletter_send_esp_delivered",
+            min(run["delivered"] for run in esp),
+            "recipients",
+            target=f"== {N} in every send, each with List-Unsubscribe",
+            met=all(
+                run["delivered"] == run["in_ledger"] == N and not run["missing_unsubscribe"]
+                for run in esp
+            ),
+            note="per send, ESP recipients / ledger sent: "
+            + ", ".join(f"{run['delivered']:.0f}/{run['in_ledger']:.0f}" for run in esp),
         )
     emit(
         "newsletter_start_send_ms",

@@ -337,6 +337,10 @@ ANYMAIL.setdefault("WEBHOOK_SECRET", env_str("ANYMAIL_WEBHOOK_SECRET", ""))
 
 # --- Newsletter (see newsletter/sending.py) --------------------------------------
 
+# How campaign mail leaves (newsletter/transports/): "smtp" (the fast pipeline; needs the
+# SMTP EMAIL_BACKEND), "django" (EMAIL_BACKEND as it is, e.g. an anymail ESP), or "":
+# smtp when EMAIL_BACKEND is SMTP, else django.
+NEWSLETTER_TRANSPORT = env_str("NEWSLETTER_TRANSPORT", "")
 NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 1000)
 NEWSLETTER_MAX_PER_SECOND = env_int("NEWSLETTER_MAX_PER_SECOND", 0)  # per campaign; 0: no cap
 NEWSLETTER_SENDERS_PER_CAMPAIGN = env_int("NEWSLETTER_SENDERS_PER_CAMPAIGN", 2)

@@ -1,63 +1,51 @@
 """Sending a campaign from the ledger: claim, re-check, send once, record.
 
+This module decides who gets what; `newsletter/transports/` decides how the
+bytes travel (`NEWSLETTER_TRANSPORT`: the fast SMTP pipeline, or any Django
+email backend such as an anymail ESP). The sender sees only the transport's
+interface: a batch of addressed messages in, one report per recipient out.
+
 How a message is never sent twice (and almost never lost)
 ----------------------------------------------------------
 1. A sender claims up to `NEWSLETTER_BATCH_SIZE` due rows in one statement
    (`UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`):
    status `sending`, a fresh claim id, a lease. Two senders never claim the same
    row; a row whose lease ran out (its sender died) can be claimed again.
-2. For each row, over one SMTP connection reused for the whole batch, the sender
-   checks (overlapped with MAIL and RCPT) that the row is still its own and the
-   subscriber may still receive the list (confirmed, subscribed, not
-   suppressed); if not, RSET and skip. Then DATA and the message content, but
-   it holds back the final `.` that completes the message.
-3. It then writes, back to back, the UPDATE that marks the row `sent` (same
-   conditions, autocommit) to PostgreSQL and the final `.` to the SMTP server,
-   and only afterwards reads both answers. The commit is the point of no return.
-A sender killed before step 3 leaves a `sending` row whose message the server
-never completed: it is claimed again after the lease and sent once. A sender
-killed after step 3 has a `sent` row and a delivered message. Only a kill in
-the microseconds between the two socket writes of step 3 loses a message (the
-row says sent, the `.` never left). So the choice is at-most-once, with a
-window of one system call per crash, and never a duplicate: a duplicate
-newsletter costs trust and unsubscribes, one lost issue costs little.
-(Waiting for PostgreSQL's answer before writing the `.` widened that window to
-a network round trip and lost a message in the SIGKILL test.)
-
-With a non-SMTP backend (an ESP through django-anymail, or locmem in tests) there
-is no held-back `.`: the row is marked `sent` (same checks) just before the API
-call and put back if the call fails, which keeps the same at-most-once rule.
+2. Each message carries its row's commit point (`Commit`): one UPDATE that marks
+   the row `sent` only if it is still this sender's claim and the subscriber may
+   still receive the list (confirmed, subscribed, not suppressed). A transport
+   calls it before the message is out of its hands and drops the message if it
+   refuses; the smtp transport runs it between the message and its final `.`
+   (see newsletter/transports/smtp_pipeline.py), others just before handing over.
+3. A failure after the commit point puts the row back (retry later) or marks it
+   failed; a sender killed before it leaves a `sending` row that is claimed
+   again after the lease and sent once.
+So the choice is at-most-once, with a window of one system call per crash, and
+never a duplicate: a duplicate newsletter costs trust and unsubscribes, one lost
+issue costs little.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email.policy
-import hashlib
 import logging
-import re
-import select
-import smtplib
-import socket
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import mailers
-from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.db import DatabaseError
 from django.db import connection as db
 from django.db.models import F
 from django.utils import timezone
-from psycopg import pq
 
-from newsletter import rendering
+from newsletter import pg_speed, transports
 from newsletter.models import Campaign, Delivery, Subscriber
-from newsletter.rendering import Prepared, Wire, WireTemplate, prepare
+from newsletter.rendering import prepare
+from newsletter.transports import Outgoing, Result, Transport
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +116,6 @@ ELIGIBLE_SQL = MARK_SENT_SQL.replace(
     "lease_until = NULL\n",
     "SELECT 1 FROM newsletter_delivery AS d\n",
 )
-# The same UPDATE with libpq placeholders, for sending without waiting (see Commit).
-RAW_MARK_SENT_SQL = (
-    MARK_SENT_SQL.replace("%(id)s", "$1").replace("%(claim)s", "$2").replace("%(list)s", "$3")
-).encode()
 
 
 def mark_sent(delivery_id: int, claim: uuid.UUID, list_id: int) -> bool:
@@ -140,101 +124,21 @@ def mark_sent(delivery_id: int, claim: uuid.UUID, list_id: int) -> bool:
         return cursor.rowcount == 1
 
 
-RAW_ELIGIBLE_SQL = (
-    ELIGIBLE_SQL.replace("%(id)s", "$1").replace("%(claim)s", "$2").replace("%(list)s", "$3")
-).encode()
-
-
-def _statement_name(sql: bytes) -> bytes:
-    return b"newsletter_" + hashlib.sha1(sql, usedforsecurity=False).hexdigest()[:16].encode()
-
-
-def _prepare(pgconn: Any, sql: bytes) -> bytes:
-    """A server-side prepared statement, once per database session.
-
-    Parsing and planning these statements cost PostgreSQL ~0.4 ms each time,
-    more than the rest of a message's database work; prepared, ~0.03 ms.
-    Looked up first rather than tried, because a failed PREPARE would abort a
-    caller's transaction.
-    """
-    name = _statement_name(sql)
-    found = pgconn.exec_params(b"SELECT 1 FROM pg_prepared_statements WHERE name = $1", [name])
-    if found.status == pq.ExecStatus.TUPLES_OK and found.ntuples == 0:
-        result = pgconn.prepare(name, sql)
-        if result.status != pq.ExecStatus.COMMAND_OK:
-            raise DatabaseError(result.get_error_message())
-    return name
-
-
-# Which sessions have which statements: keyed by the libpq object and its server
-# process, so that a new session (even at a reused address) prepares again.
-_prepared: dict[tuple[int, int, int], bytes] = {}
-
-
-def _pg_send(sql: bytes, values: list[bytes]) -> None:
-    """Send one statement without waiting for its answer (libpq's asynchronous API)."""
-    db.ensure_connection()
-    pgconn = db.connection.pgconn
-    key = (id(pgconn), pgconn.backend_pid, hash(sql))
-    name = _prepared.get(key)
-    if name is None:
-        if len(_prepared) > 1000:
-            _prepared.clear()
-        name = _prepared[key] = _prepare(pgconn, sql)
-    pgconn.send_query_prepared(name, values)
-    while pgconn.flush() == 1:
-        select.select([], [pgconn.socket], [], 1.0)
-
-
-def _pg_collect() -> int:
-    """Read the answer of `_pg_send`: rows returned or changed."""
-    pgconn = db.connection.pgconn
-    count, error = 0, ""
-    while True:
-        while pgconn.is_busy():
-            select.select([pgconn.socket], [], [], 1.0)
-            pgconn.consume_input()
-        result = pgconn.get_result()
-        if result is None:
-            break
-        if result.status == pq.ExecStatus.TUPLES_OK:
-            count = result.ntuples
-        elif result.status == pq.ExecStatus.COMMAND_OK:
-            count = int(result.command_tuples or 0)
-        else:
-            error = result.get_error_message()
-    if error:
-        raise DatabaseError(error)
-    return count
-
-
 class Commit:
-    """The commit point of one message (see the module docstring).
+    """The commit point of one row (see the module docstring): the ledger's say-so.
 
-    Both statements go out without waiting, so their round trips overlap with
-    the SMTP exchange instead of adding to it.
+    Calling it checks and marks in one statement; a transport that overlaps the
+    two steps with its own protocol runs `check_sql` and `mark_sql` itself.
     """
+
+    check_sql = ELIGIBLE_SQL
+    mark_sql = MARK_SENT_SQL
 
     def __init__(self, delivery_id: int, claim: uuid.UUID, list_id: int) -> None:
         self.delivery_id, self.claim, self.list_id = delivery_id, claim, list_id
-        self.params = {"id": delivery_id, "claim": claim, "list": list_id}
-        self.values = [str(v).encode() for v in (delivery_id, claim, list_id)]
-
-    def start_check(self) -> None:
-        _pg_send(RAW_ELIGIBLE_SQL, self.values)
-
-    def check_result(self) -> bool:
-        return _pg_collect() == 1
-
-    def send(self) -> None:
-        """Send the UPDATE and return at once: PostgreSQL commits it whatever we do next."""
-        _pg_send(RAW_MARK_SENT_SQL, self.values)
-
-    def result(self) -> bool:
-        return _pg_collect() == 1
+        self.params: dict[str, object] = {"id": delivery_id, "claim": claim, "list": list_id}
 
     def __call__(self) -> bool:
-        """Check and commit in one go (backends without a held-back end of message)."""
         return mark_sent(self.delivery_id, self.claim, self.list_id)
 
 
@@ -315,203 +219,7 @@ def sender_slot(campaign_id: int) -> Any:
                 )
 
 
-# --- Transports ------------------------------------------------------------------
-
-
-class Aborted(Exception):
-    """The commit point refused this message; nothing was delivered."""
-
-
-def _dot_stuff(data: bytes) -> bytes:
-    data = re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", data)
-    data = re.sub(rb"(?m)^\.", b"..", data)
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return data
-
-
-# Long List-Unsubscribe URLs must not be folded into RFC 2047 encoded words
-# (mail providers would not find the URL): allow RFC 5322's 998-character lines.
-WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998)
-
-
-class SMTPTransport:
-    """Django's SMTP backend for the connection, our own DATA phase for the commit point."""
-
-    def __init__(self, backend: SMTPBackend) -> None:
-        self.backend = backend
-
-    def open(self) -> None:
-        self.backend.open()
-
-    def close(self) -> None:
-        try:
-            self.backend.close()
-        except Exception:  # noqa: BLE001 - closing a broken connection
-            self.backend.connection = None
-
-    def accepts_8bit(self) -> bool:
-        """Whether the server takes 8bit bodies (8BITMIME); connects if needed."""
-        if self.backend.connection is None:
-            self.backend.open()
-        smtp = self.backend.connection
-        assert smtp is not None
-        smtp.ehlo_or_helo_if_needed()
-        return bool(smtp.has_extn("8bitmime"))
-
-    def drop(self) -> None:
-        """Close the socket without QUIT: an unfinished DATA is discarded by the server."""
-        smtp = self.backend.connection
-        self.backend.connection = None
-        if smtp is not None and smtp.sock is not None:
-            smtp.sock.close()
-            smtp.sock = None
-
-    def send(self, message: Any, commit: Commit) -> None:
-        if self.backend.connection is None:
-            self.backend.open()
-        smtp = self.backend.connection
-        assert smtp is not None
-        if smtp.sock is not None:
-            # The held-back "." is a tiny write after a large one: without this,
-            # Nagle's algorithm and the server's delayed ACK add ~40 ms a message.
-            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        body = ""
-        if isinstance(message, Wire):  # pre-built bytes, already dot-stuffed
-            sender, recipient, data = message.sender, message.recipient, message.data
-            if message.eight_bit:
-                body = " BODY=8BITMIME"  # RFC 6152; see accepts_8bit()
-        else:
-            sender = self.backend.prep_address(message.from_email)
-            recipient = self.backend.prep_address(message.to[0])
-            data = _dot_stuff(message.message(policy=WIRE_POLICY).as_bytes())
-        smtp.ehlo_or_helo_if_needed()
-        commit.start_check()
-        try:
-            # docmd rather than mail()/rcpt(): they re-parse the address every time.
-            code, reply = smtp.docmd("mail", f"FROM:<{sender}>{body}")
-            if code == 250:
-                code, reply = smtp.docmd("rcpt", f"TO:<{recipient}>")
-                refused: Exception | None = (
-                    None
-                    if code in (250, 251)
-                    else smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
-                )
-            else:
-                refused = smtplib.SMTPSenderRefused(code, reply, sender)
-        finally:
-            eligible = commit.check_result()  # always read, so the connection stays in step
-        if refused is not None or not eligible:
-            smtp.rset()
-            raise refused or Aborted()
-        code, reply = smtp.docmd("data")
-        if code != 354:
-            smtp.rset()
-            raise smtplib.SMTPDataError(code, reply)
-        smtp.send(data)
-        commit.send()
-        smtp.send(b".\r\n")
-        committed = commit.result()
-        code, reply = smtp.getreply()
-        if not committed:
-            # Someone unsubscribed in the last microseconds: too late to stop it.
-            log.warning("delivery %s went out as its subscriber left", commit.params["id"])
-        if code != 250:
-            raise smtplib.SMTPDataError(code, reply)
-
-
-class BackendTransport:
-    """Any other Django email backend (anymail ESPs, locmem): commit, then hand over."""
-
-    def __init__(self, backend: Any) -> None:
-        self.backend = backend
-
-    def open(self) -> None:
-        self.backend.open()
-
-    def close(self) -> None:
-        self.backend.close()
-
-    def drop(self) -> None:
-        self.close()
-
-    def accepts_8bit(self) -> bool:
-        return False  # the backend builds its own MIME from the EmailMessage
-
-    def send(self, message: Any, commit: Commit) -> None:
-        if not commit():
-            raise Aborted
-        if self.backend.send_messages([message]) != 1:
-            raise smtplib.SMTPException("the backend did not accept the message")
-
-
-def transport() -> SMTPTransport | BackendTransport:
-    backend = mailers.default
-    if isinstance(backend, SMTPBackend):
-        return SMTPTransport(backend)
-    return BackendTransport(backend)
-
-
-PERMANENT = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
-
-
-def _is_permanent(error: Exception) -> bool:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in error.recipients.values()]
-        return all(500 <= code < 600 for code in codes)
-    code = getattr(error, "smtp_code", 0)
-    return isinstance(error, PERMANENT) and 500 <= code < 600
-
-
 # --- The sender loop -------------------------------------------------------------
-
-
-# Addresses that go on the wire as they are; anything else (IDN, odd quoting) takes
-# Django's slower path, which knows how to encode it.
-PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
-
-
-def build_message(
-    prepared: Prepared,
-    *,
-    to: str,
-    name: str,
-    delivery_id: int,
-    subscriber_id: int,
-    wire: WireTemplate | None,
-) -> Any:
-    """One recipient's message: pre-built bytes for SMTP, an EmailMessage for other backends."""
-    if wire is not None and PLAIN_ADDRESS.fullmatch(to):
-        return rendering.build_wire(
-            wire, to=to, name=name, delivery_id=delivery_id, subscriber_id=subscriber_id
-        )
-    return rendering.build_message(
-        prepared, to=to, name=name, delivery_id=delivery_id, subscriber_id=subscriber_id
-    )
-
-
-@contextmanager
-def fast_commits() -> Any:
-    """`synchronous_commit = off` for this sender's session, unless durable marks are asked for.
-
-    Each "mark sent" is its own commit; waiting for its WAL flush (4 ms on this
-    machine's disk) capped a sender at ~250 messages/s. Without the wait the
-    commit is visible at once and survives a killed worker (the proofs), and is
-    on disk within 3 x wal_writer_delay (0.6 s); only a crash of PostgreSQL itself
-    in that window could forget a few "sent" marks, and those rows would be sent
-    again after their lease. `NEWSLETTER_DURABLE_SENT_MARKS = True` trades speed
-    for that case too.
-    """
-    if setting("DURABLE_SENT_MARKS", False):
-        yield
-        return
-    with db.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
-    try:
-        yield
-    finally:
-        with db.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
 
 
 def send_campaign(campaign_id: int, *, seconds: float | None = None) -> Outcome:
@@ -533,17 +241,15 @@ def _send_with_slot(campaign_id: int, outcome: Outcome, seconds: float | None) -
     prepared = prepare(campaign)
     deadline = time.monotonic() + (seconds or setting("SENDER_SECONDS", 120))
     rate = float(setting("MAX_PER_SECOND", 0)) / max(1, int(setting("SENDERS_PER_CAMPAIGN", 2)))
-    wire = rendering.compile_wire(prepared) if isinstance(transport(), SMTPTransport) else None
     threads = sender_threads()
     batch = max(1, int(setting("BATCH_SIZE", 1000)) // threads)
 
     def run(result: Outcome) -> None:
-        link = transport()
+        link = transports.chosen()
         try:
-            with fast_commits():
-                _send_until_done(
-                    campaign, prepared, wire, link, result, _Pacer(rate / threads), deadline, batch
-                )
+            link.begin(prepared)
+            with pg_speed.commits_without_flush_wait():
+                _send_until_done(campaign, link, result, _Pacer(rate / threads), deadline, batch)
         finally:
             link.close()
 
@@ -601,9 +307,7 @@ def sender_threads() -> int:
 
 def _send_until_done(
     campaign: Campaign,
-    prepared: Prepared,
-    wire: WireTemplate | None,
-    link: SMTPTransport | BackendTransport,
+    link: Transport,
     outcome: Outcome,
     pacer: _Pacer,
     deadline: float,
@@ -616,9 +320,7 @@ def _send_until_done(
             outcome.stopped = "empty"
             return
         try:
-            stop = _send_batch(
-                campaign, prepared, wire, claim, rows, link, outcome, pacer, deadline
-            )
+            stop = _send_batch(campaign, claim, rows, link, outcome, pacer, deadline)
         finally:
             release(claim)
         if stop:
@@ -629,79 +331,79 @@ def _send_until_done(
 
 def _send_batch(
     campaign: Campaign,
-    prepared: Prepared,
-    wire: WireTemplate | None,
     claim: uuid.UUID,
     rows: list[tuple[int, int, int]],
-    link: SMTPTransport | BackendTransport,
+    link: Transport,
     outcome: Outcome,
     pacer: _Pacer,
     deadline: float,
 ) -> str:
+    """Hand the claimed rows to the transport and record what it reports, row by row."""
     people = {
         pk: (email, name)
         for pk, email, name in Subscriber.objects.filter(
             pk__in=[subscriber_id for _, subscriber_id, _ in rows]
         ).values_list("pk", "email", "name")
     }
-    list_id = campaign.mailing_list_id
-    if wire is not None and wire.eight_bit and not link.accepts_8bit():
-        wire = rendering.compile_wire(prepared, eight_bit=False)  # a server without 8BITMIME
+    attempts_of = {delivery_id: attempts for delivery_id, _, attempts in rows}
     pause_after = int(setting("PAUSE_AFTER_ERRORS", 50))
-    checked_at = time.monotonic()
-    lease_at = checked_at
-    for delivery_id, subscriber_id, attempts in rows:
-        now = time.monotonic()
-        if now - checked_at > 1.0:
-            checked_at = now
-            status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True)[0]
-            if status != Campaign.Status.SENDING:
-                return status
-        if now - lease_at > setting("LEASE_SECONDS", 300) / 3:
-            lease_at = now
-            extend_lease(claim)
-        if now > deadline:
-            return "deadline"
-        email, name = people.get(subscriber_id, ("", ""))
-        message = build_message(
-            prepared,
-            to=email,
-            name=name,
-            delivery_id=delivery_id,
-            subscriber_id=subscriber_id,
-            wire=wire,
-        )
-        pacer.wait()
-        try:
-            link.send(message, Commit(delivery_id, claim, list_id))
-        except Aborted:
-            skip(delivery_id, claim, "no longer subscribed at send time")
-            outcome.skipped += 1
-            continue
-        except Exception as error:  # noqa: BLE001 - SMTP, socket and ESP errors vary
+    stopped = ""
+
+    def due() -> Iterator[Outgoing]:
+        """The rows, one at a time, while the campaign still sends and time is left."""
+        nonlocal stopped
+        checked_at = lease_at = time.monotonic()
+        for delivery_id, subscriber_id, _ in rows:
+            now = time.monotonic()
+            if now - checked_at > 1.0:
+                checked_at = now
+                status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True)[0]
+                if status != Campaign.Status.SENDING:
+                    stopped = status
+                    return
+            if now - lease_at > setting("LEASE_SECONDS", 300) / 3:
+                lease_at = now
+                extend_lease(claim)
+            if now > deadline:
+                stopped = "deadline"
+                return
+            email, name = people.get(subscriber_id, ("", ""))
+            pacer.wait()
+            commit = Commit(delivery_id, claim, campaign.mailing_list_id)
+            yield Outgoing(delivery_id, subscriber_id, email, name, commit)
+
+    with closing(link.send_batch(due())) as reports:
+        for report in reports:
+            delivery_id = report.delivery_id
+            if report.result == Result.SENT:
+                outcome.sent += 1
+                continue
+            if report.result == Result.SKIPPED:
+                skip(delivery_id, claim, report.reason)
+                outcome.skipped += 1
+                continue
             # The row may be `sending` (refused before the commit point) or
-            # `sent` (the server refused the final dot): fix whichever it is.
+            # `sent` (refused after it): fix whichever it is.
             was = (
                 Delivery.Status.SENT
                 if _ours(delivery_id, claim, Delivery.Status.SENT).exists()
                 else Delivery.Status.SENDING
             )
-            if _is_permanent(error):
-                fail(delivery_id, claim, str(error), was=was)
+            if report.result == Result.PERMANENT:
+                fail(delivery_id, claim, report.reason, was=was)
                 outcome.failed += 1
             else:
-                result = retry_later(delivery_id, claim, attempts, str(error), was=was)
+                result = retry_later(
+                    delivery_id, claim, attempts_of[delivery_id], report.reason, was=was
+                )
                 outcome.retried += result == "retried"
                 outcome.failed += result == "failed"
-                link.drop()
-            log.warning("newsletter delivery %s failed: %s", delivery_id, error)
+            log.warning("newsletter delivery %s failed: %s", delivery_id, report.reason)
             errors = _count_error(campaign.pk)
             if errors >= pause_after:
-                campaign.pause(f"Paused after {errors} errors; last: {str(error)[:200]}")
+                campaign.pause(f"Paused after {errors} errors; last: {report.reason[:200]}")
                 return "paused"
-            continue
-        outcome.sent += 1
-    return ""
+    return stopped
 
 
 def _count_error(campaign_id: int) -> int:
