@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
-from guides.models import Category, Guide, GuideRevision, Role
+from guides.models import Category, Guide, GuideRevision, Placement, Role, Tag
 from guides.rendering import render_body
 from guides.services import restore_revision, save_guide
 
@@ -26,7 +26,7 @@ PREVIEW_READERS = {
 
 @admin.register(Category)
 class CategoryAdmin(ModelAdmin):
-    list_display = ["name", "position", "slug"]
+    list_display = ["name", "parent", "position", "slug"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -36,6 +36,21 @@ class RoleAdmin(ModelAdmin):
     list_display = ["name", "position", "slug"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Tag)
+class TagAdmin(ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class PlacementInline(TabularInline):
+    """The sections the guide is listed in; the primary one should be its category."""
+
+    model = Placement
+    fields = ["category", "position", "is_primary"]
+    extra = 0
 
 
 class RevisionInline(TabularInline):
@@ -66,10 +81,10 @@ class GuideAdmin(ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["roles"]
     readonly_fields = ["word_count", "view_count"]
-    inlines = [RevisionInline]
+    inlines = [PlacementInline, RevisionInline]
     change_form_after_template = "admin/guides/guide_after.html"
     fieldsets = (
-        (None, {"fields": ("title", "slug", "summary", "category", "roles")}),
+        (None, {"fields": ("title", "slug", "summary", "category", "roles", "tags")}),
         ("Text", {"fields": ("body",), "description": (
             "Markdown. A line with only &lt;!-- more --&gt; ends the free preview of a gated "
             "guide; a line with only &lt;!-- cta --&gt; places the call to action."
@@ -77,8 +92,11 @@ class GuideAdmin(ModelAdmin):
         ("Publishing", {"fields": (
             "status", "published_at", "updated_at", "change_note", "visibility", "is_featured",
         )}),
-        ("Format", {"fields": ("kind", "level", "read_time_minutes", "word_count", "view_count",
-                               "video_url", "cover_image")}),
+        ("Format", {"fields": ("kind", "level", "read_time_low_minutes", "read_time_minutes",
+                               "word_count", "view_count", "cover_image")}),
+        ("Video", {"fields": ("video_url", "video_duration_seconds", "video_poster",
+                              "video_chapters"),
+                   "description": "For video guides: the body holds the transcript or notes."}),
         ("Search engines", {"classes": ("collapse",), "fields": (
             "seo_title", "seo_description", "canonical_url",
         )}),

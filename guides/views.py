@@ -17,9 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 from coaching.covers import cover_response
 from coaching.pagecache import cache_for_visitors, current_version
 from guides.access import can_view, paywall_offers
-from guides.models import Category, Guide, GuideView, Role
+from guides.models import Category, Guide, GuideView, Role, Tag
 from guides.rendering import CTA_PLACEHOLDER
 from guides.search import search_guides
+from guides.structure import hub_sections
+from guides.video import embed_for, player_context, video_csp
 
 PAGE_SIZE = 24
 SORTS = {"newest": ("-published_at", "title"), "most-read": ("-view_count", "-published_at")}
@@ -49,7 +51,7 @@ def _get_published_guide(slug: str) -> Guide:
     return guide
 
 
-HUB_FILTERS = ("category", "role", "kind", "level", "sort")
+HUB_FILTERS = ("category", "role", "kind", "level", "tag", "sort")
 
 
 def _filters(request: HttpRequest) -> dict[str, str]:
@@ -69,6 +71,8 @@ def hub(request: HttpRequest) -> HttpResponse:
         guides = guides.filter(kind=chosen["kind"])
     if chosen["level"] in Guide.Level.values and chosen["level"]:
         guides = guides.filter(level=chosen["level"])
+    if chosen["tag"]:
+        guides = guides.filter(tags__slug=chosen["tag"])
     sort = chosen["sort"] if chosen["sort"] in SORTS else "newest"
     guides = guides.order_by(*SORTS[sort])
     page = Paginator(guides, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -76,6 +80,10 @@ def hub(request: HttpRequest) -> HttpResponse:
     categories = Category.objects.annotate(count=Count("guides", filter=published))
     roles = Role.objects.annotate(count=Count("guides", filter=published))
     query = {k: v for k, v in chosen.items() if v}
+    filtered = any(chosen[k] for k in ("category", "role", "kind", "level", "tag"))
+    # The plain hub shows the coach's sections in order; any filter, a sort or a
+    # later page shows the flat list.
+    arranged = not filtered and not chosen["sort"] and page.number == 1
     return render(
         request,
         "guides/hub.html",
@@ -87,7 +95,9 @@ def hub(request: HttpRequest) -> HttpResponse:
             "levels": [choice for choice in Guide.Level.choices if choice[0]],
             "chosen": chosen,
             "sort": sort,
-            "filtered": any(chosen[k] for k in ("category", "role", "kind", "level")),
+            "filtered": filtered,
+            "sections": hub_sections() if arranged else [],
+            "active_tag": Tag.objects.filter(slug=chosen["tag"]).first() if chosen["tag"] else None,
             "query_without_page": "&".join(f"{k}={v}" for k, v in query.items()),
             "active_category": next((c for c in categories if c.slug == chosen["category"]), None),
         },
@@ -114,11 +124,16 @@ def related_guides(guide: Guide) -> list[Guide]:
 
 def render_guide_page(request: HttpRequest, guide: Guide, *, can_read: bool) -> HttpResponse:
     """The guide page for a reader who may (or may not) read it all; also the admin preview."""
-    return render(
+    response = render(
         request,
         "guides/detail.html",
         {"guide": guide, "can_read": can_read, "article": article_html(request, guide, can_read)},
     )
+    embed = embed_for(guide.video_url) if guide.kind == Guide.Kind.VIDEO else None
+    if embed is not None:
+        # Frames from this video's host, on this page only; the page cache keeps it.
+        response._csp_config = video_csp(embed)  # type: ignore[attr-defined]
+    return response
 
 
 def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:
@@ -149,6 +164,7 @@ def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:
                 "toc": guide.toc if can_read else [],
                 "related": related_guides(guide),
                 "offers": [] if can_read else paywall_offers(guide),
+                "video": player_context(guide) if guide.kind == Guide.Kind.VIDEO else None,
             },
         )
         cache.set(key, html, 3600)
