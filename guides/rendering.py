@@ -84,11 +84,10 @@ def _trim(span: str) -> tuple[str, str, str]:
 def _wrap_text(text: str) -> str:
     if not BARE_COMMAND.search(text):
         return text
-    tokens = re.split(r"(\s+)", text)
+    tokens = re.split(r"(\s+)", text)  # words at even indexes, whitespace between
     words = tokens[::2]
-    start = 0
     out: list[str] = []
-    index = 0
+    start = index = 0  # the first word not yet written, the word being looked at
     while index < len(words):
         if not BARE_COMMAND.search(words[index]):
             index += 1
@@ -103,6 +102,8 @@ def _wrap_text(text: str) -> str:
         lead, span, trail = _trim("".join(tokens[2 * first : 2 * last + 1]))
         out.append(f"{lead}${span}${trail}")
         start = index = last + 1
+        if 2 * last + 1 < len(tokens):
+            out.append(tokens[2 * last + 1])
     out.append("".join(tokens[2 * start :]))
     return "".join(out)
 

@@ -163,12 +163,24 @@ def _apply(categories: list[dict[str, Any]], changes: list[str]) -> None:
     for category in categories:
         section = Category.objects.get(name=str(category["name"]).strip())
         entries = sorted(category.get("entries") or [], key=lambda e: e.get("order") or 0)
+        listed: set[int] = set()
         for position, entry in enumerate(entries, start=1):
             guide = _guide_for(entry, section, changes)
             if guide is None:
                 continue
             _place(guide, section, position, listings[guide.slug], changes)
             _describe(guide, entry, changes)
+            listed.add(guide.pk)
+        # Guides the index does not list here (their front matter put them here) follow
+        # the listed ones, newest first.
+        unlisted = (
+            Placement.objects.filter(category=section)
+            .exclude(guide_id__in=listed)
+            .order_by("-guide__published_at", "guide__title")
+        )
+        for position, placement in enumerate(unlisted, start=len(entries) + 1):
+            if placement.position != position:
+                Placement.objects.filter(pk=placement.pk).update(position=position)
 
 
 def _guide_for(entry: dict[str, Any], section: Category, changes: list[str]) -> Guide | None:
