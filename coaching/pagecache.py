@@ -121,8 +121,8 @@ class LocalPages:
             self._bytes = 0
 
     def _drop(self, key: str) -> None:
-        _expires, (content, _type) = self._pages.pop(key)
-        self._bytes -= len(content)
+        _expires, stored = self._pages.pop(key)
+        self._bytes -= len(stored[0])
 
 
 local_pages = LocalPages(ttl=settings.PAGE_CACHE_LOCAL_SECONDS)

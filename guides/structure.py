@@ -287,7 +287,9 @@ def hub_sections() -> list[Section]:
         placed.setdefault(category_id, []).append((position, guide_id))
         seen.add((category_id, guide_id))
     # A guide saved without a placement still shows, under its own category, last.
-    for guide in sorted(guides.values(), key=lambda g: g.published_at, reverse=True):
+    for guide in sorted(
+        guides.values(), key=lambda g: g.published_at or g.created_at, reverse=True
+    ):
         if (guide.category_id, guide.pk) not in seen:
             placed.setdefault(guide.category_id, []).append((10**9, guide.pk))
 
