@@ -148,6 +148,8 @@ def import_file(path: Path, report: ImportReport, *, dry_run: bool = False) -> N
         report.rejected.append((path.name, str(error)))
         return
 
+    # Every kind, `interactive` included, is imported as a guide here; guides/interactive.py
+    # turns an interactive one into its parts.
     with transaction.atomic():
         existing = Guide.objects.select_for_update().filter(slug=fields["slug"]).first()
         category = _category(fields["category_name"])

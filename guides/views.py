@@ -64,7 +64,10 @@ def hub(request: HttpRequest) -> HttpResponse:
     chosen = _filters(request)
     guides = Guide.objects.listed()
     if chosen["category"]:
-        guides = guides.filter(category__slug=chosen["category"])
+        # A section lists the guides placed in it too, not only those it is primary for.
+        guides = guides.filter(
+            Q(category__slug=chosen["category"]) | Q(placements__category__slug=chosen["category"])
+        ).distinct()
     if chosen["role"]:
         guides = guides.filter(roles__slug=chosen["role"])
     if chosen["kind"] in Guide.Kind.values:

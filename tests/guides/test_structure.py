@@ -61,6 +61,10 @@ def test_the_whole_corpus_with_its_index_is_arranged_as_the_coach_listed_it(
     primary = Placement.objects.get(guide=fde, is_primary=True)
     assert primary.category.name == fde.category.name == "Emerging AI Roles (2025)"
     assert fde.sections.count() == 2
+    technical = Category.objects.get(name="Technical AI Interview Mastery")
+    assert fde.title in _unescape(
+        client.get(f"/guides/?category={technical.slug}").content.decode()
+    )
 
     study = Guide.objects.get(kind="study-guide")
     assert study.body_html.count("<math") > 100

@@ -135,3 +135,11 @@ def test_a_video_without_an_address_shows_no_player_and_no_frame_policy(client):
     response = client.get(guide.get_absolute_url())
     assert "video-poster" not in response.content.decode()
     assert "frame-src" not in response["Content-Security-Policy"]
+
+
+def test_a_video_elsewhere_saved_before_the_check_is_a_plain_link_never_a_frame(client):
+    guide = _video_guide(video_url="https://video.example.com/talk")
+    response = client.get(guide.get_absolute_url())
+    html = response.content.decode()
+    assert 'href="https://video.example.com/talk"' in html and "data-embed" not in html
+    assert "frame-src" not in response["Content-Security-Policy"]
