@@ -4,6 +4,8 @@ import difflib
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -16,6 +18,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from guides.models import Category, Guide, GuideRevision, Placement, Role, Tag
 from guides.rendering import render_body
 from guides.services import restore_revision, save_guide
+from guides.structure import place_primary
 
 PREVIEW_READERS = {
     "visitor": "a visitor (not signed in)",
@@ -45,10 +48,38 @@ class TagAdmin(ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class PlacementForm(ModelForm):
+    def validate_constraints(self) -> None:
+        # "One primary per guide" is checked across the rows (PlacementFormSet), where
+        # the primary may move from one row to another; per row it would meet the
+        # old primary still stored.
+        exclude = self._get_validation_exclusions()  # type: ignore[attr-defined]
+        try:
+            for constraint in Placement._meta.constraints:
+                if constraint.name != "placement_one_primary":
+                    constraint.validate(Placement, self.instance, exclude=exclude)
+        except ValidationError as error:
+            self._update_errors(error)  # type: ignore[attr-defined]
+
+
+class PlacementFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        primaries = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("is_primary") and not form.cleaned_data.get("DELETE")
+        ]
+        if len(primaries) > 1:
+            raise ValidationError("A guide has one primary section: tick only one.")
+
+
 class PlacementInline(TabularInline):
-    """The sections the guide is listed in; the primary one should be its category."""
+    """The sections the guide is listed in; the primary one is its category."""
 
     model = Placement
+    form = PlacementForm
+    formset = PlacementFormSet
     fields = ["category", "position", "is_primary"]
     extra = 0
 
@@ -65,6 +96,8 @@ class RevisionInline(TabularInline):
 
     @admin.display(description="")
     def compare(self, revision: GuideRevision) -> str:
+        if revision.pk is None:  # the blank row a form shown again with errors carries
+            return ""
         url = reverse("admin:guides_guide_revision", args=[revision.guide_id, revision.pk])
         return mark_safe(f'<a class="text-primary-600" href="{url}">Compare / restore</a>')  # noqa: S308
 
@@ -108,6 +141,32 @@ class GuideAdmin(ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Guide, form: Any, change: bool) -> None:
         save_guide(guide=obj, author=request.user)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is Placement and form.instance.pk:
+            # Moving "primary" from one row to another in one save must not meet the old
+            # primary still set (one primary per guide is a database constraint): all
+            # are cleared, then the row ticked is saved ticked.
+            Placement.objects.filter(guide=form.instance).update(is_primary=False)
+            for row in formset.forms:
+                if row.instance.pk and row.cleaned_data.get("is_primary"):
+                    row.changed_data.append("is_primary")  # so it is saved ticked again
+        super().save_formset(request, form, formset, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Category and primary placement stay one: whichever the coach just changed wins."""
+        super().save_related(request, form, formsets, change)
+        guide = form.instance
+        primary = guide.placements.filter(is_primary=True).first()
+        if (
+            primary is not None
+            and primary.category_id != guide.category_id
+            and "category" not in form.changed_data
+        ):
+            guide.category_id = primary.category_id
+            Guide.objects.filter(pk=guide.pk).update(category=primary.category_id)
+        else:
+            place_primary(guide)
 
     def get_urls(self) -> list[URLPattern]:
         own = [

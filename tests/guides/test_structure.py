@@ -151,3 +151,75 @@ def test_a_sub_section_shows_under_its_parent_and_a_bad_index_is_rejected(client
     (tmp_path / "articles").mkdir()
     with pytest.raises(Exception, match="rejected"):
         call_command("import_guides", str(tmp_path))
+
+
+def _admin_form(guide, **extra):
+    form = {
+        "title": guide.title, "slug": guide.slug, "summary": guide.summary,
+        "category": guide.category_id, "body": guide.body, "status": "published",
+        "published_at_0": "2026-01-01", "published_at_1": "10:00:00", "visibility": "public",
+        "kind": "article", "level": "", "read_time_minutes": "0",
+        "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
+        "placements-TOTAL_FORMS": "0", "placements-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    form.update(extra)
+    return form
+
+
+def test_in_the_admin_a_guide_is_placed_in_a_second_section_and_keeps_one_primary(coach_client):
+    guide = GuideFactory()
+    second = CategoryFactory(name="Interviews", slug="interviews")
+    url = f"/admin/guides/guide/{guide.pk}/change/"
+    two = {
+        "placements-TOTAL_FORMS": "1",
+        "placements-0-category": second.pk, "placements-0-position": "3",
+        "placements-0-is_primary": "on",
+    }  # fmt: skip
+
+    # Ticked primary while its category is the first: refused with a message, not a 500.
+    response = coach_client.post(
+        url,
+        _admin_form(guide, **{**two, "placements-TOTAL_FORMS": "2",
+                              "placements-1-category": guide.category_id,
+                              "placements-1-position": "1", "placements-1-is_primary": "on"}),
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "one primary section" in response.content.decode()
+
+    response = coach_client.post(url, _admin_form(guide, **two))
+    assert response.status_code == 302
+    guide.refresh_from_db()
+    # The primary section the coach ticked becomes the guide's category.
+    assert guide.category == second
+    assert list(guide.placements.values_list("category__slug", "is_primary")) == [
+        ("interviews", True)
+    ]
+
+
+def test_in_the_admin_the_primary_section_moves_from_one_row_to_another_in_one_save(
+    coach_client,
+):
+    guide = GuideFactory()
+    second = CategoryFactory(name="Interviews", slug="interviews")
+    first = Placement.objects.create(guide=guide, category=guide.category, is_primary=True)
+    other = Placement.objects.create(guide=guide, category=second, position=2)
+    rows = {
+        "placements-TOTAL_FORMS": "2", "placements-INITIAL_FORMS": "2",
+        "placements-0-id": first.pk, "placements-0-guide": guide.pk,
+        "placements-0-category": guide.category_id, "placements-0-position": "0",
+        "placements-1-id": other.pk, "placements-1-guide": guide.pk,
+        "placements-1-category": second.pk, "placements-1-position": "2",
+        "placements-1-is_primary": "on",
+    }  # fmt: skip
+    response = coach_client.post(
+        f"/admin/guides/guide/{guide.pk}/change/", _admin_form(guide, **rows)
+    )
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors,
+        [f.formset.errors for f in response.context["inline_admin_formsets"]],
+        [f.formset.non_form_errors() for f in response.context["inline_admin_formsets"]],
+    )
+    guide.refresh_from_db()
+    assert guide.category == second
+    assert guide.placements.get(is_primary=True).category == second
+    assert guide.placements.count() == 2
