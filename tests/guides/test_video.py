@@ -143,3 +143,19 @@ def test_a_video_elsewhere_saved_before_the_check_is_a_plain_link_never_a_frame(
     html = response.content.decode()
     assert 'href="https://video.example.com/talk"' in html and "data-embed" not in html
     assert "frame-src" not in response["Content-Security-Policy"]
+
+
+def test_the_video_page_and_the_hub_with_sections_and_tags_pass_the_markup_checks(client):
+    from guides.models import Placement
+    from guides.structure import tag_named
+    from tests.coaching.test_markup import markup_problems
+
+    guide = _video_guide()
+    guide.tags.add(tag_named("Critical for offer evaluation"))
+    Placement.objects.create(guide=guide, category=guide.category, is_primary=True)
+    for path in (
+        guide.get_absolute_url(),
+        "/guides/",
+        "/guides/?tag=critical-for-offer-evaluation",
+    ):
+        assert markup_problems(client.get(path).content.decode()) == [], path
