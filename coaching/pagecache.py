@@ -4,8 +4,9 @@ Only anonymous GETs that answer 200 without setting a cookie or showing a flash
 message are stored, so a page holding a CSRF token, a signed-in reader's view or
 someone's "your refund was requested" is never shared. Pages
 meant for caching post their forms without CSRF tokens (the newsletter signup)
-or load them separately. The stored copy is the body and content type only: the
-response is rebuilt per request, so per-request headers (CSP) stay fresh.
+or load them separately. The stored copy is the body, content type and the view's own
+CSP configuration if it set one: the response is rebuilt per request, so per-request
+headers (the CSP nonce) stay fresh.
 
 A page is stored under its path and only the query parameters its view reads
 (`cache_for_visitors(params=...)`): `?utm_source=x` or a random string shares the
@@ -72,7 +73,8 @@ def bump_version() -> None:
     local_pages.clear()
 
 
-Stored = tuple[bytes, str]  # body, content type
+# Body, content type and the view's own Content-Security-Policy (None: the site's).
+Stored = tuple[bytes, str] | tuple[bytes, str, dict[str, Any] | None]
 
 
 class LocalPages:
@@ -120,8 +122,8 @@ class LocalPages:
             self._bytes = 0
 
     def _drop(self, key: str) -> None:
-        _expires, (content, _type) = self._pages.pop(key)
-        self._bytes -= len(content)
+        _expires, stored = self._pages.pop(key)
+        self._bytes -= len(stored[0])
 
 
 local_pages = LocalPages(ttl=settings.PAGE_CACHE_LOCAL_SECONDS)
@@ -137,8 +139,11 @@ def _stored_page(key: str) -> Stored | None:
 
 
 def _hit(stored: Stored) -> HttpResponse:
-    content, content_type = stored
+    content, content_type, *policy = stored
     response = HttpResponse(content, content_type=content_type)
+    if policy and policy[0]:
+        # A page with its own policy (a video guide's frames) keeps it when served stored.
+        response._csp_config = policy[0]  # type: ignore[attr-defined]
     response[HEADER] = "hit"
     return response
 
@@ -258,7 +263,8 @@ def cache_for_visitors(
                 return _hit(stored)
             response = view(request, *args, **kwargs)
             if _cacheable_response(request, response):
-                _store_page(key, (response.content, response["Content-Type"]), timeout)
+                policy = getattr(response, "_csp_config", None)
+                _store_page(key, (response.content, response["Content-Type"], policy), timeout)
                 response[HEADER] = "miss"
             return response
 

@@ -4,6 +4,8 @@ import difflib
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,9 +16,10 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
 from coaching.admin_site import permission_required_or_403, require_permissions
-from guides.models import Category, Guide, GuidePart, GuideRevision, Role
+from guides.models import Category, Guide, GuidePart, GuideRevision, Placement, Role, Tag
 from guides.rendering import render_body
 from guides.services import restore_revision, save_guide
+from guides.structure import place_primary
 
 PREVIEW_READERS = {
     "visitor": "a visitor (not signed in)",
@@ -27,7 +30,7 @@ PREVIEW_READERS = {
 
 @admin.register(Category)
 class CategoryAdmin(ModelAdmin):
-    list_display = ["name", "position", "slug"]
+    list_display = ["name", "parent", "position", "slug"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -37,6 +40,49 @@ class RoleAdmin(ModelAdmin):
     list_display = ["name", "position", "slug"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Tag)
+class TagAdmin(ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class PlacementForm(ModelForm):
+    def validate_constraints(self) -> None:
+        # "One primary per guide" is checked across the rows (PlacementFormSet), where
+        # the primary may move from one row to another; per row it would meet the
+        # old primary still stored.
+        exclude = self._get_validation_exclusions()  # type: ignore[attr-defined]
+        try:
+            for constraint in Placement._meta.constraints:
+                if constraint.name != "placement_one_primary":
+                    constraint.validate(Placement, self.instance, exclude=exclude)
+        except ValidationError as error:
+            self._update_errors(error)  # type: ignore[attr-defined]
+
+
+class PlacementFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        primaries = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("is_primary") and not form.cleaned_data.get("DELETE")
+        ]
+        if len(primaries) > 1:
+            raise ValidationError("A guide has one primary section: tick only one.")
+
+
+class PlacementInline(TabularInline):
+    """The sections the guide is listed in; the primary one is its category."""
+
+    model = Placement
+    form = PlacementForm
+    formset = PlacementFormSet
+    fields = ["category", "position", "is_primary"]
+    extra = 0
 
 
 class RevisionInline(TabularInline):
@@ -51,7 +97,7 @@ class RevisionInline(TabularInline):
 
     @admin.display(description="")
     def compare(self, revision: GuideRevision) -> str:
-        if revision.pk is None:  # the blank form the admin renders for inlines
+        if revision.pk is None:  # a blank inline row, or one a form shown again carries
             return ""
         url = reverse("admin:guides_guide_revision", args=[revision.guide_id, revision.pk])
         return mark_safe(f'<a class="text-primary-600" href="{url}">Compare / restore</a>')  # noqa: S308
@@ -80,10 +126,10 @@ class GuideAdmin(ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["roles"]
     readonly_fields = ["word_count", "view_count"]
-    inlines = [RevisionInline]
+    inlines = [PlacementInline, RevisionInline]
     change_form_after_template = "admin/guides/guide_after.html"
     fieldsets = (
-        (None, {"fields": ("title", "slug", "summary", "category", "roles")}),
+        (None, {"fields": ("title", "slug", "summary", "category", "roles", "tags")}),
         ("Text", {"fields": ("body",), "description": (
             "Markdown. A line with only &lt;!-- more --&gt; ends the free preview of a gated "
             "guide; a line with only &lt;!-- cta --&gt; places the call to action."
@@ -91,8 +137,11 @@ class GuideAdmin(ModelAdmin):
         ("Publishing", {"fields": (
             "status", "published_at", "updated_at", "change_note", "visibility", "is_featured",
         )}),
-        ("Format", {"fields": ("kind", "level", "read_time_minutes", "word_count", "view_count",
-                               "video_url", "cover_image")}),
+        ("Format", {"fields": ("kind", "level", "read_time_low_minutes", "read_time_minutes",
+                               "word_count", "view_count", "cover_image")}),
+        ("Video", {"fields": ("video_url", "video_duration_seconds", "video_poster",
+                              "video_chapters"),
+                   "description": "For video guides: the body holds the transcript or notes."}),
         ("Search engines", {"classes": ("collapse",), "fields": (
             "seo_title", "seo_description", "canonical_url",
         )}),
@@ -111,12 +160,36 @@ class GuideAdmin(ModelAdmin):
             return [GuidePartInline, *self.inlines]
         return list(self.inlines)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is Placement and form.instance.pk:
+            # Moving "primary" from one row to another in one save must not meet the old
+            # primary still set (one primary per guide is a database constraint): all
+            # are cleared, then the row ticked is saved ticked.
+            Placement.objects.filter(guide=form.instance).update(is_primary=False)
+            for row in formset.forms:
+                if row.instance.pk and row.cleaned_data.get("is_primary"):
+                    row.changed_data.append("is_primary")  # so it is saved ticked again
+        super().save_formset(request, form, formset, change)
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Category and primary placement stay one: whichever the coach just changed wins.
+        An interactive guide's contents and search text follow its parts."""
         super().save_related(request, form, formsets, change)
-        if form.instance.kind == Guide.Kind.INTERACTIVE:
+        guide = form.instance
+        primary = guide.placements.filter(is_primary=True).first()
+        if (
+            primary is not None
+            and primary.category_id != guide.category_id
+            and "category" not in form.changed_data
+        ):
+            guide.category_id = primary.category_id
+            Guide.objects.filter(pk=guide.pk).update(category=primary.category_id)
+        else:
+            place_primary(guide)
+        if guide.kind == Guide.Kind.INTERACTIVE:
             from guides.interactive import refresh_from_parts
 
-            refresh_from_parts(form.instance)
+            refresh_from_parts(guide)
 
     def get_urls(self) -> list[URLPattern]:
         own = [

@@ -23,10 +23,11 @@ class GuidesConfig(AppConfig):
     name = "guides"
 
     def ready(self) -> None:
-        from guides.models import Category, Guide, GuidePart, Role
+        from guides.models import Category, Guide, GuidePart, Placement, Role, Tag
 
-        for model in (Guide, Category, Role, GuidePart):
+        for model in (Guide, Category, Role, GuidePart, Tag, Placement):
             post_save.connect(_content_changed, sender=model, dispatch_uid=f"stale-{model}")
             post_delete.connect(_content_changed, sender=model, dispatch_uid=f"del-{model}")
         pre_delete.connect(_guide_deleted, sender=Guide, dispatch_uid="forget-words")
         m2m_changed.connect(_content_changed, sender=Guide.roles.through, dispatch_uid="roles")
+        m2m_changed.connect(_content_changed, sender=Guide.tags.through, dispatch_uid="tags")

@@ -7,6 +7,7 @@ nothing of it is written.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from guides.models import Category, Guide
+from guides.structure import BadIndex, apply_index, place_primary
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ACCESS = {
@@ -42,11 +44,14 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    # What index.yaml changed in sections, placements, tags and video drafts.
+    arranged: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"created {len(self.created)}, updated {len(self.updated)}, "
-            f"unchanged {len(self.unchanged)}, rejected {len(self.rejected)}"
+            f"unchanged {len(self.unchanged)}, rejected {len(self.rejected)}, "
+            f"index changes {len(self.arranged)}"
         )
 
 
@@ -173,6 +178,7 @@ def import_file(path: Path, report: ImportReport, *, dry_run: bool = False) -> N
             guide.published_at = published_at or timezone.now()
             if not dry_run:
                 guide.save()
+                place_primary(guide)
             report.created.append(fields["slug"])
         else:
             changed = [name for name, value in values.items() if getattr(existing, name) != value]
@@ -180,7 +186,10 @@ def import_file(path: Path, report: ImportReport, *, dry_run: bool = False) -> N
                 changed.append("published_at")
                 existing.published_at = published_at
             if not changed:
-                report.unchanged.append(fields["slug"])
+                if not dry_run and place_primary(existing):
+                    report.updated.append(fields["slug"])
+                else:
+                    report.unchanged.append(fields["slug"])
             else:
                 for name, value in values.items():
                     setattr(existing, name, value)
@@ -188,6 +197,7 @@ def import_file(path: Path, report: ImportReport, *, dry_run: bool = False) -> N
                     from guides.services import save_guide
 
                     save_guide(guide=existing)
+                    place_primary(existing)
                 report.updated.append(fields["slug"])
         if interactive_source is not None and not dry_run:
             from guides.interactive import import_interactive
@@ -200,13 +210,28 @@ def import_file(path: Path, report: ImportReport, *, dry_run: bool = False) -> N
             transaction.set_rollback(True)
 
 
-def import_directory(directory: Path, *, dry_run: bool = False) -> ImportReport:
+def import_directory(
+    directory: Path, *, dry_run: bool = False, index: Path | None = None
+) -> ImportReport:
+    """Import the articles, then arrange them as `index` (an index.yaml) says, if given.
+
+    A dry run does it all in one transaction rolled back at the end, so what it
+    reports, the index's changes included, is exactly what a real run would do.
+    """
     report = ImportReport()
-    for path in sorted(directory.glob("*.md")):
-        if path.name.lower() == "readme.md":
-            continue
-        import_file(path, report, dry_run=dry_run)
-    if not dry_run and (report.created or report.updated):
+    with transaction.atomic() if dry_run else contextlib.nullcontext():
+        for path in sorted(directory.glob("*.md")):
+            if path.name.lower() == "readme.md":
+                continue
+            import_file(path, report)
+        if index is not None and index.is_file():
+            try:
+                report.arranged = apply_index(index)
+            except BadIndex as error:
+                report.rejected.append((index.name, str(error)))
+        if dry_run:
+            transaction.set_rollback(True)
+    if not dry_run and (report.created or report.updated or report.arranged):
         from coaching.pagecache import bump_version
 
         bump_version()

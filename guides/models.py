@@ -13,6 +13,7 @@ from django.utils import timezone
 from coaching.covers import cover_digest, cover_picture
 from coaching.images import COVER_RATIO, COVER_WIDTHS, Picture, picture_from, refresh_renditions
 from coaching.markdown import MarkdownField
+from guides.video import validate_chapters, validate_video_url
 
 
 class Category(models.Model):
@@ -20,6 +21,15 @@ class Category(models.Model):
     slug = models.SlugField(unique=True)
     description = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0)
+    # Sections are a tree of two levels: a top section, or a section inside one.
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        limit_choices_to={"parent__isnull": True},
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -47,6 +57,20 @@ class Role(models.Model):
         return self.name
 
 
+class Tag(models.Model):
+    """A free label the coach gives guides ("Essential career planning resource"):
+    shown on cards, filterable on the hub with ?tag=."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class GuideQuerySet(models.QuerySet["Guide"]):
     def published(self) -> GuideQuerySet:
         return self.filter(status=Guide.Status.PUBLISHED, published_at__lte=timezone.now())
@@ -56,6 +80,7 @@ class GuideQuerySet(models.QuerySet["Guide"]):
         return (
             self.published()
             .select_related("category")
+            .prefetch_related("tags")
             .defer(
                 "body",
                 "body_html",
@@ -139,11 +164,22 @@ class Guide(models.Model):
         "of a gated guide; a line holding only <!-- cta --> places the call to action.",
     )
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="guides")
+    # Every section the guide is listed in, at the coach's position; the primary
+    # placement is mirrored in `category` (breadcrumbs, canonical URL, covers, feeds).
+    sections = models.ManyToManyField(
+        Category, through="Placement", blank=True, related_name="placed_guides"
+    )
     roles = models.ManyToManyField(Role, blank=True, related_name="guides")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="guides")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ARTICLE)
     level = models.CharField(max_length=20, choices=Level.choices, blank=True, default="")
     read_time_minutes = models.PositiveIntegerField(
         default=0, help_text="Leave at 0 to compute it from the words (230 a minute)."
+    )
+    read_time_low_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Optional: the lower end of a range (45 with 60 above reads '45-60 min read').",
     )
     cover_image = models.ImageField(
         upload_to="guides/covers/",
@@ -153,7 +189,22 @@ class Guide(models.Model):
     )
     # Made from cover_image on save (coaching.images); never edited by hand.
     cover_renditions = models.JSONField(default=dict, blank=True, editable=False)
-    video_url = models.URLField(blank=True)
+    video_url = models.URLField(
+        blank=True,
+        validators=[validate_video_url],
+        help_text="A YouTube or Vimeo address; the body holds transcript or notes.",
+    )
+    video_chapters = models.TextField(
+        blank=True,
+        validators=[validate_chapters],
+        help_text="One chapter a line: time then title, e.g. '3:15 System design'.",
+    )
+    video_poster = models.ImageField(
+        upload_to="guides/posters/",
+        blank=True,
+        help_text="Shown until the visitor plays the video (nothing loads from the host before).",
+    )
+    video_duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
     )
@@ -223,6 +274,12 @@ class Guide(models.Model):
     @property
     def last_updated(self) -> Any:
         return self.updated_at or self.published_at
+
+    @property
+    def read_time_label(self) -> str:
+        from guides.structure import read_time_label
+
+        return read_time_label(self.read_time_low_minutes, self.read_time_minutes)
 
     @property
     def cover(self) -> Picture:
@@ -302,6 +359,27 @@ class Guide(models.Model):
         self.status = self.Status.PUBLISHED
         self.save(update_fields=["status", "modified_at"])
         return True
+
+
+class Placement(models.Model):
+    """A guide listed in a section at a position; one placement per guide is primary."""
+
+    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="placements")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="placements")
+    position = models.PositiveIntegerField(default=0)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["category__position", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["guide", "category"], name="placement_once"),
+            models.UniqueConstraint(
+                fields=["guide"], condition=Q(is_primary=True), name="placement_one_primary"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guide_id} in {self.category_id} at {self.position}"
 
 
 class SearchTerm(models.Model):

@@ -41,7 +41,92 @@ def split_preview(body: str) -> tuple[str, bool]:
     return "\n\n".join(paragraphs[:3]), False
 
 
+# LaTeX commands that mark maths a writer typed without dollars (text pasted from a
+# document that had rendered it): only these, so a Windows path never becomes maths.
+BARE_COMMAND = re.compile(
+    r"\\(?:text|frac|sqrt|bar|hat|tilde|vec|infty|log|exp|left|right|cdot|times|sum|prod"
+    r"|alpha|beta|gamma|delta|Delta|theta|Theta|lambda|sigma|Sigma|mu|epsilon|eta|pi|max|min"
+    r"|mathcal|mathbb|mathbf|approx|leq|geq|partial|nabla|softmax)(?![A-Za-z])"
+)
+# Inline code and maths already in dollars are left as they are.
+KEPT_SPANS = re.compile(r"(`[^`]*`|\$\$.*?\$\$|\$[^$\s][^$]*?\$)")
+FENCE = re.compile(r"^\s*(```|~~~)")
+SINGLE = re.compile(r"^[(\[]?[A-Za-z0-9][)\],]*[.,;:]?$")
+OPERATOR = re.compile(r"^[=+\-*/<>|≈]+$")
+CALL = re.compile(r"^[A-Za-z]+\([A-Za-z0-9,]*\)[,.;]?$")
+
+
+def _mathy(token: str) -> bool:
+    return bool(
+        "\\" in token
+        or any(mark in token for mark in "^_{}=")
+        or SINGLE.match(token)
+        or OPERATOR.match(token)
+        or CALL.match(token)
+        or (len(token) <= 4 and ("(" in token or ")" in token) and "." not in token)
+    )
+
+
+def _trim(span: str) -> tuple[str, str, str]:
+    """Prose punctuation and unbalanced brackets around a span go back to the prose."""
+    lead = trail = ""
+    while True:
+        if span and span[-1] in ".,;:" and not span.endswith("..."):
+            span, trail = span[:-1], span[-1] + trail
+        elif span.endswith(")") and span.count(")") > span.count("("):
+            span, trail = span[:-1], ")" + trail
+        elif span.startswith("(") and span.count("(") > span.count(")"):
+            span, lead = span[1:], lead + "("
+        else:
+            return lead, span, trail
+
+
+def _wrap_text(text: str) -> str:
+    if not BARE_COMMAND.search(text):
+        return text
+    tokens = re.split(r"(\s+)", text)  # words at even indexes, whitespace between
+    words = tokens[::2]
+    out: list[str] = []
+    start = index = 0  # the first word not yet written, the word being looked at
+    while index < len(words):
+        if not BARE_COMMAND.search(words[index]):
+            index += 1
+            continue
+        first = index
+        while first > start and words[first - 1] and _mathy(words[first - 1]):
+            first -= 1
+        last = index
+        while last + 1 < len(words) and words[last + 1] and _mathy(words[last + 1]):
+            last += 1
+        out.append("".join(tokens[2 * start : 2 * first]))
+        lead, span, trail = _trim("".join(tokens[2 * first : 2 * last + 1]))
+        out.append(f"{lead}${span}${trail}")
+        start = index = last + 1
+        if 2 * last + 1 < len(tokens):
+            out.append(tokens[2 * last + 1])
+    out.append("".join(tokens[2 * start :]))
+    return "".join(out)
+
+
+def wrap_bare_latex(body: str) -> str:
+    """Put dollars around LaTeX typed without them, so it renders as maths too."""
+    if not BARE_COMMAND.search(body):
+        return body
+    lines, fenced, display = [], False, False
+    for line in body.split("\n"):
+        if FENCE.match(line):
+            fenced = not fenced
+        elif line.strip() == "$$":
+            display = not display
+        elif not fenced and not display:
+            parts = KEPT_SPANS.split(line)
+            line = "".join(p if i % 2 else _wrap_text(p) for i, p in enumerate(parts))
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def render_body(body: str) -> Rendered:
+    body = wrap_bare_latex(body)
     full_source = CTA_MARKER.sub("\n\n[[cta]]\n\n", MORE_MARKER.sub("", body))
     html, toc = render_markdown(full_source, maths=True)
     preview_source, _ = split_preview(body)

@@ -19,9 +19,11 @@ from coaching.covers import cover_response
 from coaching.pagecache import cache_for_visitors, current_version
 from guides.access import can_view, paywall_offers
 from guides.interactive import contents_with_parts
-from guides.models import Category, Guide, GuideView, Role
+from guides.models import Category, Guide, GuideView, Role, Tag
 from guides.rendering import CTA_PLACEHOLDER
 from guides.search import MAX_PAGE, search_guides
+from guides.structure import hub_sections
+from guides.video import embed_for, player_context, video_csp
 
 PAGE_SIZE = 24
 SORTS = {"newest": ("-published_at", "title"), "most-read": ("-view_count", "-published_at")}
@@ -51,7 +53,7 @@ def _get_published_guide(slug: str) -> Guide:
     return guide
 
 
-HUB_FILTERS = ("category", "role", "kind", "level", "sort")
+HUB_FILTERS = ("category", "role", "kind", "level", "tag", "sort")
 
 
 def _filters(request: HttpRequest) -> dict[str, str]:
@@ -64,13 +66,18 @@ def hub(request: HttpRequest) -> HttpResponse:
     chosen = _filters(request)
     guides = Guide.objects.listed()
     if chosen["category"]:
-        guides = guides.filter(category__slug=chosen["category"])
+        # A section lists the guides placed in it too, not only those it is primary for.
+        guides = guides.filter(
+            Q(category__slug=chosen["category"]) | Q(placements__category__slug=chosen["category"])
+        ).distinct()
     if chosen["role"]:
         guides = guides.filter(roles__slug=chosen["role"])
     if chosen["kind"] in Guide.Kind.values:
         guides = guides.filter(kind=chosen["kind"])
     if chosen["level"] in Guide.Level.values and chosen["level"]:
         guides = guides.filter(level=chosen["level"])
+    if chosen["tag"]:
+        guides = guides.filter(tags__slug=chosen["tag"])
     sort = chosen["sort"] if chosen["sort"] in SORTS else "newest"
     guides = guides.order_by(*SORTS[sort])
     page = Paginator(guides, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -78,6 +85,10 @@ def hub(request: HttpRequest) -> HttpResponse:
     categories = Category.objects.annotate(count=Count("guides", filter=published))
     roles = Role.objects.annotate(count=Count("guides", filter=published))
     query = {k: v for k, v in chosen.items() if v}
+    filtered = any(chosen[k] for k in ("category", "role", "kind", "level", "tag"))
+    # The plain hub shows the coach's sections in order; any filter, a sort or a
+    # later page shows the flat list.
+    arranged = not filtered and not chosen["sort"] and page.number == 1
     return render(
         request,
         "guides/hub.html",
@@ -89,7 +100,9 @@ def hub(request: HttpRequest) -> HttpResponse:
             "levels": [choice for choice in Guide.Level.choices if choice[0]],
             "chosen": chosen,
             "sort": sort,
-            "filtered": any(chosen[k] for k in ("category", "role", "kind", "level")),
+            "filtered": filtered,
+            "sections": hub_sections() if arranged else [],
+            "active_tag": Tag.objects.filter(slug=chosen["tag"]).first() if chosen["tag"] else None,
             "query_without_page": "&".join(f"{k}={v}" for k, v in query.items()),
             "active_category": next((c for c in categories if c.slug == chosen["category"]), None),
         },
@@ -116,11 +129,16 @@ def related_guides(guide: Guide) -> list[Guide]:
 
 def render_guide_page(request: HttpRequest, guide: Guide, *, can_read: bool) -> HttpResponse:
     """The guide page for a reader who may (or may not) read it all; also the admin preview."""
-    return render(
+    response = render(
         request,
         "guides/detail.html",
         {"guide": guide, "can_read": can_read, "article": article_html(request, guide, can_read)},
     )
+    embed = embed_for(guide.video_url) if guide.kind == Guide.Kind.VIDEO else None
+    if embed is not None:
+        # Frames from this video's host, on this page only; the page cache keeps it.
+        response._csp_config = video_csp(embed)  # type: ignore[attr-defined]
+    return response
 
 
 def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:
@@ -152,6 +170,7 @@ def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:
                 "related": related_guides(guide),
                 "offers": [] if can_read else paywall_offers(guide),
                 **_interactive_context(guide, can_read),
+                "video": player_context(guide) if guide.kind == Guide.Kind.VIDEO else None,
             },
         )
         cache.set(key, html, 3600)

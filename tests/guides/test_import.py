@@ -96,7 +96,7 @@ def test_the_whole_corpus_imports_renders_with_contents_and_reimports_unchanged(
     assert "unchanged 42" in capsys.readouterr().out
     longest = Guide.objects.get(slug="the-14-layers-of-the-ai-stack")
     assert longest.word_count > 30_000
-    for guide in Guide.objects.all():
+    for guide in Guide.objects.published():  # the index's videos wait as drafts
         html = client.get(guide.get_absolute_url()).content.decode()
         assert guide.title.split()[0] in html, guide.slug
         if guide.visibility == "public":

@@ -57,3 +57,17 @@ def test_the_migration_renders_maths_in_guides_saved_before_it_was_supported(db)
     guide.refresh_from_db()
     assert "<msub><mi>d</mi><mi>k</mi></msub>" in guide.body_html
     assert "$d_k$" not in guide.body_html
+
+
+def test_latex_typed_without_dollars_renders_as_maths_and_the_prose_around_it_stays():
+    html = render_body(
+        "Scaling by \\sqrt{d_k}. Cost (O(n \\log n) or O(n)), files in C:\\temp stay.\n\n"
+        "```\nprint('\\sqrt{x}')\n```\n\nAlready $\\sqrt{y}$ and `\\frac{a}{b}` stay.\n"
+    ).html
+    assert html.count("<msqrt>") == 2
+    assert "\\sqrt{x}" in html  # fenced code is never maths
+    assert "<code>\\frac{a}{b}</code>" in html
+    assert "C:\\temp stay" in html
+    assert 'Scaling by <span class="math inline"><math' in html
+    assert '</math></span>. Cost (<span class="math inline">' in html
+    assert "</math></span> or O(n))" in html

@@ -93,6 +93,7 @@ def test_saving_a_guide_in_the_admin_keeps_a_revision(coach_client):
         "published_at_0": "2026-01-01", "published_at_1": "10:00:00", "visibility": "public",
         "kind": "article", "level": "", "read_time_minutes": "0",
         "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
+        "placements-TOTAL_FORMS": "0", "placements-INITIAL_FORMS": "0",
     }  # fmt: skip
     response = coach_client.post(f"/admin/guides/guide/{guide.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:3000]
