@@ -244,9 +244,23 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # link scanners must not confirm an addres
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
-# Failed sign-ins are throttled by django-axes (kept in the database, so it holds
-# while Redis is down); allauth's cache-based limit on them would only race it.
-ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# allauth's own rate limits live in the cache and answer 429 to every sign-in
+# while Redis is down. Failed sign-ins are limited by django-axes and the rest by
+# PostgreSQL counters (coaching/accounts.py `throttled`), both holding without Redis.
+ACCOUNT_RATE_LIMITS = False
+ACCOUNT_THROTTLE_WINDOW = 3600  # seconds
+ACCOUNT_THROTTLES = {
+    "login": {"ip": env_int("ACCOUNT_LOGIN_LIMIT_IP", 120)},
+    "signup": {"ip": env_int("ACCOUNT_SIGNUP_LIMIT_IP", 20)},
+    "request_login_code": {
+        "ip": env_int("ACCOUNT_CODE_LIMIT_IP", 30),
+        "email": env_int("ACCOUNT_CODE_LIMIT_EMAIL", 5),
+    },
+    "reset_password": {
+        "ip": env_int("ACCOUNT_RESET_LIMIT_IP", 20),
+        "email": env_int("ACCOUNT_RESET_LIMIT_EMAIL", 5),
+    },
+}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -257,6 +271,10 @@ LOGIN_URL = "/accounts/login/"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# On top of the limit per address and IP: failures on one account from anywhere
+# (coaching.accounts.AccountLockoutHandler).
+AXES_ACCOUNT_FAILURE_LIMIT = env_int("AXES_ACCOUNT_FAILURE_LIMIT", 20)
+AXES_HANDLER = "coaching.accounts.AccountLockoutHandler"
 AXES_USERNAME_CALLABLE = "coaching.accounts.login_attempt_email"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
@@ -268,7 +286,10 @@ if TESTING:
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
