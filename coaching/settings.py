@@ -313,6 +313,10 @@ ANYMAIL = {
     if name.startswith("ANYMAIL_") and value
 }
 ANYMAIL.setdefault("WEBHOOK_SECRET", env_str("ANYMAIL_WEBHOOK_SECRET", ""))
+# The ESP whose webhooks (bounces, complaints) are mounted at /newsletter/esp/<esp>/,
+# by anymail's name ("postmark", "mailgun", ...); empty mounts none. Each post must
+# carry ANYMAIL_WEBHOOK_SECRET (newsletter/webhooks.py).
+NEWSLETTER_ESP = env_str("NEWSLETTER_ESP", "")
 
 # --- Newsletter (see newsletter/sending.py) --------------------------------------
 
