@@ -3,6 +3,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin, TabularInline
 
 from guides.models import Category, Guide, GuideRevision, Role
-from guides.rendering import render_body
+from guides.rendering import count_words, preview_bound, preview_over_bound, render_body
 from guides.services import restore_revision, save_guide
 
 PREVIEW_READERS = {
@@ -54,8 +55,37 @@ class RevisionInline(TabularInline):
         return mark_safe(f'<a class="text-primary-600" href="{url}">Compare / restore</a>')  # noqa: S308
 
 
+class GuideAdminForm(forms.ModelForm):
+    """The guide form, refusing to put out a gated guide whose preview gives away
+    more than the bound (guides.rendering.preview_bound)."""
+
+    class Meta:
+        model = Guide
+        fields = [
+            "title", "slug", "summary", "category", "roles", "body", "status", "published_at",
+            "updated_at", "change_note", "visibility", "is_featured", "kind", "level",
+            "read_time_minutes", "video_url", "cover_image", "seo_title", "seo_description",
+            "canonical_url",
+        ]  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        going_out = data.get("status") in {Guide.Status.PUBLISHED, Guide.Status.SCHEDULED}
+        gated = data.get("visibility", Guide.Visibility.PUBLIC) != Guide.Visibility.PUBLIC
+        body = data.get("body") or ""
+        if going_out and gated and (words := preview_over_bound(body)) is not None:
+            self.add_error(
+                "body",
+                f"The free preview (above <!-- more -->) has {words} words; a paid guide "
+                f"of this length may show at most {preview_bound(count_words(body))}. "
+                "Move the marker up, or save as a draft.",
+            )
+        return data
+
+
 @admin.register(Guide)
 class GuideAdmin(ModelAdmin):
+    form = GuideAdminForm
     list_display = [
         "title", "category", "kind", "visibility", "status", "published_at", "read_time_minutes",
         "view_count",
