@@ -18,6 +18,8 @@ class SubscribeForm(forms.Form):
     )
     time_zone = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
     source = forms.CharField(max_length=120, required=False, widget=forms.HiddenInput)
+    # The list whose own page this is (?list=<slug>); joining through it earns its lead magnet.
+    list = forms.SlugField(max_length=50, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -29,6 +31,11 @@ class SubscribeForm(forms.Form):
         value = self.cleaned_data.get("time_zone", "")
         return value if valid_time_zone(value) else ""
 
+    def joined_through(self) -> MailingList | None:
+        """The public list whose own form was posted, if any."""
+        slug = self.cleaned_data.get("list")
+        return MailingList.objects.filter(is_public=True, slug=slug).first() if slug else None
+
     def chosen_lists(self) -> list[MailingList]:
         """A page form sends no lists: those get the default ones."""
         chosen = list(self.cleaned_data.get("lists") or [])
@@ -38,8 +45,11 @@ class SubscribeForm(forms.Form):
 
 
 class PreferencesForm(forms.Form):
+    """Lists to keep or join: public ones and those already held (a private list
+    cannot be joined by adding its id to the post)."""
+
     lists = forms.ModelMultipleChoiceField(
-        queryset=MailingList.objects.all(),
+        queryset=MailingList.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label="Lists you get",
@@ -50,6 +60,10 @@ class PreferencesForm(forms.Form):
         label="Your time zone",
         help_text="For example Europe/Paris or America/New_York: emails arrive in your morning.",
     )
+
+    def __init__(self, *args: Any, subscriber: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lists"].queryset = MailingList.objects.choosable_by(subscriber)  # type: ignore[attr-defined]
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data.get("time_zone", "").strip()
