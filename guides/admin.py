@@ -69,7 +69,7 @@ class GuideAdminForm(forms.ModelForm):
         ]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         going_out = data.get("status") in {Guide.Status.PUBLISHED, Guide.Status.SCHEDULED}
         gated = data.get("visibility", Guide.Visibility.PUBLIC) != Guide.Visibility.PUBLIC
         body = data.get("body") or ""

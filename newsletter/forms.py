@@ -18,11 +18,14 @@ class SubscribeForm(forms.Form):
     )
     time_zone = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
     source = forms.CharField(max_length=120, required=False, widget=forms.HiddenInput)
-    # The list whose own page this is (?list=<slug>); joining through it earns its lead magnet.
-    list = forms.SlugField(max_length=50, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The list whose own page this is (?list=<slug>); joining through it earns its
+        # lead magnet. Added here: a class attribute named `list` would shadow the type.
+        self.fields["list"] = forms.SlugField(
+            max_length=50, required=False, widget=forms.HiddenInput
+        )
         self.fields["lists"].initial = list(
             MailingList.objects.filter(is_public=True, is_default=True).values_list("pk", flat=True)
         )
