@@ -17,6 +17,7 @@ class CoachingConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self) -> None:
+        from coaching import accounts  # noqa: F401 - connects the sign-in receivers
         from coaching.checks import refuse_unsafe_production
         from coaching.models import CoachingOffer, CoachProfile, Testimonial
         from coaching.roles import sync_roles_after_migrate

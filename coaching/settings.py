@@ -244,7 +244,8 @@ OUTBOUND_ALLOW_PRIVATE_ADDRESSES = env_bool("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", 
 
 # --- Rate limits (coaching/throttles.py) -------------------------------------
 # What a stranger may trigger, per action: {key kind: (attempts, per seconds)}.
-# Kept in PostgreSQL, so they hold when Redis is down. Over a limit, pages say so
+# Kept in PostgreSQL, so they hold when Redis is down. Sign-in, sign-up, sign-in codes
+# and password resets have theirs in ACCOUNT_THROTTLES (coaching/accounts.py). Over a limit, pages say so
 # with a 429 and the API answers 429 with Retry-After.
 HOUR = 3600
 THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
@@ -262,7 +263,6 @@ THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
         "ip": (env_int("NEWSLETTER_SUBSCRIBE_LIMIT_IP", 20), HOUR),
         "email": (env_int("NEWSLETTER_SUBSCRIBE_LIMIT_EMAIL", 3), HOUR),
     },
-    "sign-in-code": {"ip": (20, HOUR), "email": (5, HOUR)},
     "contact": {"ip": (5, HOUR), "email": (3, HOUR)},
     "comment": {"ip": (30, HOUR), "account": (10, 600)},
     "refund-request": {"account": (5, 24 * HOUR)},
@@ -286,9 +286,23 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # link scanners must not confirm an addres
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
-# Failed sign-ins are throttled by django-axes (kept in the database, so it holds
-# while Redis is down); allauth's cache-based limit on them would only race it.
-ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# allauth's own rate limits live in the cache and answer 429 to every sign-in
+# while Redis is down. Failed sign-ins are limited by django-axes and the rest by
+# PostgreSQL counters (coaching/accounts.py `throttled`), both holding without Redis.
+ACCOUNT_RATE_LIMITS = False
+ACCOUNT_THROTTLE_WINDOW = 3600  # seconds
+ACCOUNT_THROTTLES = {
+    "login": {"ip": env_int("ACCOUNT_LOGIN_LIMIT_IP", 120)},
+    "signup": {"ip": env_int("ACCOUNT_SIGNUP_LIMIT_IP", 20)},
+    "request_login_code": {
+        "ip": env_int("ACCOUNT_CODE_LIMIT_IP", 30),
+        "email": env_int("ACCOUNT_CODE_LIMIT_EMAIL", 5),
+    },
+    "reset_password": {
+        "ip": env_int("ACCOUNT_RESET_LIMIT_IP", 20),
+        "email": env_int("ACCOUNT_RESET_LIMIT_EMAIL", 5),
+    },
+}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -299,6 +313,10 @@ LOGIN_URL = "/accounts/login/"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# On top of the limit per address and IP: failures on one account from anywhere
+# (coaching.accounts.AccountLockoutHandler).
+AXES_ACCOUNT_FAILURE_LIMIT = env_int("AXES_ACCOUNT_FAILURE_LIMIT", 20)
+AXES_HANDLER = "coaching.accounts.AccountLockoutHandler"
 AXES_USERNAME_CALLABLE = "coaching.accounts.login_attempt_email"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
@@ -310,7 +328,10 @@ if TESTING:
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -334,6 +355,10 @@ ANYMAIL = {
     if name.startswith("ANYMAIL_") and value
 }
 ANYMAIL.setdefault("WEBHOOK_SECRET", env_str("ANYMAIL_WEBHOOK_SECRET", ""))
+# The ESP whose webhooks (bounces, complaints) are mounted at /newsletter/esp/<esp>/,
+# by anymail's name ("postmark", "mailgun", ...); empty mounts none. Each post must
+# carry ANYMAIL_WEBHOOK_SECRET (newsletter/webhooks.py).
+NEWSLETTER_ESP = env_str("NEWSLETTER_ESP", "")
 
 # --- Newsletter (see newsletter/sending.py) --------------------------------------
 

@@ -29,7 +29,11 @@ urlpatterns = [
     ),
     path("robots.txt", views.robots, name="robots"),
     path("admin/", admin.site.urls),
-    # Before allauth's own: asking again for a code sends a fresh one.
+    # Before allauth's own: asking again for a code sends a fresh one, and the
+    # pages a stranger can post to are counted in PostgreSQL (coaching/accounts.py).
+    path("accounts/login/", accounts.login, name="account_login"),
+    path("accounts/signup/", accounts.signup, name="account_signup"),
+    path("accounts/password/reset/", accounts.reset_password, name="account_reset_password"),
     path(
         "accounts/login/code/",
         accounts.request_login_code,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet, ModelForm
@@ -17,7 +18,7 @@ from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
 from coaching.admin_site import permission_required_or_403, require_permissions
 from guides.models import Category, Guide, GuidePart, GuideRevision, Placement, Role, Tag
-from guides.rendering import render_body
+from guides.rendering import count_words, preview_bound, preview_over_bound, render_body
 from guides.services import restore_revision, save_guide
 from guides.structure import place_primary
 
@@ -114,8 +115,34 @@ class GuidePartInline(StackedInline):
     verbose_name_plural = "Parts, in reading order (lowest position first)"
 
 
+class GuideAdminForm(forms.ModelForm):
+    """The guide form, refusing to put out a gated guide whose preview gives away
+    more than the bound (guides.rendering.preview_bound)."""
+
+    class Meta:
+        model = Guide
+        # The fields this form's rule reads; GuideAdmin's fieldsets decide the rest
+        # (the admin builds the form from them).
+        fields = ["body", "status", "visibility"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        going_out = data.get("status") in {Guide.Status.PUBLISHED, Guide.Status.SCHEDULED}
+        gated = data.get("visibility", Guide.Visibility.PUBLIC) != Guide.Visibility.PUBLIC
+        body = data.get("body") or ""
+        if going_out and gated and (words := preview_over_bound(body)) is not None:
+            self.add_error(
+                "body",
+                f"The free preview (above <!-- more -->) has {words} words; a paid guide "
+                f"of this length may show at most {preview_bound(count_words(body))}. "
+                "Move the marker up, or save as a draft.",
+            )
+        return data
+
+
 @admin.register(Guide)
 class GuideAdmin(ModelAdmin):
+    form = GuideAdminForm
     list_display = [
         "title", "category", "kind", "visibility", "status", "published_at", "read_time_minutes",
         "view_count",

@@ -16,6 +16,10 @@ CTA_MARKER = re.compile(r"^\s*<!--\s*cta\s*-->\s*$", re.MULTILINE | re.IGNORECAS
 CTA_PLACEHOLDER = '<div class="cta-slot"></div>'
 WORDS = re.compile(r"\S*[0-9A-Za-z\u00c0-\uffff]\S*")
 WORDS_PER_MINUTE = 230
+# The most a gated guide gives away without its author's say (no more marker),
+# and the most the admin lets a marker give away: a share of the words, capped.
+PREVIEW_SHARE = 0.25
+PREVIEW_MAX_WORDS = 400
 
 
 @dataclass
@@ -31,14 +35,51 @@ def count_words(text: str) -> int:
     return len(WORDS.findall(text))
 
 
+def preview_bound(total_words: int) -> int:
+    """The most words a gated guide's preview may hold: 25% of them, at most 400."""
+    return min(PREVIEW_MAX_WORDS, int(total_words * PREVIEW_SHARE))
+
+
 def split_preview(body: str) -> tuple[str, bool]:
-    """The public part of a body: up to the more marker (or a short opening without one)."""
+    """The public part of a body: up to the more marker, else a bounded opening.
+
+    The one place a preview is cut; the page, the feeds, search snippets and
+    newsletter embeds all show what this returns (stored as preview_html and
+    preview_text). Without a marker it fails closed: whole paragraphs from the
+    top while they fit `preview_bound`, and the first one cut at the bound when
+    even it does not fit. A marker past the bound is refused by the guide admin.
+    """
     match = MORE_MARKER.search(body)
     if match:
         return body[: match.start()], True
-    # No marker: the first three paragraphs, so a gated guide never shows it all.
-    paragraphs = re.split(r"\n\s*\n", body.strip())
-    return "\n\n".join(paragraphs[:3]), False
+    bound = preview_bound(count_words(MORE_MARKER.sub("", body)))
+    kept: list[str] = []
+    used = 0
+    for paragraph in re.split(r"\n\s*\n", body.strip()):
+        words = count_words(paragraph)
+        if used + words > bound:
+            if not kept and bound:
+                kept.append(_first_words(paragraph, bound))
+            break
+        kept.append(paragraph)
+        used += words
+    return "\n\n".join(kept), False
+
+
+def _first_words(text: str, count: int) -> str:
+    """The text up to the end of its `count`-th word."""
+    ends = [word.end() for word in WORDS.finditer(text)]
+    return text[: ends[count - 1]] if len(ends) >= count else text
+
+
+def preview_over_bound(body: str) -> int | None:
+    """The preview's word count when the body's more marker gives away more than the
+    bound allows, else None (no marker: the preview is bounded by construction)."""
+    preview, marked = split_preview(body)
+    words = count_words(CTA_MARKER.sub("", preview))
+    if marked and words > preview_bound(count_words(MORE_MARKER.sub("", body))):
+        return words
+    return None
 
 
 # LaTeX commands that mark maths a writer typed without dollars (text pasted from a

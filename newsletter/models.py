@@ -32,6 +32,17 @@ def valid_time_zone(name: str) -> bool:
     return True
 
 
+class MailingListQuerySet(models.QuerySet["MailingList"]):
+    def choosable_by(self, subscriber: Any) -> MailingListQuerySet:
+        """What the preferences page offers: public lists, and the lists the person
+        already holds (to keep or leave); never a private list they are not on."""
+        held = Q(
+            subscriptions__subscriber=subscriber,
+            subscriptions__status="subscribed",
+        )
+        return self.filter(Q(is_public=True) | held).distinct()
+
+
 class MailingList(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(unique=True)
@@ -50,6 +61,8 @@ class MailingList(models.Model):
         help_text="A free product (for example online access to a guide) put in the "
         "subscriber's library when they confirm.",
     )
+
+    objects = MailingListQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]
@@ -210,6 +223,10 @@ class Subscription(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBSCRIBED)
     created_at = models.DateTimeField(default=timezone.now)
     changed_at = models.DateTimeField(default=timezone.now)
+    # Joined through the list's own public form (/newsletter/subscribe/?list=<slug>):
+    # only such a subscription earns the list's lead magnet, never a box ticked on
+    # the preferences page.
+    via_list_form = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

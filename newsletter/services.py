@@ -53,8 +53,12 @@ def subscribe(
     time_zone: str = "",
     name: str = "",
     consent_text: str = CONSENT_TEXT,
+    joined_through: MailingList | None = None,
 ) -> Subscriber:
     """Record consent and start the double opt-in. Safe to call again for the same address.
+
+    `joined_through` is the public list whose own form was used (?list=<slug>): its
+    subscription is marked so that confirming grants the list's lead magnet.
 
     Nothing here reveals whether the address was known: the caller shows the
     same "check your inbox" page either way.
@@ -94,11 +98,18 @@ def subscribe(
                 "time_zone",
             ]
         )
+        if joined_through is not None and joined_through not in lists:
+            lists = [*lists, joined_through]
         for mailing_list in lists:
+            marks = {"via_list_form": True} if mailing_list == joined_through else {}
             Subscription.objects.update_or_create(
                 subscriber=subscriber,
                 mailing_list=mailing_list,
-                defaults={"status": Subscription.Status.SUBSCRIBED, "changed_at": timezone.now()},
+                defaults={
+                    "status": Subscription.Status.SUBSCRIBED,
+                    "changed_at": timezone.now(),
+                    **marks,
+                },
             )
         send_confirmation(subscriber=subscriber)
     elif subscriber.status == Subscriber.Status.CONFIRMED:
@@ -157,8 +168,10 @@ def unsubscribe(*, subscriber: Subscriber, reason: str = "one-click") -> bool:
 def update_preferences(
     *, subscriber: Subscriber, lists: list[MailingList], time_zone: str = ""
 ) -> None:
+    """Join or leave lists among those the person may choose (MailingList.objects.
+    choosable_by): public ones and the ones they already hold; others stay as they are."""
     chosen = {m.pk for m in lists}
-    for mailing_list in MailingList.objects.all():
+    for mailing_list in MailingList.objects.choosable_by(subscriber):
         wanted = mailing_list.pk in chosen
         existing = Subscription.objects.filter(
             subscriber=subscriber, mailing_list=mailing_list

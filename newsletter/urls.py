@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.urls import URLPattern, URLResolver, include, path
 
-from newsletter import views
+from newsletter import views, webhooks
 
 app_name = "newsletter"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -12,6 +13,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("newsletter/o/<str:token>/", views.open_pixel, name="open"),
     path("newsletter/archive/", views.archive, name="archive"),
     path("newsletter/archive/<slug:slug>/", views.archive_detail, name="archive-detail"),
-    # django-anymail's tracking and inbound webhooks (bounces, complaints, mailto unsubscribes).
-    path("newsletter/esp/", include("anymail.urls")),
+    # The configured ESP's tracking and inbound webhooks (bounces, complaints, mailto
+    # unsubscribes), behind its secret; other providers' routes are not mounted.
+    path(
+        "newsletter/esp/",
+        include((webhooks.esp_urlpatterns(settings.NEWSLETTER_ESP), "anymail")),
+    ),
 ]

@@ -36,8 +36,14 @@ def _invalid_link(request: HttpRequest) -> HttpResponse:
 def subscribe(request: HttpRequest) -> HttpResponse:
     partial = bool(getattr(request, "htmx", False))
     if request.method == "GET":
-        form = SubscribeForm(initial={"source": "subscribe-page"})
-        return render(request, "newsletter/subscribe.html", {"form": form})
+        own_list = MailingList.objects.filter(
+            is_public=True, slug=request.GET.get("list", "")[:50]
+        ).first()
+        initial = {"source": "subscribe-page", "list": own_list.slug if own_list else ""}
+        form = SubscribeForm(initial=initial)
+        if own_list is not None:
+            form.fields["lists"].initial = [own_list.pk]
+        return render(request, "newsletter/subscribe.html", {"form": form, "own_list": own_list})
     form = SubscribeForm(request.POST)
     if not form.is_valid():
         template = "newsletter/_signup_result.html" if partial else "newsletter/subscribe.html"
@@ -58,6 +64,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             source=form.cleaned_data["source"] or "page",
             ip=ip,
             time_zone=form.cleaned_data["time_zone"],
+            joined_through=form.joined_through(),
         )
     template = "newsletter/_signup_result.html" if partial else "newsletter/check_inbox.html"
     return render(request, template, {"email": email})
@@ -113,7 +120,9 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         ).values_list("mailing_list_id", flat=True)
     )
     form = PreferencesForm(
-        request.POST or None, initial={"lists": current, "time_zone": subscriber.time_zone}
+        request.POST or None,
+        initial={"lists": current, "time_zone": subscriber.time_zone},
+        subscriber=subscriber,
     )
     saved = False
     if request.method == "POST" and form.is_valid():
@@ -131,7 +140,6 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             "subscriber": subscriber,
             "token": token,
             "saved": saved,
-            "lists": MailingList.objects.all(),
         },
         status=400 if request.method == "POST" and not saved else 200,
     )

@@ -36,8 +36,15 @@ def _subscribed_lists(subscriber: Subscriber) -> Any:
     ).values("mailing_list")
 
 
+def _lists_joined_through_their_form(subscriber: Subscriber) -> Any:
+    return Subscription.objects.filter(
+        subscriber=subscriber, status=Subscription.Status.SUBSCRIBED, via_list_form=True
+    ).values("mailing_list")
+
+
 def grant_lead_magnets(*, subscriber: Subscriber) -> list[Any]:
-    """Put each lead magnet of the person's lists into their library. Returns the new ones."""
+    """Put the lead magnet of each list the person joined through that list's own
+    public form into their library (not lists ticked elsewhere). Returns the new ones."""
     if not apps.is_installed("store"):
         return []
     from newsletter.models import MailingList
@@ -45,7 +52,7 @@ def grant_lead_magnets(*, subscriber: Subscriber) -> list[Any]:
     products = [
         m.lead_magnet
         for m in MailingList.objects.filter(
-            pk__in=_subscribed_lists(subscriber), lead_magnet__isnull=False
+            pk__in=_lists_joined_through_their_form(subscriber), lead_magnet__isnull=False
         ).select_related("lead_magnet")
         if m.lead_magnet is not None and m.lead_magnet.is_active
     ]

@@ -44,10 +44,11 @@ def test_the_more_marker_ends_the_preview_and_is_not_shown():
     assert "more" not in rendered.html
 
 
-def test_without_a_marker_the_preview_is_the_first_three_paragraphs():
-    rendered = render_body("\n\n".join(f"Paragraph {n}." for n in range(1, 7)))
-    assert "Paragraph 3." in rendered.preview_html
-    assert "Paragraph 4." not in rendered.preview_html
+def test_without_a_marker_the_preview_is_whole_paragraphs_within_a_quarter_of_the_words():
+    rendered = render_body("\n\n".join(f"Paragraph {n} here." for n in range(1, 9)))
+    # 24 words: at most 6 in the preview, so the first two paragraphs.
+    assert "Paragraph 2 here." in rendered.preview_html
+    assert "Paragraph 3" not in rendered.preview_html
 
 
 def test_the_cta_marker_leaves_a_slot_for_the_call_to_action():

@@ -18,7 +18,10 @@ pytestmark = pytest.mark.django_db
 
 
 def sign_up(weekly, email: str = "reader@example.com") -> Subscriber:
-    return services.subscribe(email=email, lists=[weekly], source="test", ip="127.0.0.1")
+    """Through the list's own form, which is what earns its lead magnet."""
+    return services.subscribe(
+        email=email, lists=[weekly], source="test", ip="127.0.0.1", joined_through=weekly
+    )
 
 
 def test_confirming_puts_the_lists_free_guide_in_the_library_once(weekly, client):
