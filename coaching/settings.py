@@ -244,9 +244,9 @@ OUTBOUND_ALLOW_PRIVATE_ADDRESSES = env_bool("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", 
 
 # --- Rate limits (coaching/throttles.py) -------------------------------------
 # What a stranger may trigger, per action: {key kind: (attempts, per seconds)}.
-# Kept in PostgreSQL, so they hold when Redis is down. Sign-in, sign-up, sign-in codes
-# and password resets have theirs in ACCOUNT_THROTTLES (coaching/accounts.py). Over a limit, pages say so
-# with a 429 and the API answers 429 with Retry-After.
+# Kept in PostgreSQL, so they hold when Redis is down. Over a limit, pages say so with
+# a 429 and the API answers 429 with Retry-After. Sign-in, sign-up, sign-in codes and
+# password resets have theirs in ACCOUNT_THROTTLES (coaching/accounts.py).
 HOUR = 3600
 THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
     "slot-hold": {"ip": (env_int("THROTTLE_SLOT_HOLDS_PER_IP", 30), HOUR)},
