@@ -1,4 +1,5 @@
-"""The client portal: a signed-in client's own sessions, credits, shared notes and outcomes.
+"""The client portal: a signed-in client's own sessions, credits, shared notes and outcomes;
+and the public contact form, which feeds the same contacts.
 
 Everything is read through `_contact_for(request)`: rows are looked up within
 that contact only, so another person's id answers 404, never their data.
@@ -9,11 +10,22 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
+from clients.forms import CONTACT_TOPICS, ContactForm, contact_form_token
 from clients.models import Contact, Engagement, Note
+from clients.services import receive_contact_message
+from coaching import seo
+from coaching.pagecache import cache_for_visitors
+from coaching.throttles import Limit, client_ip, hit_all, too_many
+
+# Generous for a person writing twice, tight for a script: per address and per IP.
+CONTACT_PER_IP = Limit("contact-ip", count=6, window=3600)
+CONTACT_PER_ADDRESS = Limit("contact-address", count=3, window=3600)
 
 
 def _contact_for(request: HttpRequest) -> Contact | None:
@@ -73,3 +85,51 @@ def engagement(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "clients/portal_engagement.html", {"engagement": found, "sessions": sessions}
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def contact(request: HttpRequest) -> HttpResponse:
+    form = ContactForm(request.POST or None, initial={"started": contact_form_token()})
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip().lower()[:254]
+        wait = hit_all([(CONTACT_PER_IP, client_ip(request)), (CONTACT_PER_ADDRESS, email)])
+        if wait is not None:
+            return too_many(
+                request,
+                wait,
+                message="Several messages were sent from here just now. "
+                "Please wait a little before sending another.",
+            )
+        if form.is_valid():
+            if not form.looks_automated:
+                data = form.cleaned_data
+                receive_contact_message(
+                    name=data["name"],
+                    email=data["email"],
+                    topic=dict(CONTACT_TOPICS)[data["topic"]],
+                    message=data["message"],
+                    user=request.user if request.user.is_authenticated else None,
+                )
+            return redirect("clients:contact-thanks")
+        # A fresh token, so a person who fixes a field is not "too fast" or expired.
+        form.data = form.data.copy()
+        form.data["started"] = contact_form_token()
+    return render(
+        request,
+        "clients/contact.html",
+        {
+            "form": form,
+            "share": seo.share(
+                title="Contact",
+                description="Write to the coach about coaching, training, consulting or speaking.",
+                path="/contact/",
+            ),
+        },
+    )
+
+
+@require_GET
+@cache_for_visitors()
+def contact_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "clients/contact_thanks.html")

@@ -135,6 +135,9 @@ MIDDLEWARE = [
     "coaching.middleware.StaffMustUseMFAMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Inside CommonMiddleware, so it sees a 404 before slash-appending does: an old
+    # address goes straight to its new place in one 301.
+    "coaching.redirects.RedirectFallbackMiddleware",
     # Last, as django-axes asks, so it sees the outcome of every login attempt.
     "axes.middleware.AxesMiddleware",
 ]

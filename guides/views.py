@@ -14,7 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from coaching import seo
 from coaching.covers import cover_response
+from coaching.models import CoachProfile
 from coaching.pagecache import cache_for_visitors, current_version
 from guides.access import can_view, paywall_offers
 from guides.models import Category, Guide, GuideView, Role
@@ -117,8 +119,61 @@ def render_guide_page(request: HttpRequest, guide: Guide, *, can_read: bool) -> 
     return render(
         request,
         "guides/detail.html",
-        {"guide": guide, "can_read": can_read, "article": article_html(request, guide, can_read)},
+        {
+            "guide": guide,
+            "can_read": can_read,
+            "article": article_html(request, guide, can_read),
+            **sharing(guide),
+        },
     )
+
+
+def sharing(guide: Guide) -> dict[str, Any]:
+    """The guide's link preview, canonical address and JSON-LD (Article, its video,
+    breadcrumbs). Only the summary is described: never a gated guide's text."""
+    path = guide.get_absolute_url()
+    canonical = guide.canonical_url or path
+    description = guide.seo_description or guide.summary
+    image = guide.cover.src
+    profile = CoachProfile.current()
+    items = [
+        seo.article(
+            headline=guide.seo_title or guide.title,
+            description=description,
+            url=canonical,
+            image=image,
+            published=guide.published_at,
+            modified=guide.last_updated,
+            author=profile.name if profile else "",
+        ),
+        seo.breadcrumbs(
+            [
+                ("Guides", "/guides/"),
+                (guide.category.name, f"/guides/?category={guide.category.slug}"),
+                (guide.title, path),
+            ]
+        ),
+    ]
+    if guide.video_url:
+        items.append(
+            seo.video(
+                name=guide.title,
+                description=description,
+                url=guide.video_url,
+                thumbnail=image,
+                uploaded=guide.published_at,
+            )
+        )
+    return {
+        "share": seo.share(
+            title=guide.seo_title or guide.title,
+            description=description,
+            path=canonical,
+            image=image,
+            kind="article",
+        ),
+        "structured_data": seo.json_ld(*items),
+    }
 
 
 def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:
