@@ -94,10 +94,24 @@ def contact_form_token() -> str:
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=150)
-    email = forms.EmailField(label="Your email address", max_length=254)
+    name = forms.CharField(
+        label="Your name", max_length=150, error_messages={"required": "Tell the coach your name."}
+    )
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        error_messages={
+            "required": "Give an address the coach can reply to.",
+            "invalid": "This does not look like an email address (name@example.com).",
+        },
+    )
     topic = forms.ChoiceField(label="What is it about?", choices=CONTACT_TOPICS)
-    message = forms.CharField(label="Your message", max_length=5000, widget=forms.Textarea)
+    message = forms.CharField(
+        label="Your message",
+        max_length=5000,
+        widget=forms.Textarea,
+        error_messages={"required": "Write your message."},
+    )
     # A field people never see (hidden by CSS, skipped by the keyboard and screen
     # readers); form-filling scripts fill it in.
     website = forms.CharField(required=False, max_length=200)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from coaching import models
 from coaching.models import CoachingOffer, MenuItem, Page
 from coaching.pagecache import bump_version
+from tests.coaching.test_images import photo, public_media  # noqa: F401 - a fixture
 from tests.guides.factories import GuideFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,18 +131,19 @@ def test_a_service_page_shows_only_the_testimonials_that_belong_to_it(client, db
     assert 'href="/coaching/interview-sprint/"' in client.get("/coaching/").content.decode()
 
 
+@pytest.mark.usefixtures("public_media")
 def test_a_guide_page_carries_open_graph_twitter_canonical_and_parseable_json_ld(client):
     guide = GuideFactory(
         title='Negotiating </script><script>alert(1)</script> "offers"',
         slug="negotiating",
         video_url="https://video.example.com/embed/42",
+        cover_image=photo(1300, 700),
     )
     html = client.get(f"/guides/{guide.slug}/").content.decode()
     assert meta(html, "og:type") == "article"
-    assert meta(html, "og:url") == "http://testserver/guides/negotiating/".replace(
-        "http://testserver", meta(html, "og:url").split("/guides/")[0]
-    )
+    assert meta(html, "og:url").endswith("/guides/negotiating/")
     assert meta(html, "og:image").startswith("http")
+    assert meta(html, "og:image").endswith(".jpg")
     assert meta(html, "twitter:card") == "summary_large_image"
     assert '<link rel="canonical" href="' in html
     assert "<script>alert(1)</script>" not in html
@@ -155,8 +157,12 @@ def test_a_guide_page_carries_open_graph_twitter_canonical_and_parseable_json_ld
 
 def test_a_guide_without_a_video_has_no_video_object(client):
     guide = GuideFactory(slug="plain")
-    graph = json_ld(client.get(f"/guides/{guide.slug}/").content.decode())[0]["@graph"]
+    html = client.get(f"/guides/{guide.slug}/").content.decode()
+    graph = json_ld(html)[0]["@graph"]
     assert "VideoObject" not in {item["@type"] for item in graph}
+    # No uploaded cover: no picture in the preview (networks do not show the drawn SVG).
+    assert meta(html, "og:image") is None
+    assert meta(html, "twitter:card") == "summary"
 
 
 def test_a_guide_with_its_own_canonical_address_keeps_it(client):
@@ -190,3 +196,14 @@ def test_the_sitemap_lists_the_coachs_pages_and_offers_but_not_unpublished_ones(
     assert "/coaching/sprint/</loc>" in xml
     assert "/contact/</loc>" in xml
     assert "/draft/" not in xml
+
+
+def test_the_demo_shows_its_pages_in_the_footer_and_quotes_on_each_offer(client, demo_data):
+    footer = client.get("/").content.decode().split('<footer class="site-footer">')[1]
+    assert '<a href="/speaking/">Speaking</a>' in footer
+    assert '<a href="/contact/">Contact</a>' in footer
+    assert client.get("/papers/").status_code == 200
+    assert (
+        "harder than the real interview"
+        in client.get("/coaching/interview-sprint/").content.decode()
+    )
