@@ -207,3 +207,38 @@ def test_the_demo_shows_its_pages_in_the_footer_and_quotes_on_each_offer(client,
         "harder than the real interview"
         in client.get("/coaching/interview-sprint/").content.decode()
     )
+
+
+def test_the_coach_writes_a_page_and_arranges_a_menu_in_the_admin(coach_client, demo_data):
+    for path in [
+        "/admin/coaching/page/add/",
+        "/admin/coaching/menuitem/add/",
+        "/admin/coaching/redirect/add/",
+        "/admin/coaching/redirect/import/",
+        f"/admin/coaching/coachingoffer/{CoachingOffer.objects.first().pk}/change/",
+    ]:
+        assert coach_client.get(path).status_code == 200, path
+    response = coach_client.post(
+        "/admin/coaching/page/add/",
+        {
+            "title": "Media",
+            "slug": "media",
+            "description": "",
+            "body": "On air.",
+            "is_published": "on",
+        },
+    )
+    assert response.status_code == 302
+    refused = coach_client.post(
+        "/admin/coaching/page/add/",
+        {"title": "Store", "slug": "store", "description": "", "body": "x", "is_published": "on"},
+    )
+    assert refused.status_code == 200
+    assert "already a page of the site" in refused.content.decode()
+    page = Page.objects.get(slug="media")
+    response = coach_client.post(
+        "/admin/coaching/menuitem/add/",
+        {"menu": "nav", "position": "5", "page": page.pk, "url": "", "label": ""},
+    )
+    assert response.status_code == 302
+    assert MenuItem.objects.filter(page=page, menu="nav").exists()
