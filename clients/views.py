@@ -112,9 +112,12 @@ def contact(request: HttpRequest) -> HttpResponse:
                     user=request.user if request.user.is_authenticated else None,
                 )
             return redirect("clients:contact-thanks")
-        # A fresh token, so a person who fixes a field is not "too fast" or expired.
-        form.data = form.data.copy()
-        form.data["started"] = contact_form_token()
+        # The first token is kept, so fixing a typo quickly is never "too fast"; only
+        # an expired one is renewed.
+        if "started" in form.errors:
+            data = request.POST.copy()
+            data["started"] = contact_form_token()
+            form.data = data
     return render(
         request,
         "clients/contact.html",

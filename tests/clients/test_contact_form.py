@@ -3,6 +3,7 @@ scripts are turned away quietly and floods answer 429."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -122,3 +123,25 @@ def test_many_messages_from_one_ip_answer_429(client: Any, coach: Any) -> None:
         data = message(email=f"person{n}@example.com")
         assert client.post("/contact/", data).status_code == 302
     assert client.post("/contact/", message(email="seventh@example.com")).status_code == 429
+
+
+def test_a_person_who_fixes_a_mistake_quickly_is_not_taken_for_a_script(
+    client: Any, coach: Any
+) -> None:
+    first = client.post("/contact/", message(email="robin@"))
+    token = re.search(r'name="started" value="([^"]+)"', first.content.decode())[1]
+    assert client.post("/contact/", message(started=token)).status_code == 302
+    assert Contact.objects.filter(email="robin@example.com").exists()
+
+
+def test_a_form_left_open_for_days_asks_to_be_sent_again_with_a_fresh_token(
+    client: Any,
+) -> None:
+    with time_machine.travel(timezone.now() - timezone.timedelta(days=3)):
+        old = contact_form_token()
+    response = client.post("/contact/", message(started=old))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "please send it again" in html
+    assert f'value="{old}"' not in html
+    assert not Contact.objects.exists()

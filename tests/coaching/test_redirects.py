@@ -117,3 +117,9 @@ def test_the_coach_imports_a_csv_in_the_admin(coach_client):
     assert Redirect.objects.filter(old_path="/papers.html").exists()
     page = coach_client.get("/admin/coaching/redirect/")
     assert "Import CSV" in page.content.decode()
+
+
+def test_an_old_address_with_a_query_string_is_matched_whole(client):
+    make("https://old.example.com/index.php?p=12", "/guides/")
+    assert client.get("/index.php?p=12")["Location"] == "/guides/"
+    assert client.get("/index.php?p=13").status_code == 404

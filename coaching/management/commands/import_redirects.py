@@ -23,8 +23,8 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {file}: {error}") from error
         result = import_redirects(rows, dry_run=dry_run)
-        for error in result.errors:
-            self.stderr.write(error)
+        for line in result.errors:
+            self.stderr.write(line)
         if result.errors:
             raise CommandError(f"{len(result.errors)} row(s) refused; nothing was saved.")
         verb = "Would import" if dry_run else "Imported"
