@@ -2,6 +2,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 # The header's links: (label, path, the section it marks as current). Signed-in people get
 # their own pages and a way out instead of "Sign in".
@@ -57,13 +58,21 @@ def _is_current(path: str, section: str) -> bool:
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     signed_in = bool(user and user.is_authenticated)
-    nav, footer = _menus()
-    links = nav + (SIGNED_IN_LINKS if signed_in else SIGNED_OUT_LINKS)
-    return {
-        "nav_links": [
+    # Lazy: the menus are read only by pages that show them (not the admin's).
+    menus = SimpleLazyObject(_menus)
+
+    def nav_links() -> list[dict[str, Any]]:
+        links = menus[0] + (SIGNED_IN_LINKS if signed_in else SIGNED_OUT_LINKS)
+        return [
             {"label": label, "path": path, "current": _is_current(request.path, section)}
             for label, path, section in links
-        ],
-        "footer_links": [{"label": label, "path": path} for label, path in footer],
+        ]
+
+    def footer_links() -> list[dict[str, str]]:
+        return [{"label": label, "path": path} for label, path in menus[1]]
+
+    return {
+        "nav_links": SimpleLazyObject(nav_links),
+        "footer_links": SimpleLazyObject(footer_links),
         "nav_signed_in": signed_in,
     }
