@@ -134,7 +134,9 @@ def sharing(guide: Guide) -> dict[str, Any]:
     path = guide.get_absolute_url()
     canonical = guide.canonical_url or path
     description = guide.seo_description or guide.summary
-    image = guide.cover.src
+    # The coach's own cover only: link previews do not show the drawn SVG stand-in.
+    uploaded = guide.uploaded_cover
+    image = uploaded.src if uploaded else ""
     profile = CoachProfile.current()
     items = [
         seo.article(
