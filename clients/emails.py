@@ -1,4 +1,5 @@
-"""The workspace's one email: the coach's digest of follow-up tasks that are due."""
+"""The workspace's emails to the coach: the digest of follow-up tasks that are due,
+and each message sent through the contact form."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Task
+from clients.models import Contact, Note, Task
 from coaching.emails import queue_email
 from coaching.models import CoachProfile, User
 
@@ -53,3 +54,25 @@ def send_task_reminders() -> int:
             context={"items": items, "today": today},
         )
     return len(ids)
+
+
+def send_contact_notice(
+    *, contact: Contact, note: Note, task: Task, topic: str, message: str
+) -> None:
+    """The coach hears of a contact-form message at once; replying is one click away."""
+    to = coach_email()
+    if not to:
+        return
+    queue_email(
+        key=f"clients-contact-{note.pk}",
+        to=to,
+        template="clients-contact-message",
+        context={
+            "contact": contact,
+            "topic": topic,
+            "message": message,
+            "due_on": task.due_on,
+            "url": settings.SITE_URL + reverse("admin:clients_contact_change", args=[contact.pk]),
+        },
+        headers={"Reply-To": contact.email},
+    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from django import forms
+from django.core import signing
 
 from clients.models import Note, Outcome, Stage, Task
 
@@ -66,3 +69,80 @@ class ImportForm(forms.Form):
     dry_run = forms.BooleanField(
         required=False, initial=True, label="Dry run: show what would change, write nothing"
     )
+
+
+# --- The public contact form ---------------------------------------------------------
+
+# A person needs a few seconds to fill in four fields; a script posting at once does not.
+CONTACT_MIN_SECONDS = 3
+# A form left open longer than this asks to be sent again (its token has expired).
+CONTACT_MAX_AGE = 2 * 24 * 3600
+CONTACT_SALT = "clients.contact-form"
+CONTACT_TOPICS = [
+    ("coaching", "Coaching"),
+    ("training", "Training for a team"),
+    ("consulting", "Consulting"),
+    ("speaking", "Speaking or a podcast"),
+    ("media", "Press and media"),
+    ("other", "Something else"),
+]
+
+
+def contact_form_token() -> str:
+    """The signed moment the form was shown; checked when it comes back."""
+    return signing.TimestampSigner(salt=CONTACT_SALT).sign(f"{time.time():.3f}")
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(
+        label="Your name", max_length=150, error_messages={"required": "Tell the coach your name."}
+    )
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        error_messages={
+            "required": "Give an address the coach can reply to.",
+            "invalid": "This does not look like an email address (name@example.com).",
+        },
+    )
+    topic = forms.ChoiceField(label="What is it about?", choices=CONTACT_TOPICS)
+    message = forms.CharField(
+        label="Your message",
+        max_length=5000,
+        widget=forms.Textarea,
+        error_messages={"required": "Write your message."},
+    )
+    # A field people never see (hidden by CSS, skipped by the keyboard and screen
+    # readers); form-filling scripts fill it in.
+    website = forms.CharField(required=False, max_length=200)
+    started = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_message(self) -> str:
+        message = self.cleaned_data["message"].strip()
+        if len(message) < 2:
+            raise forms.ValidationError("Write a few words so the coach knows how to help.")
+        return message
+
+    def clean_started(self) -> float | None:
+        """Seconds since the form was shown, or None for a token that is not ours."""
+        signer = signing.TimestampSigner(salt=CONTACT_SALT)
+        token = self.cleaned_data["started"]
+        try:
+            shown_at = float(signer.unsign(token, max_age=CONTACT_MAX_AGE))
+        except signing.SignatureExpired as error:
+            raise forms.ValidationError(
+                "This form was open for a long time; please send it again."
+            ) from error
+        except (signing.BadSignature, ValueError):
+            return None
+        return time.time() - shown_at
+
+    @property
+    def looks_automated(self) -> bool:
+        """Filled the hidden field, came back too fast or with a forged token: the
+        sender is thanked as usual and nothing is recorded (telling a script why
+        would teach it)."""
+        started = self.cleaned_data.get("started")
+        return bool(self.cleaned_data.get("website")) or (
+            started is None or started < CONTACT_MIN_SECONDS
+        )

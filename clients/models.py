@@ -113,6 +113,7 @@ class Source(models.TextChoices):
     PURCHASE = "purchase", "Purchase"
     ACCOUNT = "account", "Account sign-up"
     IMPORT = "import", "Import"
+    CONTACT_FORM = "contact", "Contact form"
     OTHER = "other", "Other"
 
 

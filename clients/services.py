@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -13,11 +13,13 @@ from clients.models import (
     ClientsError,
     Contact,
     Engagement,
+    Note,
     Pipeline,
     Session,
     Source,
     Stage,
     StageChange,
+    Task,
 )
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,35 @@ def contact_for(
             contact.save(update_fields=changed)
         if source:
             contact.set_source(source, detail, at=now)
+    return contact
+
+
+def receive_contact_message(
+    *, name: str, email: str, topic: str, message: str, user: Any = None
+) -> Contact | None:
+    """Someone wrote through /contact/: the contact is made or found (the first source
+    sticks), the message is kept as a private note, the coach gets a task to reply by
+    tomorrow and an email now. All or nothing, and the email goes after commit."""
+    from clients.emails import send_contact_notice
+
+    now = timezone.now()
+    with transaction.atomic():
+        contact = contact_for(
+            email=email, name=name, user=user, source=Source.CONTACT_FORM, detail=topic, now=now
+        )
+        if contact is None:
+            return None
+        note = Note.objects.create(
+            contact=contact, body=f"Contact form, {topic}:\n\n{message}", created_at=now
+        )
+        task = Task.objects.create(
+            contact=contact,
+            title=f"Reply to {contact.display_name} ({topic})"[:200],
+            due_on=timezone.localdate(now) + timedelta(days=1),
+            created_at=now,
+        )
+        contact.touch(now)
+        send_contact_notice(contact=contact, note=note, task=task, topic=topic, message=message)
     return contact
 
 

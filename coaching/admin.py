@@ -1,18 +1,28 @@
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
-from django.http import HttpRequest
-from unfold.admin import ModelAdmin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from unfold.admin import ModelAdmin, TabularInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from coaching.models import (
     CoachingOffer,
     CoachProfile,
     HookFailure,
+    MenuItem,
     OutboundEmail,
+    Page,
+    Redirect,
     Testimonial,
     User,
 )
+from coaching.redirects import import_redirects, read_csv
 
 admin.site.unregister(Group)
 
@@ -51,10 +61,18 @@ class CoachProfileAdmin(ModelAdmin):
 
 @admin.register(Testimonial)
 class TestimonialAdmin(ModelAdmin):
-    list_display = ["author", "role", "outcome", "is_published", "is_featured", "position"]
+    list_display = [
+        "author", "role", "offer", "outcome", "is_published", "is_featured", "position",
+    ]  # fmt: skip
     list_editable = ["is_published", "is_featured", "position"]
-    list_filter = ["is_published", "is_featured"]
+    list_filter = ["is_published", "is_featured", "offer"]
     search_fields = ["author", "quote", "role"]
+
+
+class OfferTestimonialInline(TabularInline):
+    model = Testimonial
+    fields = ["quote", "author", "role", "outcome", "is_published", "position"]
+    extra = 0
 
 
 @admin.register(CoachingOffer)
@@ -62,6 +80,76 @@ class CoachingOfferAdmin(ModelAdmin):
     list_display = ["title", "price_label", "duration_label", "is_published", "position"]
     list_editable = ["is_published", "position"]
     prepopulated_fields = {"slug": ["title"]}
+    inlines = [OfferTestimonialInline]
+
+
+@admin.register(Page)
+class PageAdmin(ModelAdmin):
+    list_display = ["title", "slug", "is_published", "updated_at"]
+    list_filter = ["is_published"]
+    search_fields = ["title", "body"]
+    prepopulated_fields = {"slug": ["title"]}
+    fields = ["title", "slug", "description", "body", "is_published"]
+    view_on_site = True
+
+
+@admin.register(MenuItem)
+class MenuItemAdmin(ModelAdmin):
+    list_display = ["__str__", "menu", "position", "page", "url"]
+    list_editable = ["position"]
+    list_filter = ["menu"]
+    autocomplete_fields = ["page"]
+    fields = ["menu", "position", "page", "url", "label"]
+
+
+class RedirectImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV with old_path,new_path[,note] on each row.")
+    dry_run = forms.BooleanField(required=False, initial=True, label="Only check, change nothing")
+
+
+@admin.register(Redirect)
+class RedirectAdmin(ModelAdmin):
+    list_display = ["old_path", "new_path", "note", "created_at"]
+    search_fields = ["old_path", "new_path", "note"]
+    fields = ["old_path", "new_path", "note"]
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="coaching_redirect_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a CSV; every row is checked and nothing is saved unless all pass."""
+        if not self.has_add_permission(request):
+            return redirect("admin:coaching_redirect_changelist")
+        form = RedirectImportForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            raw = form.cleaned_data["file"].read()
+            try:
+                rows = read_csv(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                form.add_error("file", "Save the file as UTF-8 CSV and try again.")
+            else:
+                result = import_redirects(rows, dry_run=form.cleaned_data["dry_run"])
+                if not result.errors and not form.cleaned_data["dry_run"]:
+                    messages.success(
+                        request, f"Imported: {result.created} new, {result.updated} updated."
+                    )
+                    return redirect("admin:coaching_redirect_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import redirects",
+            "form": form,
+            "result": result,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/coaching/redirect_import.html", context)
 
 
 @admin.register(OutboundEmail)

@@ -19,13 +19,14 @@ class CoachingConfig(AppConfig):
     def ready(self) -> None:
         from coaching import accounts  # noqa: F401 - connects the sign-in receivers
         from coaching.checks import refuse_unsafe_production
-        from coaching.models import CoachingOffer, CoachProfile, Testimonial
+        from coaching.models import CoachingOffer, CoachProfile, MenuItem, Page, Testimonial
         from coaching.roles import sync_roles_after_migrate
 
         # Importing coaching.checks also registers its deploy checks.
         refuse_unsafe_production()
-        # The home, about and coaching pages are cached for visitors.
-        for model in (CoachProfile, Testimonial, CoachingOffer):
+        # The home, about, coaching and the coach's own pages are cached for visitors,
+        # and every cached page carries the menus.
+        for model in (CoachProfile, Testimonial, CoachingOffer, Page, MenuItem):
             post_save.connect(_site_content_changed, sender=model, dispatch_uid=f"s-{model}")
             post_delete.connect(_site_content_changed, sender=model, dispatch_uid=f"d-{model}")
         # The staff groups (coaching/roles.py) follow the code after every migrate.

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from coaching.models import CoachingOffer, CoachProfile, Testimonial, User
+from coaching.models import CoachingOffer, CoachProfile, MenuItem, Page, Testimonial, User
 
 COACH_EMAIL = os.environ.get("COACH_EMAIL", "coach@example.com")
 LOGIN_FILE = Path(settings.DATA_DIR) / "coach-login.json"
@@ -97,6 +97,52 @@ TESTIMONIALS = [
 ]  # fmt: skip
 
 
+# Which offer each testimonial above speaks of (its page shows it).
+TESTIMONIAL_OFFERS = ["interview-sprint", "interview-sprint", "career-transition",
+                      "career-transition"]  # fmt: skip
+
+PAGES = [
+    {
+        "slug": "speaking",
+        "title": "Speaking",
+        "description": "Talks and workshops on hiring, interviewing and careers in AI.",
+        "body": "I speak at meetups, conferences and company events about moving into AI "
+        "roles and about hiring for them.\n\n"
+        "## Talks\n\n"
+        "- **What an ML interview loop really tests**: the five signals interviewers look "
+        "for, and how candidates can show them.\n"
+        "- **From software engineer to AI engineer**: the skills that carry over and the "
+        "ones to learn first.\n\n"
+        "## Booking a talk\n\n"
+        "Write through the [contact page](/contact/) with the date, the audience and the "
+        "format you have in mind.",
+    },
+    {
+        "slug": "papers",
+        "title": "Papers",
+        "description": "Research and writing from before coaching.",
+        "body": "Before coaching I worked on applied machine learning; a selection of "
+        "that work is listed here.\n\n"
+        "1. *Evaluating ranking models offline*: a workshop paper on metrics that agree "
+        "with online tests.\n"
+        "2. *Interviewing for ML roles*: notes from sitting on hundreds of loops.\n\n"
+        "Newer writing lives in the [guides](/guides/).",
+    },
+]
+
+# The footer as the coach arranged it in the demo; the header keeps its built-in links.
+FOOTER_MENU = [
+    ("All guides", "/guides/", None),
+    ("Coaching", "/coaching/", None),
+    ("About", "/about/", None),
+    ("", "", "speaking"),
+    ("", "", "papers"),
+    ("Contact", "/contact/", None),
+    ("Newsletter archive", "/newsletter/archive/", None),
+    ("RSS feed", "/feeds/guides/", None),
+]
+
+
 def _coach_login() -> dict[str, str]:
     """The demo coach's password and TOTP secret, made once and kept in .data/."""
     if LOGIN_FILE.exists():
@@ -150,6 +196,7 @@ def load(command: Any) -> str:
         CoachingOffer.objects.update_or_create(
             slug=offer["slug"], defaults={**offer, "position": position}
         )
+    offers = {offer.slug: offer for offer in CoachingOffer.objects.all()}
     for position, (quote, author, role, outcome) in enumerate(TESTIMONIALS):
         Testimonial.objects.update_or_create(
             author=author,
@@ -159,6 +206,22 @@ def load(command: Any) -> str:
                 "outcome": outcome,
                 "position": position,
                 "is_featured": position < 3,
+                "offer": offers.get(TESTIMONIAL_OFFERS[position]),
             },
         )
-    return f"coach, profile, {len(OFFERS)} offers, {len(TESTIMONIALS)} testimonials"
+    pages = {}
+    for page in PAGES:
+        pages[page["slug"]], _ = Page.objects.update_or_create(slug=page["slug"], defaults=page)
+    for position, (label, url, slug) in enumerate(FOOTER_MENU):
+        page_row = pages[slug] if slug else None
+        MenuItem.objects.update_or_create(
+            menu=MenuItem.Menu.FOOTER,
+            label=label,
+            url=url,
+            page=page_row,
+            defaults={"position": position},
+        )
+    return (
+        f"coach, profile, {len(OFFERS)} offers, {len(TESTIMONIALS)} testimonials, "
+        f"{len(PAGES)} pages, {len(FOOTER_MENU)} footer links"
+    )

@@ -7,6 +7,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 
 from coaching.images import (
@@ -16,6 +17,7 @@ from coaching.images import (
     picture_from,
     refresh_renditions,
 )
+from coaching.markdown import MarkdownField
 
 # The home page's hero shows the coach's bio up to about this many words.
 INTRO_WORDS = 45
@@ -148,6 +150,14 @@ class Testimonial(models.Model):
     is_published = models.BooleanField(default=True)
     is_featured = models.BooleanField(default=False, help_text="Shown on the home page.")
     position = models.PositiveIntegerField(default=0)
+    offer = models.ForeignKey(
+        "CoachingOffer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="testimonials",
+        help_text="The service this client used; the quote shows on that service's page.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TestimonialQuerySet.as_manager()
@@ -178,6 +188,9 @@ class CoachingOffer(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("coaching-offer", args=[self.slug])
 
 
 class OutboundEmailQuerySet(models.QuerySet["OutboundEmail"]):
@@ -281,4 +294,161 @@ class HookFailure(models.Model):
             hook=hook[:200],
             target=repr(target)[:300],
             error=f"{type(error).__name__}: {error}"[:5000],
+        )
+
+
+# --- The coach's own pages, menus and old addresses ------------------------------------
+
+# Slugs a page may take although a fixed view answers there: that view shows the page
+# instead (the about page), so the coach can replace it without a dead address.
+PAGE_SLUGS_OVER_FIXED_VIEWS = frozenset({"about"})
+
+
+class PageQuerySet(models.QuerySet["Page"]):
+    def published(self) -> PageQuerySet:
+        return self.filter(is_published=True)
+
+
+class Page(models.Model):
+    """A page the coach writes in Markdown (About, Speaking, Papers...), served at /<slug>/."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=100,
+        unique=True,
+        help_text="The address: /<slug>/. 'about' replaces the built-in about page.",
+    )
+    description = models.CharField(
+        max_length=300, blank=True, help_text="For search engines and link previews."
+    )
+    body = MarkdownField(blank=True, help_text="Markdown.")
+    # Rendered when saved, never per request (as guides are).
+    body_html = models.TextField(blank=True, editable=False)
+    is_published = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return f"/{self.slug}/"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from coaching.redirects import fixed_view_at
+
+        if self.slug and self.slug not in PAGE_SLUGS_OVER_FIXED_VIEWS:
+            taken_by = fixed_view_at(f"/{self.slug}/")
+            if taken_by:
+                raise ValidationError(
+                    {"slug": f"/{self.slug}/ is already a page of the site ({taken_by})."}
+                )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from coaching.markdown import render_markdown
+
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "body" in update_fields:
+            self.body_html = render_markdown(self.body)[0]
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "body_html"}
+        super().save(*args, **kwargs)
+
+
+class MenuItemQuerySet(models.QuerySet["MenuItem"]):
+    def shown(self) -> MenuItemQuerySet:
+        """Items whose page is published (or that point at an address)."""
+        return (
+            self.filter(models.Q(page__isnull=True) | models.Q(page__is_published=True))
+            .select_related("page")
+            .order_by("menu", "position", "pk")
+        )
+
+
+class MenuItem(models.Model):
+    """One link in the header or the footer; an empty menu shows the built-in links."""
+
+    class Menu(models.TextChoices):
+        NAV = "nav", "Header"
+        FOOTER = "footer", "Footer"
+
+    menu = models.CharField(max_length=10, choices=Menu.choices, default=Menu.NAV)
+    position = models.PositiveIntegerField(default=0)
+    label = models.CharField(max_length=60, blank=True, help_text="Blank: the page's title.")
+    page = models.ForeignKey(
+        Page, null=True, blank=True, on_delete=models.CASCADE, related_name="menu_items"
+    )
+    url = models.CharField(
+        max_length=300, blank=True, help_text="An address on this site (/guides/) or a full URL."
+    )
+
+    objects = MenuItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["menu", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(page__isnull=True) & ~models.Q(url=""))
+                | (models.Q(page__isnull=False) & models.Q(url="")),
+                name="menuitem_page_or_url",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_menu_display()}: {self.text}"
+
+    @property
+    def text(self) -> str:
+        return self.label or (self.page.title if self.page_id and self.page else self.url)
+
+    @property
+    def href(self) -> str:
+        return self.page.get_absolute_url() if self.page_id and self.page else self.url
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        self.url = self.url.strip()
+        if bool(self.page_id) == bool(self.url):
+            raise ValidationError("Choose a page or type an address, not both.")
+        if self.url and not self.url.startswith(("/", "https://", "http://", "mailto:")):
+            raise ValidationError({"url": "Start with / for this site, or https:// for another."})
+        if not self.page_id and not self.label:
+            raise ValidationError({"label": "A link to an address needs a label."})
+
+
+class Redirect(models.Model):
+    """An old address of the coach's previous site, answered with a 301 to its new place.
+
+    Consulted only when nothing else answers (a 404), so a redirect never hides a
+    live page; saving refuses one that would, and refuses loops (coaching/redirects.py).
+    """
+
+    old_path = models.CharField(
+        max_length=500, unique=True, help_text="The old address on this domain, e.g. /papers."
+    )
+    new_path = models.CharField(
+        max_length=500, help_text="Where it now lives: /guides/... or a full https:// URL."
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["old_path"]
+
+    def __str__(self) -> str:
+        return f"{self.old_path} → {self.new_path}"
+
+    def clean(self) -> None:
+        from coaching.redirects import validate_redirect
+
+        self.old_path, self.new_path = validate_redirect(
+            self.old_path, self.new_path, exclude_pk=self.pk
         )

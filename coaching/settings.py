@@ -136,6 +136,9 @@ MIDDLEWARE = [
     "coaching.middleware.StaffMustUseMFAMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Inside CommonMiddleware, so it sees a 404 before slash-appending does: an old
+    # address goes straight to its new place in one 301.
+    "coaching.redirects.RedirectFallbackMiddleware",
     # Last, as django-axes asks, so it sees the outcome of every login attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -263,8 +266,8 @@ THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
         "ip": (env_int("NEWSLETTER_SUBSCRIBE_LIMIT_IP", 20), HOUR),
         "email": (env_int("NEWSLETTER_SUBSCRIBE_LIMIT_EMAIL", 3), HOUR),
     },
-    "contact": {"ip": (5, HOUR), "email": (3, HOUR)},
-    "comment": {"ip": (30, HOUR), "account": (10, 600)},
+    "contact": {"ip": (6, HOUR), "email": (3, HOUR)},
+    "comment": {"ip": (30, HOUR), "account": (10, HOUR)},
     "refund-request": {"account": (5, 24 * HOUR)},
     "view-beacon": {"ip": (env_int("THROTTLE_VIEWS_PER_IP", 300), HOUR)},
     "search": {"ip": (env_int("THROTTLE_SEARCHES_PER_IP", 120), 60)},

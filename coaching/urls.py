@@ -7,7 +7,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from coaching import accounts, views
-from guides.sitemaps import GuideSitemap, PageSitemap
+from guides.sitemaps import CoachPageSitemap, GuideSitemap, PageSitemap
 
 # The admin signs in through allauth, so throttling and MFA apply to it too.
 admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
@@ -18,13 +18,14 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("about/", views.about, name="about"),
     path("coaching/", views.coaching_offers, name="coaching-offers"),
+    path("coaching/<slug:slug>/", views.coaching_offer, name="coaching-offer"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
     path(
         "sitemap.xml",
         sitemap,
-        {"sitemaps": {"guides": GuideSitemap, "pages": PageSitemap}},
+        {"sitemaps": {"guides": GuideSitemap, "pages": PageSitemap, "site": CoachPageSitemap}},
         name="sitemap",
     ),
     path("robots.txt", views.robots, name="robots"),
@@ -61,3 +62,7 @@ if settings.SERVE_MEDIA:
             {"document_root": settings.PUBLIC_MEDIA_ROOT},
         )
     ]
+
+# Last: the coach's own pages take any one-segment address nothing above answers
+# (Page.clean refuses a slug that a view above already owns).
+urlpatterns += [path("<slug:slug>/", views.page, name="page")]

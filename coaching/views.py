@@ -8,13 +8,19 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from coaching.models import CoachingOffer, CoachProfile, Testimonial
+from coaching import seo
+from coaching.models import CoachingOffer, CoachProfile, Page, Testimonial
 from coaching.pagecache import cache_for_visitors
+
+
+def _portrait_src(profile: CoachProfile | None) -> str:
+    portrait = profile.portrait if profile else None
+    return portrait.src if portrait else ""
 
 
 @require_GET
@@ -34,12 +40,52 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @cache_for_visitors()
 def about(request: HttpRequest) -> HttpResponse:
+    # A published page with the slug "about" replaces the built-in one: the coach's
+    # own words at the address every old link already uses.
+    page = Page.objects.published().filter(slug="about").first()
+    if page is not None:
+        return _render_page(request, page)
+    profile = CoachProfile.current()
+    title = f"About {profile.name}" if profile else "About"
     return render(
         request,
         "coaching/about.html",
         {
-            "profile": CoachProfile.current(),
+            "profile": profile,
             "testimonials": list(Testimonial.objects.published()),
+            "share": seo.share(
+                title=title,
+                description=profile.headline if profile else title,
+                path="/about/",
+                image=_portrait_src(profile),
+                kind="profile",
+            ),
+        },
+    )
+
+
+@require_GET
+@cache_for_visitors()
+def page(request: HttpRequest, slug: str) -> HttpResponse:
+    return _render_page(request, get_object_or_404(Page.objects.published(), slug=slug))
+
+
+def _render_page(request: HttpRequest, page: Page) -> HttpResponse:
+    profile = CoachProfile.current()
+    path = page.get_absolute_url()
+    return render(
+        request,
+        "coaching/page.html",
+        {
+            "page": page,
+            "profile": profile if page.slug == "about" else None,
+            "share": seo.share(
+                title=page.title,
+                description=page.description or page.title,
+                path=path,
+                image=_portrait_src(profile),
+            ),
+            "structured_data": seo.json_ld(seo.breadcrumbs([("Home", "/"), (page.title, path)])),
         },
     )
 
@@ -53,6 +99,30 @@ def coaching_offers(request: HttpRequest) -> HttpResponse:
         {
             "offers": list(CoachingOffer.objects.filter(is_published=True)),
             "testimonials": list(Testimonial.objects.published()[:4]),
+            "share": seo.share(
+                title="Coaching",
+                description="Ways to work with the coach, starting with a free discovery call.",
+                path="/coaching/",
+            ),
+        },
+    )
+
+
+@require_GET
+@cache_for_visitors()
+def coaching_offer(request: HttpRequest, slug: str) -> HttpResponse:
+    offer = get_object_or_404(CoachingOffer.objects.filter(is_published=True), slug=slug)
+    path = offer.get_absolute_url()
+    return render(
+        request,
+        "coaching/offer.html",
+        {
+            "offer": offer,
+            "testimonials": list(offer.testimonials.published()),
+            "share": seo.share(title=offer.title, description=offer.summary, path=path),
+            "structured_data": seo.json_ld(
+                seo.breadcrumbs([("Home", "/"), ("Coaching", "/coaching/"), (offer.title, path)])
+            ),
         },
     )
 

@@ -15,15 +15,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from coaching.throttles import Limit, client_ip, hit_all, too_many
+from coaching import throttles
 from comments import services
 from comments.forms import CommentForm
 from comments.models import Comment
 from guides.access import can_view
 from guides.models import Guide
-
-PER_USER = Limit("comment-user", count=10, window=3600)
-PER_IP = Limit("comment-ip", count=30, window=3600)
 
 
 def _get_guide(slug: str) -> Guide:
@@ -49,9 +46,9 @@ def thread(request: HttpRequest, slug: str) -> HttpResponse:
             return render(
                 request, "comments/thread.html", {"guide": guide, "may_read": may_read}, status=403
             )
-        retry_after = hit_all([(PER_USER, str(request.user.pk)), (PER_IP, client_ip(request))])
+        retry_after = throttles.check(request, "comment", account=str(request.user.pk))
         if retry_after is not None:
-            return too_many(
+            return throttles.too_many(
                 request, retry_after, message="That is a lot of comments. Please wait a little."
             )
         if form.is_valid():

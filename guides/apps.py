@@ -19,11 +19,23 @@ def _guide_deleted(instance: Any, **kwargs: Any) -> None:
     count_public_words([instance.pk], sign=-1)
 
 
+def _guide_address_is_live(view_name: str, kwargs: dict[str, Any], **extra: Any) -> bool:
+    """coaching.redirects asks before saving a redirect: a published guide answers here."""
+    if view_name != "guides:detail":
+        return False
+    from guides.models import Guide
+
+    return Guide.objects.published().filter(slug=kwargs.get("slug")).exists()
+
+
 class GuidesConfig(AppConfig):
     name = "guides"
 
     def ready(self) -> None:
+        from coaching.redirects import address_is_live
         from guides.models import Category, Guide, GuidePart, Placement, Role, Tag
+
+        address_is_live.connect(_guide_address_is_live, dispatch_uid="guide-address")
 
         for model in (Guide, Category, Role, GuidePart, Tag, Placement):
             post_save.connect(_content_changed, sender=model, dispatch_uid=f"stale-{model}")

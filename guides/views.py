@@ -14,8 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from coaching import throttles
+from coaching import seo, throttles
 from coaching.covers import cover_response
+from coaching.models import CoachProfile
 from coaching.pagecache import cache_for_visitors, current_version
 from guides.access import can_view, paywall_offers
 from guides.interactive import contents_with_parts
@@ -132,13 +133,68 @@ def render_guide_page(request: HttpRequest, guide: Guide, *, can_read: bool) -> 
     response = render(
         request,
         "guides/detail.html",
-        {"guide": guide, "can_read": can_read, "article": article_html(request, guide, can_read)},
+        {
+            "guide": guide,
+            "can_read": can_read,
+            "article": article_html(request, guide, can_read),
+            **sharing(guide),
+        },
     )
     embed = embed_for(guide.video_url) if guide.kind == Guide.Kind.VIDEO else None
     if embed is not None:
         # Frames from this video's host, on this page only; the page cache keeps it.
         response._csp_config = video_csp(embed)  # type: ignore[attr-defined]
     return response
+
+
+def sharing(guide: Guide) -> dict[str, Any]:
+    """The guide's link preview, canonical address and JSON-LD (Article, its video,
+    breadcrumbs). Only the summary is described: never a gated guide's text."""
+    path = guide.get_absolute_url()
+    canonical = guide.canonical_url or path
+    description = guide.seo_description or guide.summary
+    # The coach's own cover only: link previews do not show the drawn SVG stand-in.
+    uploaded = guide.uploaded_cover
+    image = uploaded.src if uploaded else ""
+    profile = CoachProfile.current()
+    items = [
+        seo.article(
+            headline=guide.seo_title or guide.title,
+            description=description,
+            url=canonical,
+            image=image,
+            published=guide.published_at,
+            modified=guide.last_updated,
+            author=profile.name if profile else "",
+        ),
+        seo.breadcrumbs(
+            [
+                ("Guides", "/guides/"),
+                (guide.category.name, f"/guides/?category={guide.category.slug}"),
+                (guide.title, path),
+            ]
+        ),
+    ]
+    if guide.video_url:
+        items.append(
+            seo.video(
+                name=guide.title,
+                description=description,
+                url=guide.video_url,
+                thumbnail=image,
+                uploaded=guide.published_at,
+            )
+        )
+    return {
+        "share": seo.share(
+            title=guide.seo_title or guide.title,
+            description=description,
+            path=canonical,
+            image=image,
+            kind="article",
+        ),
+        "structured_data": seo.json_ld(*items),
+    }
 
 
 def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:

@@ -39,6 +39,9 @@ PAGES = [
     ("guide", "/guides/long-url-guide/", ".guide-body"),
     ("booking", "/book/discovery-call/", ".bk-calendar"),
     ("product", "/store/interview-kit/", ".buy-button"),
+    ("contact", "/contact/", ".contact-form"),
+    ("page", "/speaking/", ".prose h1"),
+    ("offer", "/coaching/interview-sprint/", ".offer-price"),
 ]
 
 

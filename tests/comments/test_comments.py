@@ -268,12 +268,12 @@ def test_hiding_a_comment_takes_its_replies_out_of_the_count(coach, candidate, p
 
 
 def test_commenting_is_throttled_per_ip_across_accounts(
-    candidate, stranger, public_guide, monkeypatch
+    candidate, stranger, public_guide, settings
 ):
-    from coaching.throttles import Limit
-    from comments import views
-
-    monkeypatch.setattr(views, "PER_IP", Limit("comment-ip", count=2, window=3600))
+    settings.THROTTLE_LIMITS = {
+        **settings.THROTTLE_LIMITS,
+        "comment": {"ip": (2, 3600), "account": (10, 3600)},
+    }
     first, second = _signed_in(approved(candidate)), _signed_in(approved(stranger))
     assert post(first, public_guide, "one").status_code == 302
     assert post(second, public_guide, "two").status_code == 302
