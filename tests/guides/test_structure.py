@@ -75,6 +75,13 @@ def test_the_whole_corpus_with_its_index_is_arranged_as_the_coach_listed_it(
         assert not re.findall(r"\$[A-Za-z\\{]", guide.body_text)
         assert not re.findall(r"\\(?:frac|sqrt|text|bar|infty|log|Theta)\b", guide.body_text)
 
+    # The interactive stack page: its 14 parts in order, and the overview that jumps to them.
+    stack = Guide.objects.get(kind="interactive")
+    page = client.get(stack.get_absolute_url()).content.decode()
+    parts = [int(n) for n in re.findall(r'data-part="(\d+)"', page)]
+    assert parts == list(range(1, 15))
+    assert 'href="#part-1"' in page and 'href="#part-14"' in page
+
     # Published dates of the front matter are kept; ranges and tags come from the index.
     dated = Guide.objects.get(slug="forward-deployed-engineer")
     assert dated.published_at.date().isoformat() == "2025-08-19"
