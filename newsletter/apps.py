@@ -5,4 +5,4 @@ class NewsletterConfig(AppConfig):
     name = "newsletter"
 
     def ready(self) -> None:
-        from newsletter import signals  # noqa: F401 - connects the anymail receivers
+        from newsletter import receivers  # noqa: F401 - connects the anymail receivers

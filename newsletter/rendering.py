@@ -200,7 +200,7 @@ def personalise(
     return html, text, headers
 
 
-def build_message(
+def campaign_email(
     prepared: Prepared,
     *,
     to: str,

@@ -52,10 +52,6 @@ log = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x4E4C  # "NL": advisory lock keys (namespace + slot, campaign id)
 
 
-def setting(name: str, default: Any) -> Any:
-    return getattr(settings, f"NEWSLETTER_{name}", default)
-
-
 @dataclass
 class Outcome:
     sent: int = 0
@@ -103,7 +99,7 @@ def claim_batch(campaign_id: int, claim: uuid.UUID, limit: int) -> list[tuple[in
             CLAIM_SQL,
             {
                 "claim": claim,
-                "lease": setting("LEASE_SECONDS", 300),
+                "lease": settings.NEWSLETTER_LEASE_SECONDS,
                 "campaign": campaign_id,
                 "limit": limit,
             },
@@ -163,10 +159,10 @@ def fail(delivery_id: int, claim: uuid.UUID, reason: str, *, was: str) -> None:
 
 def retry_later(delivery_id: int, claim: uuid.UUID, attempts: int, reason: str, *, was: str) -> str:
     """A transient error: back to pending with an exponential back-off, or failed at the cap."""
-    if attempts >= setting("MAX_ATTEMPTS", 5):
+    if attempts >= settings.NEWSLETTER_MAX_ATTEMPTS:
         fail(delivery_id, claim, reason, was=was)
         return "failed"
-    delay = min(setting("RETRY_BASE_SECONDS", 30) * 2 ** (attempts - 1), 3600)
+    delay = min(settings.NEWSLETTER_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600)
     _ours(delivery_id, claim, was).update(
         status=Delivery.Status.PENDING,
         due_at=timezone.now() + dt.timedelta(seconds=delay),
@@ -187,7 +183,7 @@ def release(claim: uuid.UUID) -> int:
 
 def extend_lease(claim: uuid.UUID) -> None:
     Delivery.objects.filter(claim=claim, status=Delivery.Status.SENDING).update(
-        lease_until=timezone.now() + dt.timedelta(seconds=setting("LEASE_SECONDS", 300))
+        lease_until=timezone.now() + dt.timedelta(seconds=settings.NEWSLETTER_LEASE_SECONDS)
     )
 
 
@@ -199,7 +195,7 @@ def sender_slot(campaign_id: int) -> Any:
     releases it when its connection drops; no stale lock to clean up.
     `NEWSLETTER_SENDERS_PER_CAMPAIGN` slots (1 = strictly one sender at a time).
     """
-    slots = max(1, int(setting("SENDERS_PER_CAMPAIGN", 2)))
+    slots = max(1, int(settings.NEWSLETTER_SENDERS_PER_CAMPAIGN))
     held: int | None = None
     with db.cursor() as cursor:
         for slot in range(slots):
@@ -239,10 +235,12 @@ def _send_with_slot(campaign_id: int, outcome: Outcome, seconds: float | None) -
         outcome.stopped = campaign.status
         return
     prepared = prepare(campaign)
-    deadline = time.monotonic() + (seconds or setting("SENDER_SECONDS", 120))
-    rate = float(setting("MAX_PER_SECOND", 0)) / max(1, int(setting("SENDERS_PER_CAMPAIGN", 2)))
+    deadline = time.monotonic() + (seconds or settings.NEWSLETTER_SENDER_SECONDS)
+    rate = float(settings.NEWSLETTER_MAX_PER_SECOND) / max(
+        1, int(settings.NEWSLETTER_SENDERS_PER_CAMPAIGN)
+    )
     threads = sender_threads()
-    batch = max(1, int(setting("BATCH_SIZE", 1000)) // threads)
+    batch = max(1, int(settings.NEWSLETTER_BATCH_SIZE) // threads)
 
     def run(result: Outcome) -> None:
         link = transports.chosen()
@@ -298,7 +296,7 @@ def sender_threads() -> int:
     """
     if db.in_atomic_block:
         return 1
-    wanted = max(1, int(setting("SENDER_THREADS", 4)))
+    wanted = max(1, int(settings.NEWSLETTER_SENDER_THREADS))
     pool = (db.settings_dict.get("OPTIONS") or {}).get("pool")
     if isinstance(pool, dict) and pool.get("max_size"):
         wanted = min(wanted, int(pool["max_size"]))  # one pooled connection per thread
@@ -346,7 +344,7 @@ def _send_batch(
         ).values_list("pk", "email", "name")
     }
     attempts_of = {delivery_id: attempts for delivery_id, _, attempts in rows}
-    pause_after = int(setting("PAUSE_AFTER_ERRORS", 50))
+    pause_after = int(settings.NEWSLETTER_PAUSE_AFTER_ERRORS)
     stopped = ""
 
     def due() -> Iterator[Outgoing]:
@@ -361,7 +359,7 @@ def _send_batch(
                 if status != Campaign.Status.SENDING:
                     stopped = status
                     return
-            if now - lease_at > setting("LEASE_SECONDS", 300) / 3:
+            if now - lease_at > settings.NEWSLETTER_LEASE_SECONDS / 3:
                 lease_at = now
                 extend_lease(claim)
             if now > deadline:

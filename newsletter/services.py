@@ -36,10 +36,6 @@ CONSENT_TEXT = (
 )
 
 
-def setting(name: str, default: Any) -> Any:
-    return getattr(settings, f"NEWSLETTER_{name}", default)
-
-
 # --- Subscribing -----------------------------------------------------------------
 
 
@@ -209,7 +205,7 @@ def record_bounce(*, email: str, hard: bool, detail: str = "") -> None:
         return
     subscriber.soft_bounces += 1
     subscriber.save(update_fields=["soft_bounces"])
-    if subscriber.soft_bounces >= setting("SOFT_BOUNCE_LIMIT", 3):
+    if subscriber.soft_bounces >= settings.NEWSLETTER_SOFT_BOUNCE_LIMIT:
         suppress(email=email, reason=Suppression.Reason.SOFT_BOUNCES, detail=detail)
         Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.BOUNCED)
 
@@ -241,7 +237,7 @@ def record_open(*, delivery_id: int) -> None:
 
 def send_confirmation_reminders(*, limit: int = 500) -> int:
     """Beat: one reminder, 24 hours after an unconfirmed signup."""
-    cutoff = timezone.now() - dt.timedelta(hours=setting("REMINDER_AFTER_HOURS", 24))
+    cutoff = timezone.now() - dt.timedelta(hours=settings.NEWSLETTER_REMINDER_AFTER_HOURS)
     sent = 0
     for subscriber_id in Subscriber.objects.awaiting_reminder(older_than=cutoff).values_list(
         "pk", flat=True
@@ -278,9 +274,9 @@ def start_campaign(*, campaign: Campaign) -> bool:
     with transaction.atomic():
         if not campaign.mark_preparing():
             return False
-        from newsletter.tasks import fill_ledger
+        from newsletter.tasks import fill_ledger_task
 
-        enqueue_on_commit(fill_ledger, campaign.pk)
+        enqueue_on_commit(fill_ledger_task, campaign.pk)
     return True
 
 
@@ -294,7 +290,7 @@ def resume_campaign(*, campaign: Campaign) -> bool:
             return False
         from newsletter.tasks import send_campaign_task
 
-        for _ in range(setting("SENDERS_PER_CAMPAIGN", 2)):
+        for _ in range(settings.NEWSLETTER_SENDERS_PER_CAMPAIGN):
             enqueue_on_commit(send_campaign_task, campaign.pk)
     return True
 
@@ -331,7 +327,7 @@ def fill_ledger(*, campaign: Campaign) -> int:
         if campaign.mark_sending():
             from newsletter.tasks import send_campaign_task
 
-            for _ in range(setting("SENDERS_PER_CAMPAIGN", 2)):
+            for _ in range(settings.NEWSLETTER_SENDERS_PER_CAMPAIGN):
                 enqueue_on_commit(send_campaign_task, campaign.pk)
     return inserted
 
@@ -366,12 +362,12 @@ def send_test(*, campaign: Campaign, to: str) -> None:
     """A test send to the coach: real links, no tracking, not in the ledger."""
     from django.core.mail import mailers
 
-    from newsletter.rendering import build_message, prepare
+    from newsletter.rendering import campaign_email, prepare
 
     prepared = prepare(campaign)
     prepared.subject = f"[Test] {prepared.subject}"
     subscriber = Subscriber.objects.filter(email_lower=to.lower()).first()
-    message = build_message(
+    message = campaign_email(
         prepared,
         to=to,
         delivery_id=None,
@@ -387,8 +383,7 @@ def dispatch_due() -> dict[str, int]:
     unacknowledged in Redis for an hour, but its claimed rows come back after the
     lease, and this sweep starts senders for any campaign with due rows.
     """
-    from newsletter.tasks import fill_ledger as fill_ledger_task
-    from newsletter.tasks import send_campaign_task
+    from newsletter.tasks import fill_ledger_task, send_campaign_task
 
     started = restarted = 0
     for campaign in Campaign.objects.due_to_start():
@@ -408,7 +403,7 @@ def dispatch_due() -> dict[str, int]:
             campaign_id=campaign_id, status=Delivery.Status.SENDING, lease_until__lt=now
         )
         if claimable.exists():
-            for _ in range(setting("SENDERS_PER_CAMPAIGN", 2)):
+            for _ in range(settings.NEWSLETTER_SENDERS_PER_CAMPAIGN):
                 enqueue_on_commit(send_campaign_task, campaign_id)
             restarted += 1
         else:

@@ -8,12 +8,12 @@ from coaching.tasks import enqueue
 
 
 @shared_task
-def fill_ledger(campaign_id: int) -> int:
+def fill_ledger_task(campaign_id: int) -> int:
     from newsletter.models import Campaign
-    from newsletter.services import fill_ledger as fill
+    from newsletter.services import fill_ledger
 
     campaign = Campaign.objects.filter(pk=campaign_id).first()
-    return fill(campaign=campaign) if campaign else 0
+    return fill_ledger(campaign=campaign) if campaign else 0
 
 
 @shared_task

@@ -33,7 +33,7 @@ class DjangoBackendTransport:
     def send_batch(self, batch: Iterable[Outgoing]) -> Generator[Report]:
         assert self.prepared is not None, "begin() first"
         for item in batch:
-            message = rendering.build_message(
+            message = rendering.campaign_email(
                 self.prepared,
                 to=item.to,
                 name=item.name,

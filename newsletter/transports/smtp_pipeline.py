@@ -97,7 +97,7 @@ class SMTPPipelineTransport:
                 delivery_id=item.delivery_id,
                 subscriber_id=item.subscriber_id,
             )
-        return rendering.build_message(
+        return rendering.campaign_email(
             self.prepared,
             to=item.to,
             name=item.name,

@@ -2,7 +2,7 @@
 
 Only the smtp transport uses this: it hands these bytes straight to the DATA
 phase. Every other transport sends the `EmailMultiAlternatives` that
-`newsletter.rendering.build_message` builds, and lets its backend write the MIME.
+`newsletter.rendering.campaign_email` builds, and lets its backend write the MIME.
 """
 
 from __future__ import annotations
