@@ -67,9 +67,12 @@ class EventType(models.Model):
         "each booking gets its own room, e.g. https://meet.jit.si/coaching-{room}.",
     )
     price_amount = models.DecimalField(
-        max_digits=8, decimal_places=2, null=True, blank=True,
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="Paid sessions only, until the store prices them.",
-    )  # fmt: skip
+    )
     currency = models.CharField(max_length=3, default="GBP")
     intake_questions = models.JSONField(
         default=list,
@@ -637,10 +640,14 @@ class BusyCalendar(models.Model):
     ) -> bool:
         """A new set of busy times is in; `note` says what was left out, if anything."""
         return self._end_lease(
-            last_fetched_at=now, last_error=note, last_error_at=now if note else None,
-            events_imported=count, etag=etag[:300], last_modified=last_modified[:100],
+            last_fetched_at=now,
+            last_error=note,
+            last_error_at=now if note else None,
+            events_imported=count,
+            etag=etag[:300],
+            last_modified=last_modified[:100],
             expanded_until=expanded_until,
-        )  # fmt: skip
+        )
 
     def record_not_modified(self, *, now: datetime) -> bool:
         return self._end_lease(last_fetched_at=now, last_error="", last_error_at=None)

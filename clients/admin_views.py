@@ -124,9 +124,10 @@ def workspace_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
         events = events.exclude(kind__in=TimelineEvent.MONEY_KINDS)
     timeline = Paginator(events, TIMELINE_PAGE).get_page(request.GET.get("tl"))
     engagements = list(
-        contact.engagements.prefetch_related("sessions__booking", "adjustments")
-        .order_by("-started_at")
-    )  # fmt: skip
+        contact.engagements.prefetch_related("sessions__booking", "adjustments").order_by(
+            "-started_at"
+        )
+    )
     stages = list(
         Stage.objects.select_related("pipeline").order_by(
             "pipeline__position", "pipeline_id", "position"
@@ -167,9 +168,11 @@ def move(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     else:
         try:
             services.move_contact(
-                contact=contact, stage=form.cleaned_data["stage"], by=request.user,
+                contact=contact,
+                stage=form.cleaned_data["stage"],
+                by=request.user,
                 reason=form.cleaned_data["reason"],
-            )  # fmt: skip
+            )
         except ClientsError as refused:
             error = str(refused)
     if _wants_json(request):
@@ -244,8 +247,9 @@ def give_back(admin: Any, request: HttpRequest, pk: int, session_pk: int) -> Htt
     form = GiveBackForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Giving a credit back needs a reason.")
-    elif services.give_back_credit(session=session, reason=form.cleaned_data["reason"],
-                                   by=request.user):  # fmt: skip
+    elif services.give_back_credit(
+        session=session, reason=form.cleaned_data["reason"], by=request.user
+    ):
         messages.success(request, "Credit given back.")
     else:
         messages.warning(request, "That session had no credit to give back.")
@@ -388,9 +392,11 @@ def import_contacts(admin: Any, request: HttpRequest) -> HttpResponse:
             form.add_error("file", "The file is larger than 5 MB: split it and import each part.")
         else:
             report = csvio.import_contacts(
-                data=upload.read(), dry_run=form.cleaned_data["dry_run"], by=request.user,
+                data=upload.read(),
+                dry_run=form.cleaned_data["dry_run"],
+                by=request.user,
                 filename=upload.name,
-            )  # fmt: skip
+            )
             if report.written:
                 messages.success(
                     request,

@@ -58,9 +58,13 @@ def build_brief(booking: Any) -> Brief:
     )
     for order in orders.prefetch_related("items").order_by("-paid_at")[:10]:
         brief.purchases.append(
-            {"when": order.paid_at, "what": ", ".join(i.title for i in order.items.all()),
-             "total": order.total_display, "status": order.get_status_display()}
-        )  # fmt: skip
+            {
+                "when": order.paid_at,
+                "what": ", ".join(i.title for i in order.items.all()),
+                "total": order.total_display,
+                "status": order.get_status_display(),
+            }
+        )
     if user_id:
         reads = (
             GuideView.objects.filter(user_id=user_id)
@@ -69,10 +73,14 @@ def build_brief(booking: Any) -> Brief:
             .order_by("-last")[:10]
         )
         brief.reads = [
-            {"title": r["guide__title"], "url": f"/guides/{r['guide__slug']}/", "times": r["times"],
-             "last": r["last"]}
+            {
+                "title": r["guide__title"],
+                "url": f"/guides/{r['guide__slug']}/",
+                "times": r["times"],
+                "last": r["last"],
+            }
             for r in reads
-        ]  # fmt: skip
+        ]
     subscriber = Subscriber.objects.filter(email_lower=email).first()
     if subscriber is not None:
         sent = Delivery.objects.filter(subscriber=subscriber, sent_at__isnull=False).aggregate(
@@ -130,9 +138,11 @@ def prep_brief_section(booking: Any) -> list[tuple[str, list[str]]]:
     if brief.newsletter:
         n = brief.newsletter
         sections.append(
-            ("Newsletter", [f"{n['status']}: {n['sent']} sent, {n['opened']} opened, "
-                            f"{n['clicks']} clicks"])
-        )  # fmt: skip
+            (
+                "Newsletter",
+                [f"{n['status']}: {n['sent']} sent, {n['opened']} opened, {n['clicks']} clicks"],
+            )
+        )
     if brief.notes:
         sections.append(("Notes", [note.body[:200] for note in brief.notes]))
     if brief.open_tasks:

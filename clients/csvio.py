@@ -52,20 +52,55 @@ def stream_csv(filename: str, header: list[str], rows: Iterable[Iterable[Any]]) 
     return response
 
 
-CONTACT_HEADER = ["email", "name", "time_zone", "company", "source", "source_detail", "pipeline",
-                  "stage", "lost_reason", "created_at", "last_activity_at"]  # fmt: skip
+CONTACT_HEADER = [
+    "email",
+    "name",
+    "time_zone",
+    "company",
+    "source",
+    "source_detail",
+    "pipeline",
+    "stage",
+    "lost_reason",
+    "created_at",
+    "last_activity_at",
+]
 
 
 def contact_rows(queryset: Any = None) -> Iterator[tuple[Any, ...]]:
     queryset = Contact.objects.all() if queryset is None else queryset
-    yield from queryset.order_by("pk").values_list(
-        "email", "name", "time_zone", "company", "source", "source_detail", "pipeline__name",
-        "stage__name", "lost_reason", "created_at", "last_activity_at",
-    ).iterator(chunk_size=2000)  # fmt: skip
+    yield from (
+        queryset.order_by("pk")
+        .values_list(
+            "email",
+            "name",
+            "time_zone",
+            "company",
+            "source",
+            "source_detail",
+            "pipeline__name",
+            "stage__name",
+            "lost_reason",
+            "created_at",
+            "last_activity_at",
+        )
+        .iterator(chunk_size=2000)
+    )
 
 
-ORDER_HEADER = ["number", "email", "status", "currency", "subtotal", "discount", "total",
-                "amount_refunded", "items", "created_at", "paid_at"]  # fmt: skip
+ORDER_HEADER = [
+    "number",
+    "email",
+    "status",
+    "currency",
+    "subtotal",
+    "discount",
+    "total",
+    "amount_refunded",
+    "items",
+    "created_at",
+    "paid_at",
+]
 
 
 def order_rows() -> Iterator[tuple[Any, ...]]:
@@ -76,14 +111,34 @@ def order_rows() -> Iterator[tuple[Any, ...]]:
     yield from (
         Order.objects.order_by("pk")
         .annotate(titles=StringAgg("items__title", delimiter=Value("; "), default=""))
-        .values_list("number", "email", "status", "currency", "subtotal", "discount", "total",
-                     "amount_refunded", "titles", "created_at", "paid_at")
+        .values_list(
+            "number",
+            "email",
+            "status",
+            "currency",
+            "subtotal",
+            "discount",
+            "total",
+            "amount_refunded",
+            "titles",
+            "created_at",
+            "paid_at",
+        )
         .iterator(chunk_size=2000)
-    )  # fmt: skip
+    )
 
 
-SUBSCRIBER_HEADER = ["email", "name", "status", "time_zone", "consent_at", "consent_source",
-                     "confirmed_at", "unsubscribed_at", "last_engaged_at"]  # fmt: skip
+SUBSCRIBER_HEADER = [
+    "email",
+    "name",
+    "status",
+    "time_zone",
+    "consent_at",
+    "consent_source",
+    "confirmed_at",
+    "unsubscribed_at",
+    "last_engaged_at",
+]
 
 
 def subscriber_rows() -> Iterator[tuple[Any, ...]]:
@@ -240,8 +295,15 @@ def _plan_row(
 ) -> RowPlan:
     values = {name: row[name] for name in FIELDS if row.get(name)}
     source = row.get("source", "").lower()
-    plan = RowPlan(row=number, email=email, action="create", values=values, stage=stage,
-                   lost_reason=row.get("lost_reason", ""), source=source)  # fmt: skip
+    plan = RowPlan(
+        row=number,
+        email=email,
+        action="create",
+        values=values,
+        stage=stage,
+        lost_reason=row.get("lost_reason", ""),
+        source=source,
+    )
     if contact is None:
         plan.changes = [f"{name}: {value}" for name, value in values.items()]
         if stage is not None:
@@ -270,9 +332,10 @@ def import_contacts(*, data: bytes, dry_run: bool, by: Any, filename: str = "") 
             if plan.action == "unchanged":
                 continue
             contact = services.contact_for(
-                email=plan.email, source=plan.source or Source.IMPORT,
+                email=plan.email,
+                source=plan.source or Source.IMPORT,
                 detail=plan.values.get("source_detail") or filename,
-            )  # fmt: skip
+            )
             assert contact is not None  # the address was validated
             fields = [
                 name for name, value in plan.values.items() if getattr(contact, name) != value

@@ -406,10 +406,9 @@ class Engagement(models.Model):
         self, delta: int, guard: Q, *, kind: str, reason: str, by: Any, ref: str, mirror: bool
     ) -> bool:
         with transaction.atomic():
-            changed = (
-                Engagement.objects.filter(guard, pk=self.pk)
-                .update(credits_used=F("credits_used") + delta)
-            )  # fmt: skip
+            changed = Engagement.objects.filter(guard, pk=self.pk).update(
+                credits_used=F("credits_used") + delta
+            )
             if not changed:
                 return False
             CreditAdjustment.objects.create(
@@ -441,9 +440,14 @@ class Engagement(models.Model):
             Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
         )
         return self._change(
-            1, guard, kind=CreditAdjustment.Kind.USE, reason=reason, by=by, ref=reference,
+            1,
+            guard,
+            kind=CreditAdjustment.Kind.USE,
+            reason=reason,
+            by=by,
+            ref=reference,
             mirror=mirror,
-        )  # fmt: skip
+        )
 
     def give_back_credit(
         self, *, reason: str, by: Any = None, reference: str = "", mirror: bool = True

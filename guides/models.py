@@ -90,7 +90,7 @@ class GuideQuerySet(models.QuerySet["Guide"]):
                 "full_search_vector",
                 "preview_text",
                 "body_text",
-            )  # fmt: skip
+            )
         )
 
     def related_to(self, guide: Guide, limit: int = 3) -> GuideQuerySet:
@@ -100,14 +100,16 @@ class GuideQuerySet(models.QuerySet["Guide"]):
             self.listed()
             .exclude(pk=guide.pk)
             .filter(Q(category_id=guide.category_id) | Q(roles__in=role_ids))
-            .annotate(same_category=models.Case(
-                models.When(category_id=guide.category_id, then=1),
-                default=0,
-                output_field=models.IntegerField(),
-            ))
+            .annotate(
+                same_category=models.Case(
+                    models.When(category_id=guide.category_id, then=1),
+                    default=0,
+                    output_field=models.IntegerField(),
+                )
+            )
             .order_by("-same_category", "-view_count", "-published_at")
             .distinct()[:limit]
-        )  # fmt: skip
+        )
 
     def featured(self) -> GuideQuerySet:
         return self.listed().filter(is_featured=True).order_by("-published_at")
@@ -308,9 +310,14 @@ class Guide(models.Model):
             self.render()
             if changes is not None:
                 changes |= {
-                    "body_html", "preview_html", "toc", "word_count",
-                    "read_time_minutes", "preview_text", "body_text",
-                }  # fmt: skip
+                    "body_html",
+                    "preview_html",
+                    "toc",
+                    "word_count",
+                    "read_time_minutes",
+                    "preview_text",
+                    "body_text",
+                }
         if changes is not None:
             kwargs["update_fields"] = changes
         if changes is not None and not changes & self.PUBLIC_WORD_FIELDS:

@@ -119,8 +119,11 @@ class Product(models.Model):
             )
         if update_fields is not None:
             kwargs["update_fields"] = {
-                *update_fields, "description_html", "preview_html", "cover_renditions"
-            }  # fmt: skip
+                *update_fields,
+                "description_html",
+                "preview_html",
+                "cover_renditions",
+            }
         super().save(*args, **kwargs)
 
     @property
