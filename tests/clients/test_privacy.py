@@ -335,7 +335,9 @@ def test_the_retention_job_is_on_beats_schedule(settings: Any) -> None:
 # --- The privacy page --------------------------------------------------------------
 
 
-def test_the_privacy_page_shows_the_retention_settings(client: Any, settings: Any) -> None:
+def test_the_privacy_page_shows_the_retention_settings(
+    client: Any, settings: Any, db: None
+) -> None:
     settings.RETENTION_EMAIL_BODY_DAYS = 45
     settings.RETENTION_IP_MONTHS = 6
     settings.RETENTION_READING_HISTORY_MONTHS = 18
