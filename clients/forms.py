@@ -79,6 +79,7 @@ CONTACT_MIN_SECONDS = 3
 CONTACT_MAX_AGE = 2 * 24 * 3600
 CONTACT_SALT = "clients.contact-form"
 CONTACT_TOPICS = [
+    ("", "Choose a topic"),  # a required select starts on an empty choice (HTML's rule)
     ("coaching", "Coaching"),
     ("training", "Training for a team"),
     ("consulting", "Consulting"),

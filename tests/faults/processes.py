@@ -67,6 +67,13 @@ def base_env(**extra: str) -> dict[str, str]:
         "LOG_LEVEL": "ERROR",
         "PAGE_CACHE_LOCAL_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
+        # These tests send many bookings and searches from one address on purpose; the
+        # limits themselves are proven in tests/*/test_throttles.py.
+        "THROTTLE_BOOKINGS_PER_IP": "100000",
+        "THROTTLE_BOOKINGS_PER_EMAIL": "100000",
+        "THROTTLE_SEARCHES_PER_IP": "100000",
+        "THROTTLE_SLOT_HOLDS_PER_IP": "100000",
+        "THROTTLE_CHECKOUTS_PER_IP": "100000",
     }
     env.pop("PYTEST_CURRENT_TEST", None)
     env.update(extra)

@@ -162,6 +162,14 @@ class Topology:
             # A killed worker's claimed deliveries return to the pool after this.
             "NEWSLETTER_LEASE_SECONDS": "5",
             "LOG_LEVEL": "WARNING",
+            # The drill sends 50 purchases and 50 bookings from this one machine; the
+            # limits themselves are proven in tests/*/test_throttles.py.
+            "THROTTLE_BOOKINGS_PER_IP": "100000",
+            "THROTTLE_BOOKINGS_PER_EMAIL": "100000",
+            "THROTTLE_SLOT_HOLDS_PER_IP": "100000",
+            "THROTTLE_CHECKOUTS_PER_IP": "100000",
+            "THROTTLE_CHECKOUTS_PER_EMAIL": "100000",
+            "THROTTLE_SEARCHES_PER_IP": "100000",
         }
 
     # --- Start and stop ------------------------------------------------------------
