@@ -219,6 +219,7 @@ def test_a_part_the_coach_edits_in_the_admin_shows_on_the_page_and_in_the_conten
         "published_at_0": "2026-01-01", "published_at_1": "10:00:00", "visibility": "public",
         "kind": "interactive", "level": "", "read_time_minutes": "5",
         "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0",
+        "placements-TOTAL_FORMS": "0", "placements-INITIAL_FORMS": "0",
         "parts-TOTAL_FORMS": "4", "parts-INITIAL_FORMS": "3",
     }  # fmt: skip
     rows = [
