@@ -1,21 +1,25 @@
-"""A shared cache for pages as anonymous visitors see them.
+"""Every cache of what the site shows, in one place. Three tiers, one rule for staleness:
+everything is keyed on the content version, and `bump_version()` after any content
+change (guides.apps, coaching.apps) makes all of it stale at once.
 
-Only anonymous GETs that answer 200 without setting a cookie or showing a flash
-message are stored, so a page holding a CSRF token, a signed-in reader's view or
-someone's "your refund was requested" is never shared. Pages
-meant for caching post their forms without CSRF tokens (the newsletter signup)
-or load them separately. The stored copy is the body, content type and the view's own
-CSP configuration if it set one: the response is rebuilt per request, so per-request
-headers (the CSP nonce) stay fresh.
-
-A page is stored under its path and only the query parameters its view reads
-(`cache_for_visitors(params=...)`): `?utm_source=x` or a random string shares the
-page's one entry instead of filling Redis, which also holds the Celery broker.
-
-`bump_version()` after content changes makes every stored page stale at once.
-
-Each process also keeps its hottest pages in memory for a few seconds
-(`LocalPages`), so a hit usually costs no Redis round trip at all.
+1. Shared pages (`cache_for_visitors`, `FetchFromPageCacheMiddleware`): whole pages
+   as anonymous visitors see them, served before sessions and auth even run. Only
+   anonymous GETs that answer 200 without setting a cookie or showing a flash
+   message are stored, so a page holding a CSRF token, a signed-in reader's view or
+   someone's "your refund was requested" is never shared. Pages meant for caching
+   post their forms without CSRF tokens (the newsletter signup) or load them
+   separately. The stored copy is the body, content type and the view's own CSP
+   configuration if it set one: the response is rebuilt per request, so per-request
+   headers (the CSP nonce) stay fresh. A page is stored under its path and only the
+   query parameters its view reads (`params=...`): `?utm_source=x` or a random
+   string shares the page's one entry instead of filling Redis.
+2. In-process copies (`LocalPages`): each process keeps its hottest shared pages in
+   memory for a few seconds, so a hit usually costs no Redis round trip at all.
+3. Fragments (`remember`): parts of pages that are the same for every reader with
+   the same access, for pages that cannot be shared whole (a signed-in reader's
+   guide page has their name and CSRF token): the guide row, its related guides,
+   the rendered article per access level. A fragment never holds anything of the
+   reader; who may see which fragment is decided per request (guides.access).
 """
 
 from __future__ import annotations
@@ -62,6 +66,16 @@ def _fresh_version() -> int:
     # From the clock, so a version made after Redis lost its data never repeats
     # one that pages were stored under before.
     return int(time.time() * 1000)
+
+
+def remember[T](kind: str, key: str, compute: Callable[[], T], timeout: int = 3600) -> T:
+    """Tier 3: `compute()`'s value for `key`, kept until the content version changes."""
+    full_key = f"pagecache:{kind}:{current_version()}:{key}"
+    value: T | None = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, timeout)
+    return value
 
 
 def bump_version() -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from coaching import seo, throttles
 from coaching.covers import cover_response
 from coaching.models import CoachProfile
-from coaching.pagecache import cache_for_visitors, current_version
+from coaching.pagecache import cache_for_visitors, remember
 from guides.access import can_view, paywall_offers
 from guides.interactive import contents_with_parts
 from guides.models import Category, Guide, GuideView, Role, Tag
@@ -30,7 +29,7 @@ PAGE_SIZE = 24
 SORTS = {"newest": ("-published_at", "title"), "most-read": ("-view_count", "-published_at")}
 
 
-# Part of the key of a stored guide: a release that changes the model's fields
+# Part of the key of a remembered guide: a release that changes the model's fields
 # never unpickles a guide stored by the one before.
 GUIDE_SHAPE = hashlib.sha1(
     ",".join(f.attname for f in Guide._meta.concrete_fields).encode(), usedforsecurity=False
@@ -38,20 +37,17 @@ GUIDE_SHAPE = hashlib.sha1(
 
 
 def _get_published_guide(slug: str) -> Guide:
-    """The guide a page shows, kept in the cache per content version.
+    """The guide a page shows, remembered per content version (coaching/pagecache.py).
 
-    Any change to guides bumps the version (guides.apps), so a stored guide is
-    never staler than its page; a signed-in reader's page then costs no query
-    for it. Loaded as list pages load guides (`listed`: without the Markdown, text,
-    vectors or HTML); the article's HTML comes from its own cache or
-    `article_html`, which loads it only on a miss.
+    Loaded as list pages load guides (`listed`: without the Markdown, text, vectors
+    or HTML); the article's HTML comes from `article_html`, which loads it only when
+    it is not remembered either.
     """
-    key = f"guides:page-guide:{GUIDE_SHAPE}:{current_version()}:{slug}"
-    guide = cache.get(key)
-    if guide is None:
-        guide = get_object_or_404(Guide.objects.listed(), slug=slug)
-        cache.set(key, guide, 3600)
-    return guide
+    return remember(
+        "guide",
+        f"{GUIDE_SHAPE}:{slug}",
+        lambda: get_object_or_404(Guide.objects.listed(), slug=slug),
+    )
 
 
 HUB_FILTERS = ("category", "role", "kind", "level", "tag", "sort")
@@ -118,12 +114,12 @@ def _body_with_call_to_action(guide: Guide, html: str, request: HttpRequest) -> 
 
 
 def related_guides(guide: Guide) -> list[Guide]:
-    """Related guides change only when content does: kept per content version."""
-    key = f"guides:related:{current_version()}:{guide.pk}"
-    ids = cache.get(key)
-    if ids is None:
-        ids = list(Guide.objects.related_to(guide).values_list("pk", flat=True))
-        cache.set(key, ids, 3600)
+    """Related guides change only when content does: remembered per content version."""
+    ids = remember(
+        "related",
+        str(guide.pk),
+        lambda: list(Guide.objects.related_to(guide).values_list("pk", flat=True)),
+    )
     found = {g.pk: g for g in Guide.objects.listed().filter(pk__in=ids)}
     return [found[pk] for pk in ids if pk in found]
 
@@ -198,23 +194,17 @@ def sharing(guide: Guide) -> dict[str, Any]:
 
 
 def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:
-    """The article, contents, paywall and related guides: rendered once per version.
+    """The article, contents, paywall and related guides: remembered per content version.
 
     They are the same for every reader with the same access (`can_read`, decided
-    per request by guides.access), so a signed-in reader's page costs only its
-    own header and tokens. Not a shared page cache: the page itself, with the
-    reader's name and CSRF token, is never stored; this part holds nothing of
-    the reader, and the full text is only ever served to a reader `can_view`
-    allowed. The key changes with the guide and with any content change.
+    per request by guides.access), so a signed-in reader's page costs only its own
+    header and tokens. The fragment holds nothing of the reader, and the full text
+    is only ever served to a reader `can_view` allowed.
     """
-    key = (
-        f"guides:article:{current_version()}:{guide.pk}:{guide.modified_at.timestamp()}"
-        f":{int(can_read)}"
-    )
-    html = cache.get(key)
-    if html is None:
+
+    def render_article() -> str:
         body = guide.body_html if can_read else guide.preview_html
-        html = render_to_string(
+        return render_to_string(
             "guides/_article.html",
             {
                 "guide": guide,
@@ -229,7 +219,9 @@ def article_html(request: HttpRequest, guide: Guide, can_read: bool) -> str:
                 "video": player_context(guide) if guide.kind == Guide.Kind.VIDEO else None,
             },
         )
-        cache.set(key, html, 3600)
+
+    key = f"{guide.pk}:{guide.modified_at.timestamp()}:{int(can_read)}"
+    html = remember("article", key, render_article)
     return mark_safe(html)  # noqa: S308 - our own template's output
 
 
