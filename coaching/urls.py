@@ -7,7 +7,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from coaching import accounts, views
-from guides.sitemaps import CoachPageSitemap, GuideSitemap, PageSitemap
+from coaching import sitemaps as site_sitemaps
+from guides import sitemaps as guide_sitemaps
 
 # The admin signs in through allauth, so throttling and MFA apply to it too.
 admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
@@ -25,7 +26,7 @@ urlpatterns = [
     path(
         "sitemap.xml",
         sitemap,
-        {"sitemaps": {"guides": GuideSitemap, "pages": PageSitemap, "site": CoachPageSitemap}},
+        {"sitemaps": guide_sitemaps.SITEMAPS | site_sitemaps.SITEMAPS},
         name="sitemap",
     ),
     path("robots.txt", views.robots, name="robots"),
