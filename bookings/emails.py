@@ -3,21 +3,14 @@ so a retried task sends once and a later change sends again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from bookings import ics
 from bookings.models import Booking
+from bookings.signals import prep_brief_requested
 from coaching import times
 from coaching.emails import queue_email
-
-# Sections for the coach's prep brief; the clients app adds what the candidate
-# bought and read, and the coach's notes: fn(booking) -> [(title, [lines])].
-_prep_brief_sections: list[Callable[[Booking], list[tuple[str, list[str]]]]] = []
-
-
-def register_prep_brief_section(fn: Callable[[Booking], list[tuple[str, list[str]]]]) -> None:
-    _prep_brief_sections.append(fn)
+from coaching.hooks import answers
 
 
 def _when(booking: Booking, zone_name: str) -> str:
@@ -170,8 +163,8 @@ def send_reminder(booking: Booking, *, offset_minutes: int) -> None:
 
 def send_prep_brief(booking: Booking) -> None:
     sections: list[tuple[str, list[str]]] = []
-    for section in _prep_brief_sections:
-        sections.extend(section(booking))
+    for found in answers(prep_brief_requested, Booking, booking=booking):
+        sections.extend(found)
     queue_email(
         key=f"bookings-{booking.pk}-prep-brief-{ics.utc_stamp(booking.start)}",
         to=booking.coach.email,

@@ -9,3 +9,7 @@ from django.dispatch import Signal
 # transaction with `instance` (the booking, already at its new time),
 # `old_start` and `old_end` (aware datetimes).
 booking_moved = Signal()
+
+# The coach's prep brief for a call is being written. Sent with `booking`; a receiver
+# returns the sections it adds, as [(title, [lines])].
+prep_brief_requested = Signal()

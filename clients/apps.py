@@ -1,4 +1,13 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _prep_brief(booking: Any, **extra: Any) -> list[tuple[str, list[str]]]:
+    """bookings.signals.prep_brief_requested: the CRM's part of the coach's prep brief."""
+    from clients.brief import prep_brief_section
+
+    return prep_brief_section(booking)
 
 
 class ClientsConfig(AppConfig):
@@ -6,10 +15,9 @@ class ClientsConfig(AppConfig):
     verbose_name = "Clients"
 
     def ready(self) -> None:
-        from bookings.emails import register_prep_brief_section
+        from bookings.signals import prep_brief_requested
         from clients import receivers
-        from clients.brief import prep_brief_section
 
-        # Other apps never import clients: we listen to their saves instead.
+        # Other apps never import clients: we listen to their saves and signals instead.
         receivers.connect()
-        register_prep_brief_section(prep_brief_section)
+        prep_brief_requested.connect(_prep_brief, dispatch_uid="clients-prep-brief")

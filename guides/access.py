@@ -2,44 +2,25 @@
 
 Every output that shows guide text (page, search, feeds, newsletter emails,
 API, downloads) asks `can_view`. Paid guides are unlocked by other apps (the
-store) through `register_entitlement_source`, so guides never imports them.
+store) answering the signals of guides/signals.py, so guides never imports them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from coaching.hooks import answers
 from guides.models import Guide
-
-EntitlementSource = Callable[[Any], Iterable[int]]
-_sources: list[EntitlementSource] = []
-_session_sources: list[EntitlementSource] = []
-
-
-def register_entitlement_source(source: EntitlementSource) -> None:
-    """`source(user)` returns the ids of the paid guides that user may read."""
-    if source not in _sources:
-        _sources.append(source)
-
-
-def register_session_entitlement_source(source: EntitlementSource) -> None:
-    """`source(session)` returns the ids of the paid guides that browser session paid for.
-
-    A guest who has just paid reads at once, before any sign-in: the session
-    that paid is trusted for what it paid for (the store records it there).
-    """
-    if source not in _session_sources:
-        _session_sources.append(source)
+from guides.signals import paid_guides_for_session, paid_guides_for_user, paywall_offers_for
 
 
 def session_entitled_guide_ids(session: Any) -> set[int]:
     ids: set[int] = set()
     if session is None:
         return ids
-    for source in _session_sources:
-        ids.update(source(session))
+    for found in answers(paid_guides_for_session, Guide, session=session):
+        ids.update(found)
     return ids
 
 
@@ -50,8 +31,8 @@ def entitled_guide_ids(user: Any) -> set[int]:
     if cached is not None:
         return cached
     ids: set[int] = set()
-    for source in _sources:
-        ids.update(source(user))
+    for found in answers(paid_guides_for_user, Guide, user=user):
+        ids.update(found)
     user._entitled_guide_ids = ids
     return ids
 
@@ -115,21 +96,11 @@ def can_view(user: Any, guide: Guide, session: Any = None) -> bool:
     return reading_rights(user, session).can_read(guide.visibility, guide.pk)
 
 
-OfferSource = Callable[[Guide], Iterable[dict[str, str]]]
-_offer_sources: list[OfferSource] = []
-
-
-def register_offer_source(source: OfferSource) -> None:
-    """`source(guide)` returns what unlocks it: dicts of title, price, url, summary."""
-    if source not in _offer_sources:
-        _offer_sources.append(source)
-
-
 def paywall_offers(guide: Guide) -> list[dict[str, str]]:
-    """What the paywall of a paid guide offers (the store registers its products)."""
+    """What the paywall of a paid guide offers (the store answers with its products)."""
     if guide.visibility != Guide.Visibility.PAID:
         return []
     offers: list[dict[str, str]] = []
-    for source in _offer_sources:
-        offers.extend(source(guide))
+    for found in answers(paywall_offers_for, Guide, guide=guide):
+        offers.extend(found)
     return offers

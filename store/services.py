@@ -8,7 +8,6 @@ is keyed so that a second call (or a thousandth) changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -31,20 +30,11 @@ from store.models import (
     Refund,
     StampedFile,
 )
+from store.signals import order_fulfilled
 
 log = logging.getLogger(__name__)
 
 PAID_STATUSES = {"paid", "no_payment_required"}
-
-# Apps above the store (bookings) learn here that an order was fulfilled: each
-# handler runs once per order, with the order row locked, inside fulfilment's
-# transaction, so what it does commits (or not) with the fulfilment itself.
-_fulfilment_handlers: list[Callable[[Order], None]] = []
-
-
-def register_fulfilment_handler(handler: Callable[[Order], None]) -> None:
-    if handler not in _fulfilment_handlers:
-        _fulfilment_handlers.append(handler)
 
 
 class CheckoutError(Exception):
@@ -287,8 +277,7 @@ def sync_access(*, order: Order) -> None:
                 version = product_file.current_version
                 if version is not None and version.is_pdf:
                     request_stamp(user=order.user, version=version, order=order)
-    for handler in _fulfilment_handlers:
-        handler(order)
+    order_fulfilled.send(sender=Order, order=order)
     emails.send_receipt(order)
 
 

@@ -141,21 +141,21 @@ def test_reminders_are_sent_once_when_the_task_runs_twice(event_type: Any, commi
 
 
 @pytest.fixture
-def prep_brief_sections() -> Iterator[list[Any]]:
-    """The prep-brief registry, put back as it was afterwards (other apps register into it)."""
-    from bookings import emails
+def bought_section() -> Iterator[None]:
+    """A receiver of prep_brief_requested adding a section, as the clients app does."""
+    from bookings.signals import prep_brief_requested
 
-    saved = list(emails._prep_brief_sections)
-    yield emails._prep_brief_sections
-    emails._prep_brief_sections[:] = saved
+    def bought(booking: Any, **extra: Any) -> list[tuple[str, list[str]]]:
+        return [("Bought", ["Interview sprint"])]
+
+    prep_brief_requested.connect(bought, dispatch_uid="test-bought")
+    yield
+    prep_brief_requested.disconnect(dispatch_uid="test-bought")
 
 
-def test_the_prep_brief_carries_the_intake_answers_and_hooked_sections(
-    event_type: Any, commit: Any, prep_brief_sections: list[Any]
+def test_the_prep_brief_carries_the_intake_answers_and_the_sections_other_apps_add(
+    event_type: Any, commit: Any, bought_section: None
 ) -> None:
-    from bookings import emails
-
-    emails.register_prep_brief_section(lambda b: [("Bought", ["Interview sprint"])])
     booking = book(event_type)
     mail.outbox.clear()
     with commit():

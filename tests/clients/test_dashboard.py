@@ -110,11 +110,7 @@ def test_the_prep_brief_page_and_email_carry_the_client_record(
                  "Review CV", "Client", ">3<"]:  # fmt: skip
         assert text in page, text
     from bookings import emails
-    from clients.brief import prep_brief_section
 
-    # tests/bookings clears the registry after its own test; apps.py registered ours.
-    if prep_brief_section not in emails._prep_brief_sections:
-        emails.register_prep_brief_section(prep_brief_section)
     send_prep_brief = emails.send_prep_brief
     with django_capture_on_commit_callbacks(execute=True):
         send_prep_brief(booking)

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from guides import access
 from tests.guides.factories import GuideFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,20 +29,22 @@ def paid_guide(db: None) -> Any:
 
 @pytest.fixture
 def entitle() -> Iterator[Any]:
-    """Grant paid guides to users the way the store does, through the access hook."""
+    """Grant paid guides to users the way the store does, answering guides' signal."""
+    from guides.signals import paid_guides_for_user
+
     grants: dict[int, set[int]] = {}
 
-    def source(user: Any) -> set[int]:
+    def source(user: Any, **extra: Any) -> set[int]:
         return grants.get(user.pk, set())
 
-    access.register_entitlement_source(source)
+    paid_guides_for_user.connect(source, dispatch_uid="test-entitle")
 
     def grant(user: Any, guide: Any) -> None:
         grants.setdefault(user.pk, set()).add(guide.pk)
         user.__dict__.pop("_entitled_guide_ids", None)
 
     yield grant
-    access._sources.remove(source)
+    paid_guides_for_user.disconnect(dispatch_uid="test-entitle")
 
 
 @pytest.fixture

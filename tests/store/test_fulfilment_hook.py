@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,14 +15,20 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def heard(monkeypatch: Any) -> list[str]:
+def heard() -> Iterator[list[str]]:
+    from store.signals import order_fulfilled
+
     calls: list[str] = []
-    handlers = [*services._fulfilment_handlers, lambda order: calls.append(order.number)]
-    monkeypatch.setattr(services, "_fulfilment_handlers", handlers)
-    return calls
+
+    def listener(order: Order, **extra: Any) -> None:
+        calls.append(order.number)
+
+    order_fulfilled.connect(listener, dispatch_uid="test-heard")
+    yield calls
+    order_fulfilled.disconnect(dispatch_uid="test-heard")
 
 
-def test_a_fulfilment_handler_runs_once_per_order(
+def test_order_fulfilled_is_sent_once_per_order(
     client: Any, product: Product, heard: list[str]
 ) -> None:
     order = start_order(product)
