@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -52,7 +52,13 @@ def hit(limit: Limit, key: str) -> int | None:
     while within the limit, else the seconds until the window ends (Retry-After)."""
     now = timezone.now()
     window_floor = now - timedelta(seconds=limit.window)
-    with connection.cursor() as cursor:
+    own_transaction = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if own_transaction:
+            # A counter need not wait for the disk: a crash could lose the last fraction
+            # of a second of attempts, which only loosens a limit for that moment. Only
+            # in a transaction of its own, so a booking's commit is never made lax.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
             """
             INSERT INTO coaching_throttlecounter (key, window_start, count)

@@ -77,3 +77,15 @@ def test_old_windows_are_purged():
     throttles.hit(THREE_A_MINUTE, "198.51.100.7")
     ThrottleCounter.objects.update(window_start=timezone.now() - timedelta(days=3))
     assert throttles.purge_expired() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_counter_in_its_own_transaction_counts_and_leaves_durable_commits_alone():
+    from django.db import connection
+
+    answers = [throttles.hit(THREE_A_MINUTE, "198.51.100.9") for _ in range(4)]
+
+    assert answers[:3] == [None, None, None] and answers[3] is not None
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
