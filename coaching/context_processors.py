@@ -4,6 +4,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from coaching import pagecache
+
 # The header's links: (label, path, the section it marks as current). Signed-in people get
 # their own pages and a way out instead of "Sign in".
 PUBLIC_LINKS = [
@@ -59,7 +61,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     signed_in = bool(user and user.is_authenticated)
     # Lazy: the menus are read only by pages that show them (not the admin's).
-    menus = SimpleLazyObject(_menus)
+    # Remembered per content version: a signed-in page (never shared) reads no table
+    # for them; editing a menu item or page bumps the version (coaching/apps.py).
+    menus = SimpleLazyObject(lambda: pagecache.remember("menus", "all", _menus))
 
     def nav_links() -> list[dict[str, Any]]:
         links = menus[0] + (SIGNED_IN_LINKS if signed_in else SIGNED_OUT_LINKS)

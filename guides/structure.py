@@ -262,40 +262,57 @@ def _describe(guide: Guide, entry: dict[str, Any], changes: list[str]) -> None:
             changes.append(f"tag {guide.slug!r} {name!r}")
 
 
+# The plain hub shows a section's first guides; "All N" leads to the section's own
+# list. A small site shows everything; a thousand guides never make one huge page.
+SHOWN_PER_SECTION = 12
+
+
 @dataclass
 class Section:
     category: Category
     guides: list[Guide]
+    total: int = 0  # guides placed in this section, shown or not
     children: list[Section] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return len(self.guides) + sum(child.count for child in self.children)
+        return self.total + sum(child.count for child in self.children)
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.guides)
 
 
 def hub_sections() -> list[Section]:
-    """Top sections in the coach's order, each with its guides in their placed order and
-    its sub-sections; a guide placed in two sections is in both. Four queries, whatever
-    the number of guides; sections without a published guide are left out."""
-    guides = {guide.pk: guide for guide in Guide.objects.listed()}
+    """Top sections in the coach's order, each with its first guides in their placed
+    order and its sub-sections; a guide placed in two sections is in both. Four
+    queries, and only the guides shown are loaded; sections without a published
+    guide are left out."""
+    live = Guide.objects.listed().order_by("-published_at", "-pk")
+    homes = dict(live.values_list("pk", "category_id"))
     placed: dict[int, list[tuple[int, int]]] = {}
     seen: set[tuple[int, int]] = set()
-    rows = Placement.objects.filter(guide_id__in=guides).values_list(
+    rows = Placement.objects.filter(guide_id__in=list(homes)).values_list(
         "category_id", "guide_id", "position"
     )
     for category_id, guide_id, position in rows:
         placed.setdefault(category_id, []).append((position, guide_id))
         seen.add((category_id, guide_id))
-    # A guide saved without a placement still shows, under its own category, last.
-    for guide in sorted(
-        guides.values(), key=lambda g: g.published_at or g.created_at, reverse=True
-    ):
-        if (guide.category_id, guide.pk) not in seen:
-            placed.setdefault(guide.category_id, []).append((10**9, guide.pk))
+    # A guide saved without a placement still shows, under its own category, last
+    # (newest first among those).
+    for rank, (guide_id, category_id) in enumerate(homes.items()):
+        if (category_id, guide_id) not in seen:
+            placed.setdefault(category_id, []).append((10**9 + rank, guide_id))
+    ordered = {
+        category_id: [guide_id for _, guide_id in sorted(pairs)]
+        for category_id, pairs in placed.items()
+    }
+    shown_ids = {pk for ids in ordered.values() for pk in ids[:SHOWN_PER_SECTION]}
+    guides = {guide.pk: guide for guide in live.filter(pk__in=shown_ids)}
 
     def section(category: Category) -> Section:
-        ordered = sorted(placed.get(category.pk, []), key=lambda pair: pair[0])
-        return Section(category, [guides[guide_id] for _, guide_id in ordered])
+        ids = ordered.get(category.pk, [])
+        return Section(category, [guides[pk] for pk in ids[:SHOWN_PER_SECTION]], total=len(ids))
 
     categories = list(Category.objects.all())
     tops = [section(c) for c in categories if c.parent_id is None]

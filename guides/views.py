@@ -143,6 +143,11 @@ def render_guide_page(request: HttpRequest, guide: Guide, *, can_read: bool) -> 
     return response
 
 
+def _coach_name() -> str:
+    profile = CoachProfile.current()
+    return profile.name if profile else ""
+
+
 def sharing(guide: Guide) -> dict[str, Any]:
     """The guide's link preview, canonical address and JSON-LD (Article, its video,
     breadcrumbs). Only the summary is described: never a gated guide's text."""
@@ -152,7 +157,7 @@ def sharing(guide: Guide) -> dict[str, Any]:
     # The coach's own cover only: link previews do not show the drawn SVG stand-in.
     uploaded = guide.uploaded_cover
     image = uploaded.src if uploaded else ""
-    profile = CoachProfile.current()
+    author = remember("coach-name", "", _coach_name)
     items = [
         seo.article(
             headline=guide.seo_title or guide.title,
@@ -161,7 +166,7 @@ def sharing(guide: Guide) -> dict[str, Any]:
             image=image,
             published=guide.published_at,
             modified=guide.last_updated,
-            author=profile.name if profile else "",
+            author=author,
         ),
         seo.breadcrumbs(
             [

@@ -226,3 +226,17 @@ def test_in_the_admin_the_primary_section_moves_from_one_row_to_another_in_one_s
     assert guide.category == second
     assert guide.placements.get(is_primary=True).category == second
     assert guide.placements.count() == 2
+
+
+def test_a_big_section_shows_its_first_guides_and_links_to_all_of_them(client):
+    from guides.structure import SHOWN_PER_SECTION
+
+    big = CategoryFactory(name="Interviews", slug="interviews")
+    for n in range(SHOWN_PER_SECTION + 3):
+        GuideFactory(title=f"Interview guide {n:02d}", category=big)
+
+    html = client.get("/guides/").content.decode()
+
+    assert html.count('class="card') >= SHOWN_PER_SECTION
+    assert f"All {SHOWN_PER_SECTION + 3} guides in Interviews" in html
+    assert 'href="?category=interviews"' in html
