@@ -264,7 +264,7 @@ def _describe(guide: Guide, entry: dict[str, Any], changes: list[str]) -> None:
 
 # The plain hub shows a section's first guides; "All N" leads to the section's own
 # list. A small site shows everything; a thousand guides never make one huge page.
-SHOWN_PER_SECTION = 12
+SHOWN_PER_SECTION = 6
 
 
 @dataclass
@@ -292,7 +292,7 @@ def hub_sections() -> list[Section]:
     homes = dict(live.values_list("pk", "category_id"))
     placed: dict[int, list[tuple[int, int]]] = {}
     seen: set[tuple[int, int]] = set()
-    rows = Placement.objects.filter(guide_id__in=list(homes)).values_list(
+    rows = Placement.objects.filter(guide__in=live.order_by().values("pk")).values_list(
         "category_id", "guide_id", "position"
     )
     for category_id, guide_id, position in rows:

@@ -98,7 +98,8 @@ def hub(request: HttpRequest) -> HttpResponse:
             "chosen": chosen,
             "sort": sort,
             "filtered": filtered,
-            "sections": hub_sections() if arranged else [],
+            # The same for every reader (listed guides only): remembered per version.
+            "sections": remember("hub-sections", GUIDE_SHAPE, hub_sections) if arranged else [],
             "active_tag": Tag.objects.filter(slug=chosen["tag"]).first() if chosen["tag"] else None,
             "query_without_page": "&".join(f"{k}={v}" for k, v in query.items()),
             "active_category": next((c for c in categories if c.slug == chosen["category"]), None),
