@@ -94,15 +94,6 @@ def drop_password_set_before_verification(
     user.save(update_fields=["password"])
 
 
-def _limits(action: str) -> list[tuple[throttles.Limit, str]]:
-    """The (limit, key kind) pairs configured for one sign-in action."""
-    window = settings.ACCOUNT_THROTTLE_WINDOW
-    return [
-        (throttles.Limit(f"account-{action}-{kind}", count=count, window=window), kind)
-        for kind, count in settings.ACCOUNT_THROTTLES[action].items()
-    ]
-
-
 def throttled(action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Count each POST to an allauth view per IP (and per address, where limited)
     in PostgreSQL, answering 429 past the limit.
@@ -116,8 +107,7 @@ def throttled(action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             if request.method == "POST":
                 address = login_attempt_email(request, {"email": request.POST.get("email")})
-                keys = {"ip": throttles.client_ip(request), "email": address}
-                wait = throttles.hit_all([(limit, keys[kind]) for limit, kind in _limits(action)])
+                wait = throttles.check(request, f"account-{action}", email=address)
                 if wait is not None:
                     return throttles.too_many(request, wait)
             return view(request, *args, **kwargs)

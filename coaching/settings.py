@@ -248,8 +248,7 @@ OUTBOUND_ALLOW_PRIVATE_ADDRESSES = env_bool("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", 
 # --- Rate limits (coaching/throttles.py) -------------------------------------
 # What a stranger may trigger, per action: {key kind: (attempts, per seconds)}.
 # Kept in PostgreSQL, so they hold when Redis is down. Over a limit, pages say so with
-# a 429 and the API answers 429 with Retry-After. Sign-in, sign-up, sign-in codes and
-# password resets have theirs in ACCOUNT_THROTTLES (coaching/accounts.py).
+# a 429 and the API answers 429 with Retry-After.
 HOUR = 3600
 THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
     "slot-hold": {"ip": (env_int("THROTTLE_SLOT_HOLDS_PER_IP", 30), HOUR)},
@@ -268,6 +267,17 @@ THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
     },
     "contact": {"ip": (6, HOUR), "email": (3, HOUR)},
     "comment": {"ip": (30, HOUR), "account": (10, HOUR)},
+    # The sign-in pages (coaching/accounts.py `throttled`), in place of allauth's own.
+    "account-login": {"ip": (env_int("ACCOUNT_LOGIN_LIMIT_IP", 120), HOUR)},
+    "account-signup": {"ip": (env_int("ACCOUNT_SIGNUP_LIMIT_IP", 20), HOUR)},
+    "account-request_login_code": {
+        "ip": (env_int("ACCOUNT_CODE_LIMIT_IP", 30), HOUR),
+        "email": (env_int("ACCOUNT_CODE_LIMIT_EMAIL", 5), HOUR),
+    },
+    "account-reset_password": {
+        "ip": (env_int("ACCOUNT_RESET_LIMIT_IP", 20), HOUR),
+        "email": (env_int("ACCOUNT_RESET_LIMIT_EMAIL", 5), HOUR),
+    },
     "refund-request": {"account": (5, 24 * HOUR)},
     "view-beacon": {"ip": (env_int("THROTTLE_VIEWS_PER_IP", 300), HOUR)},
     "search": {"ip": (env_int("THROTTLE_SEARCHES_PER_IP", 120), 60)},
@@ -293,19 +303,6 @@ ACCOUNT_LOGOUT_ON_GET = False
 # while Redis is down. Failed sign-ins are limited by django-axes and the rest by
 # PostgreSQL counters (coaching/accounts.py `throttled`), both holding without Redis.
 ACCOUNT_RATE_LIMITS = False
-ACCOUNT_THROTTLE_WINDOW = 3600  # seconds
-ACCOUNT_THROTTLES = {
-    "login": {"ip": env_int("ACCOUNT_LOGIN_LIMIT_IP", 120)},
-    "signup": {"ip": env_int("ACCOUNT_SIGNUP_LIMIT_IP", 20)},
-    "request_login_code": {
-        "ip": env_int("ACCOUNT_CODE_LIMIT_IP", 30),
-        "email": env_int("ACCOUNT_CODE_LIMIT_EMAIL", 5),
-    },
-    "reset_password": {
-        "ip": env_int("ACCOUNT_RESET_LIMIT_IP", 20),
-        "email": env_int("ACCOUNT_RESET_LIMIT_EMAIL", 5),
-    },
-}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
