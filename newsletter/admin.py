@@ -346,10 +346,35 @@ def _done_sentence(campaign: Campaign, command: str) -> str:
     }[command]
 
 
+class AcknowledgedFilter(admin.SimpleListFilter):
+    """Sent rows the mail server never acknowledged: see newsletter/sending.py, point 4."""
+
+    title = "acknowledged"
+    parameter_name = "acknowledged"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No (sent, unconfirmed)")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "yes":
+            return queryset.filter(accepted_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(status=Delivery.Status.SENT, accepted_at__isnull=True)
+        return queryset
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(ModelAdmin):
-    list_display = ["campaign", "subscriber", "status", "attempts", "sent_at", "error"]
-    list_filter = ["status", "campaign"]
+    list_display = [
+        "campaign",
+        "subscriber",
+        "status",
+        "attempts",
+        "sent_at",
+        "accepted_at",
+        "error",
+    ]
+    list_filter = ["status", AcknowledgedFilter, "campaign"]
     search_fields = ["subscriber__email"]
     list_select_related = ["campaign", "subscriber"]
     readonly_fields = [f.name for f in Delivery._meta.fields]

@@ -417,7 +417,12 @@ class Campaign(models.Model):
             sent=Count("pk", filter=Q(status=Delivery.Status.SENT)),
             failed=Count("pk", filter=Q(status=Delivery.Status.FAILED)),
             skipped=Count("pk", filter=Q(status=Delivery.Status.SKIPPED)),
+            unconfirmed=Count(
+                "pk", filter=Q(status=Delivery.Status.SENT, accepted_at__isnull=True)
+            ),
         )
+        if self.status == self.Status.SENDING:
+            counts["unconfirmed"] = 0  # acknowledgements are recorded in small batches
         total = counts["total"] or 0
         done = counts["sent"] + counts["failed"] + counts["skipped"]
         remaining = total - done
@@ -456,6 +461,10 @@ class Delivery(models.Model):
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the mail server (or ESP) acknowledged the message. A `sent` row without
+    # it after the campaign ends was being handed over when its sender died: the
+    # one case where a message may not have arrived (newsletter/sending.py).
+    accepted_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

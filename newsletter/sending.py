@@ -20,9 +20,16 @@ How a message is never sent twice (and almost never lost)
 3. A failure after the commit point puts the row back (retry later) or marks it
    failed; a sender killed before it leaves a `sending` row that is claimed
    again after the lease and sent once.
+4. The server's acknowledgement is recorded too (`accepted_at`, a few rows at
+   a time, `ACCEPTED_FLUSH`).
 So the choice is at-most-once, with a window of one system call per crash, and
 never a duplicate: a duplicate newsletter costs trust and unsubscribes, one lost
-issue costs little.
+issue costs little. No two-system protocol closes that window (the mail server
+cannot be asked afterwards whether a message arrived), so it is made visible
+instead: a `sent` row left without `accepted_at` once the campaign is over is
+one whose sender died while handing it over, at most one per killed connection
+plus its unflushed acknowledgements; the campaign's progress counts them as
+"unconfirmed" (tests/newsletter/test_worker.py).
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from django.utils import timezone
 from newsletter import pg_speed, transports
 from newsletter.models import Campaign, Delivery, Subscriber
 from newsletter.rendering import prepare
-from newsletter.transports import Outgoing, Result, Transport
+from newsletter.transports import Outgoing, Report, Result, Transport
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +119,18 @@ ELIGIBLE_SQL = MARK_SENT_SQL.replace(
     "lease_until = NULL\n",
     "SELECT 1 FROM newsletter_delivery AS d\n",
 )
+
+
+ACCEPTED_FLUSH = 20  # acknowledgements recorded per statement
+
+
+def record_accepted(delivery_ids: list[int]) -> None:
+    """The mail server acknowledged these messages (see point 4 above)."""
+    if delivery_ids:
+        Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.SENT).update(
+            accepted_at=timezone.now()
+        )
+        delivery_ids.clear()
 
 
 def mark_sent(delivery_id: int, claim: uuid.UUID, list_id: int) -> bool:
@@ -344,7 +363,6 @@ def _send_batch(
         ).values_list("pk", "email", "name")
     }
     attempts_of = {delivery_id: attempts for delivery_id, _, attempts in rows}
-    pause_after = int(settings.NEWSLETTER_PAUSE_AFTER_ERRORS)
     stopped = ""
 
     def due() -> Iterator[Outgoing]:
@@ -370,38 +388,59 @@ def _send_batch(
             commit = Commit(delivery_id, claim, campaign.mailing_list_id)
             yield Outgoing(delivery_id, subscriber_id, email, name, commit)
 
+    accepted: list[int] = []
     with closing(link.send_batch(due())) as reports:
-        for report in reports:
-            delivery_id = report.delivery_id
-            if report.result == Result.SENT:
-                outcome.sent += 1
-                continue
-            if report.result == Result.SKIPPED:
-                skip(delivery_id, claim, report.reason)
-                outcome.skipped += 1
-                continue
-            # The row may be `sending` (refused before the commit point) or
-            # `sent` (refused after it): fix whichever it is.
-            was = (
-                Delivery.Status.SENT
-                if _ours(delivery_id, claim, Delivery.Status.SENT).exists()
-                else Delivery.Status.SENDING
+        try:
+            paused = _record_reports(campaign, claim, reports, attempts_of, accepted, outcome)
+        finally:
+            record_accepted(accepted)
+    return paused or stopped
+
+
+def _record_reports(
+    campaign: Campaign,
+    claim: uuid.UUID,
+    reports: Iterator[Report],
+    attempts_of: dict[int, int],
+    accepted: list[int],
+    outcome: Outcome,
+) -> str:
+    """Write each transport report to the ledger; "paused" if errors piled up."""
+    pause_after = int(settings.NEWSLETTER_PAUSE_AFTER_ERRORS)
+    for report in reports:
+        delivery_id = report.delivery_id
+        if report.result == Result.SENT:
+            outcome.sent += 1
+            accepted.append(delivery_id)
+            if len(accepted) >= ACCEPTED_FLUSH:
+                record_accepted(accepted)
+            continue
+        if report.result == Result.SKIPPED:
+            skip(delivery_id, claim, report.reason)
+            outcome.skipped += 1
+            continue
+        # The row may be `sending` (refused before the commit point) or
+        # `sent` (refused after it): fix whichever it is.
+        was = (
+            Delivery.Status.SENT
+            if _ours(delivery_id, claim, Delivery.Status.SENT).exists()
+            else Delivery.Status.SENDING
+        )
+        if report.result == Result.PERMANENT:
+            fail(delivery_id, claim, report.reason, was=was)
+            outcome.failed += 1
+        else:
+            result = retry_later(
+                delivery_id, claim, attempts_of[delivery_id], report.reason, was=was
             )
-            if report.result == Result.PERMANENT:
-                fail(delivery_id, claim, report.reason, was=was)
-                outcome.failed += 1
-            else:
-                result = retry_later(
-                    delivery_id, claim, attempts_of[delivery_id], report.reason, was=was
-                )
-                outcome.retried += result == "retried"
-                outcome.failed += result == "failed"
-            log.warning("newsletter delivery %s failed: %s", delivery_id, report.reason)
-            errors = _count_error(campaign.pk)
-            if errors >= pause_after:
-                campaign.pause(f"Paused after {errors} errors; last: {report.reason[:200]}")
-                return "paused"
-    return stopped
+            outcome.retried += result == "retried"
+            outcome.failed += result == "failed"
+        log.warning("newsletter delivery %s failed: %s", delivery_id, report.reason)
+        errors = _count_error(campaign.pk)
+        if errors >= pause_after:
+            campaign.pause(f"Paused after {errors} errors; last: {report.reason[:200]}")
+            return "paused"
+    return ""
 
 
 def _count_error(campaign_id: int) -> int:

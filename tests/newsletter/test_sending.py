@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from newsletter import sending, services, tokens, transports
+from newsletter.transports import smtp_pipeline
 from newsletter.models import Campaign, Delivery, Subscriber, Suppression
 from tests.newsletter.factories import CampaignFactory, subscribe_many
 
@@ -40,7 +41,8 @@ def test_every_recipient_gets_exactly_one_message_with_unsubscribe_headers(
     assert campaign.status == Campaign.Status.SENT
     counts = smtp_settings.per_recipient()
     assert len(counts) == 25 and set(counts.values()) == {1}
-    assert Delivery.objects.filter(status="sent").count() == 25
+    assert Delivery.objects.filter(status="sent", accepted_at__isnull=False).count() == 25
+    assert campaign.progress()["unconfirmed"] == 0
     message = smtp_settings.parsed()[0]
     # Django's SMTP backend folds a long header into encoded words (its email.policy.SMTP);
     # the smtp transport keeps it one line, as mail providers read it best.
@@ -155,6 +157,43 @@ def test_a_sender_that_lost_its_claim_drops_the_message_unfinished(
     assert report.result == transports.Result.SKIPPED
     time.sleep(0.2)
     assert smtp_settings.per_recipient() == {}
+
+
+def test_a_sender_dying_between_its_commit_point_and_the_handover_leaves_the_row_unconfirmed(
+    smtp_settings, weekly, settings, monkeypatch
+):
+    """The one window at-most-once leaves: it is counted, not resent (sending.py, point 4)."""
+    subscribe_many(weekly, 3)
+    campaign = CampaignFactory(mailing_list=weekly, status=Campaign.Status.SENDING)
+    services._insert_rows(campaign, Subscriber.objects.all(), timezone.now())
+    settings.NEWSLETTER_TRANSPORT = "smtp"
+    real_send = smtp_pipeline.SMTPPipelineTransport.send
+    calls = []
+
+    class Killed(BaseException):
+        """What SIGKILL looks like from inside: nothing after it runs."""
+
+    def dies_on_the_second(self: Any, message: Any, item: Any) -> None:
+        calls.append(item.delivery_id)
+        if len(calls) == 2:
+            assert item.commit()  # the row is marked sent; the final "." never leaves
+            raise Killed
+        real_send(self, message, item)
+
+    monkeypatch.setattr(smtp_pipeline.SMTPPipelineTransport, "send", dies_on_the_second)
+    with pytest.raises(Killed):
+        sending.send_campaign(campaign.pk)
+    monkeypatch.setattr(smtp_pipeline.SMTPPipelineTransport, "send", real_send)
+    Delivery.objects.filter(status="sending").update(lease_until=timezone.now())  # lease over
+    assert sending.send_campaign(campaign.pk).sent == 1  # the third; the second is not resent
+    assert sending.finish_if_done(campaign.pk)
+    campaign.refresh_from_db()
+    counts = smtp_settings.per_recipient()
+    assert len(counts) == 2 and set(counts.values()) == {1}  # never twice; one lost
+    lost = Delivery.objects.get(pk=calls[1])
+    assert lost.status == "sent" and lost.accepted_at is None
+    assert lost.subscriber.email not in counts
+    assert campaign.progress()["unconfirmed"] == 1
 
 
 def test_pause_resume_and_cancel_are_guarded(smtp_settings, weekly, settings):

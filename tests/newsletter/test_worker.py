@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 
-from newsletter import services
+from newsletter import sending, services
 from newsletter.models import Campaign, Delivery
 from tests.newsletter.factories import CampaignFactory, subscribe_many
 
@@ -128,9 +128,22 @@ def test_a_worker_killed_mid_send_then_restarted_delivers_exactly_once(
         workers.stop_all()
     time.sleep(0.3)
     counts = smtp_sink.per_recipient()
-    assert len(counts) == RECIPIENTS
     assert max(counts.values()) == 1, "a recipient got two messages"
-    assert Delivery.objects.filter(campaign=campaign, status="sent").count() == RECIPIENTS
+    rows = Delivery.objects.filter(campaign=campaign)
+    assert rows.filter(status="sent").count() == RECIPIENTS
+    # At most once, so a kill may lose the message whose row was marked sent an
+    # instant before its final "." (newsletter/sending.py): at most one per killed
+    # connection, and only among the rows left without the server's acknowledgement.
+    everyone = set(rows.values_list("subscriber__email_lower", flat=True))
+    missing = everyone - set(counts)
+    unconfirmed = set(
+        rows.filter(accepted_at__isnull=True).values_list("subscriber__email_lower", flat=True)
+    )
+    assert missing <= unconfirmed, "a message was lost outside the handover window"
+    killed_connections = 2 * django_settings.NEWSLETTER_SENDER_THREADS  # two prefork children
+    assert len(missing) <= killed_connections
+    assert len(unconfirmed) <= killed_connections * sending.ACCEPTED_FLUSH
+    assert Campaign.objects.get(pk=campaign.pk).progress()["unconfirmed"] == len(unconfirmed)
 
 
 @pytest.mark.django_db(transaction=True)
