@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from newsletter import sending, services, tokens, transports
-from newsletter.transports import smtp_pipeline
 from newsletter.models import Campaign, Delivery, Subscriber, Suppression
+from newsletter.transports import smtp_pipeline
 from tests.newsletter.factories import CampaignFactory, subscribe_many
 
 pytestmark = pytest.mark.django_db
