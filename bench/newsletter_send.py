@@ -297,9 +297,9 @@ def main() -> None:
         from django.core.mail import mailers  # noqa: F401 - the service call imports it anyway
 
         settings.EMAIL_PORT = port
-        from newsletter.tasks import send_confirmation_reminders
+        from newsletter.tasks import send_confirmation_reminders_task
 
-        send_confirmation_reminders.delay()  # warms the broker connection, as in a live admin
+        send_confirmation_reminders_task.delay()  # warms the broker connection, as in a live admin
         # Our send and the sink's ceiling alternate, so that both see the same machine.
         for _ in range(ROUNDS):
             runs.append(one_send(port))

@@ -276,14 +276,14 @@ class BusyCalendarAdmin(ModelAdmin):
         super().save_model(request, obj, form, change)
         if obj.is_active and (not change or {"url", "is_active"} & set(form.changed_data)):
             # Read it in the background right away rather than at the next beat.
-            enqueue_on_commit(tasks.refresh_busy_calendar, obj.pk)
+            enqueue_on_commit(tasks.refresh_busy_calendar_task, obj.pk)
 
     @admin.action(description="Fetch now (in the background)", permissions=["change"])
     def fetch_now(self, request: HttpRequest, queryset: QuerySet[BusyCalendar]) -> None:
         inactive = queryset.filter(is_active=False).count()
         queued = 0
         for feed_id in queryset.filter(is_active=True).values_list("pk", flat=True):
-            queued += enqueue(tasks.refresh_busy_calendar, feed_id)
+            queued += enqueue(tasks.refresh_busy_calendar_task, feed_id)
         if queued:
             self.message_user(
                 request,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bookings import ics
-from bookings.models import Booking
+from bookings.models import Booking, EventType
 from bookings.signals import prep_brief_requested
 from coaching import times
 from coaching.emails import queue_email
@@ -47,12 +47,12 @@ def money_policy(booking: Booking) -> str:
     """What cancelling does to the payment or the credit: pages and emails say the same."""
     deadline = _when_instant(booking.cancel_deadline(), booking.time_zone)
     kind = booking.event_type.kind
-    if kind == "paid":
+    if kind == EventType.Kind.PAID:
         return (
             f"Cancel before {deadline} for a full refund; a later cancellation or a missed "
             "session is not refunded."
         )
-    if kind == "package":
+    if kind == EventType.Kind.PACKAGE:
         return (
             f"Cancel before {deadline} and the session credit goes back to your package; "
             "after that, or if you miss the session, the credit counts as used."

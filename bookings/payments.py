@@ -116,9 +116,9 @@ def on_order_fulfilled(order: Order) -> None:
         log.info(
             "order %s paid for booking %s that cannot stand: %s", order.number, booking.pk, error
         )
-        from bookings.tasks import refund_booking_payment
+        from bookings.tasks import refund_booking_payment_task
 
-        enqueue_on_commit(refund_booking_payment, booking.pk)
+        enqueue_on_commit(refund_booking_payment_task, booking.pk)
         return
     if confirmed.user_id is None and order.user_id is not None:
         Booking.objects.filter(pk=confirmed.pk, user__isnull=True).update(user=order.user_id)

@@ -140,9 +140,9 @@ def _settle_cancellation(booking: Booking, *, now: datetime) -> None:
             booking.credit_returned_at = now
             booking.save(update_fields=["credit_returned_at", "updated_at"])
     if booking.order_id:
-        from bookings.tasks import refund_booking_payment
+        from bookings.tasks import refund_booking_payment_task
 
-        enqueue_on_commit(refund_booking_payment, booking.pk)
+        enqueue_on_commit(refund_booking_payment_task, booking.pk)
 
 
 # --- Booking -----------------------------------------------------------------

@@ -15,12 +15,12 @@ from store.stripe_gateway import GatewayError
 
 
 @shared_task
-def send_due_reminders() -> int:
+def send_due_reminders_task() -> int:
     return services.send_due_reminders()
 
 
 @shared_task
-def expire_holds() -> int:
+def expire_holds_task() -> int:
     expired = services.expire_holds()
     # The same beat also retries refunds a Stripe outage or a dead broker left behind.
     payments.refund_stranded_payments()
@@ -28,7 +28,7 @@ def expire_holds() -> int:
 
 
 @shared_task(autoretry_for=(GatewayError,), retry_backoff=30, max_retries=5)
-def refund_booking_payment(booking_id: int) -> str:
+def refund_booking_payment_task(booking_id: int) -> str:
     return payments.refund_booking_payment(booking_id=booking_id)
 
 
@@ -37,12 +37,12 @@ def refresh_busy_calendars() -> int:
     """Beat: one task per active calendar, so that one slow server delays no other."""
     feed_ids = list(BusyCalendar.objects.filter(is_active=True).values_list("pk", flat=True))
     for feed_id in feed_ids:
-        enqueue(refresh_busy_calendar, feed_id)
+        enqueue(refresh_busy_calendar_task, feed_id)
     return len(feed_ids)
 
 
 @shared_task
-def refresh_busy_calendar(feed_id: int) -> str:
+def refresh_busy_calendar_task(feed_id: int) -> str:
     feed = BusyCalendar.objects.filter(pk=feed_id).first()
     if feed is None:
         return "gone"

@@ -29,14 +29,14 @@ def sync_newsletter_timeline() -> int:
 
 
 @shared_task
-def expire_engagements() -> int:
+def expire_engagements_task() -> int:
     from clients.services import expire_engagements as expire
 
     return expire()
 
 
 @shared_task
-def apply_retention() -> dict[str, int]:
+def apply_retention_task() -> dict[str, int]:
     """Daily: clear what has been kept long enough. Safe to run twice (plain updates)."""
     from clients.privacy import apply_retention as apply
 

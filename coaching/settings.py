@@ -222,19 +222,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         ("send-pending-outbox", "coaching.tasks.send_pending_outbox", MINUTE),
         ("purge-throttle-counters", "coaching.tasks.purge_throttle_counters", DAY),
         ("publish-scheduled-guides", "guides.tasks.publish_scheduled_guides", MINUTE),
-        ("bookings-send-due-reminders", "bookings.tasks.send_due_reminders", MINUTE),
-        ("bookings-expire-holds", "bookings.tasks.expire_holds", MINUTE),
+        ("bookings-send-due-reminders", "bookings.tasks.send_due_reminders_task", MINUTE),
+        ("bookings-expire-holds", "bookings.tasks.expire_holds_task", MINUTE),
         # The coach's own calendars (ICS addresses): fetched in the background only.
         ("bookings-refresh-busy-calendars", "bookings.tasks.refresh_busy_calendars", 15 * MINUTE),
         ("newsletter-dispatch", "newsletter.tasks.dispatch_due_campaigns", 30.0),
-        ("newsletter-reminders", "newsletter.tasks.send_confirmation_reminders", 15 * MINUTE),
+        ("newsletter-reminders", "newsletter.tasks.send_confirmation_reminders_task", 15 * MINUTE),
         ("newsletter-welcome-sequence", "newsletter.tasks.send_welcome_emails", 5 * MINUTE),
         ("clients-remind-due-tasks", "clients.tasks.remind_due_tasks", 15 * MINUTE),
         ("clients-refresh-dashboard", "clients.tasks.refresh_dashboard", 4 * MINUTE),
         ("clients-sync-newsletter-timeline", "clients.tasks.sync_newsletter_timeline", 5 * MINUTE),
-        ("clients-expire-engagements", "clients.tasks.expire_engagements", HOUR_S),
+        ("clients-expire-engagements", "clients.tasks.expire_engagements_task", HOUR_S),
         # How long personal data is kept (RETENTION_* below; shown on /privacy/).
-        ("clients-apply-retention", "clients.tasks.apply_retention", DAY),
+        ("clients-apply-retention", "clients.tasks.apply_retention_task", DAY),
         # Stripe events and stamped PDFs that a broker outage or a failure left pending.
         ("store-sweep", "store.tasks.sweep_store", MINUTE),
     ]

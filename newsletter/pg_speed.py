@@ -30,8 +30,8 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 def commits_without_flush_wait() -> Iterator[None]:
     """`synchronous_commit = off` for this session, unless durable marks are asked for.
 
-    Each "mark sent" is its own commit; waiting for its WAL flush (4 ms on this
-    machine's disk) capped a sender at ~250 messages/s. Without the wait the
+    Each "mark sent" is its own commit; waiting for its WAL flush, one disk
+    flush per message, capped a sender's rate at the disk's. Without the wait the
     commit is visible at once and survives a killed worker (the proofs), and is
     on disk within 3 x wal_writer_delay (0.6 s); only a crash of PostgreSQL itself
     in that window could forget a few "sent" marks, and those rows would be sent
@@ -75,8 +75,8 @@ def _statement_name(sql: bytes) -> bytes:
 def _prepare(pgconn: Any, sql: bytes) -> bytes:
     """A server-side prepared statement, once per database session.
 
-    Parsing and planning these statements cost PostgreSQL ~0.4 ms each time,
-    more than the rest of a message's database work; prepared, ~0.03 ms.
+    Parsing and planning these statements cost PostgreSQL more than the rest of
+    a message's database work; prepared, they are planned once per session.
     Looked up first rather than tried, because a failed PREPARE would abort a
     caller's transaction.
     """

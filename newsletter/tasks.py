@@ -43,7 +43,7 @@ def dispatch_due_campaigns() -> dict[str, int]:
 
 
 @shared_task
-def send_confirmation_reminders() -> int:
+def send_confirmation_reminders_task() -> int:
     from newsletter.services import send_confirmation_reminders as remind
 
     return remind()

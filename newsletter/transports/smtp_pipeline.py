@@ -136,7 +136,8 @@ class SMTPPipelineTransport:
         assert smtp is not None
         if smtp.sock is not None:
             # The held-back "." is a tiny write after a large one: without this,
-            # Nagle's algorithm and the server's delayed ACK add ~40 ms a message.
+            # Nagle's algorithm and the server's delayed ACK hold it back for a
+            # delayed-ACK timeout on every message.
             smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         body = ""
         if isinstance(message, Wire):  # pre-built bytes, already dot-stuffed

@@ -320,16 +320,16 @@ def test_reading_history_is_untied_from_the_reader_after_the_retention_period(
     privacy.expire_reading_history()
     assert GuideView.objects.filter(user=person).count() == 1
     GuideView.objects.update(viewed_at=timezone.now() - timedelta(days=760))
-    from clients.tasks import apply_retention
+    from clients.tasks import apply_retention_task
 
-    apply_retention.delay()
+    apply_retention_task.delay()
     assert GuideView.objects.filter(user=person).count() == 0
     assert GuideView.objects.count() == 1  # still counted for the guide
 
 
 def test_the_retention_job_is_on_beats_schedule(settings: Any) -> None:
     entries = [e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
-    assert "clients.tasks.apply_retention" in entries
+    assert "clients.tasks.apply_retention_task" in entries
 
 
 # --- The privacy page --------------------------------------------------------------

@@ -70,13 +70,13 @@ def test_reminders_interrupted_by_sigkill_are_sent_exactly_once_after_a_restart(
     shop: Shop, stack: Stack, processes: list[Any], real_celery: None
 ) -> None:
     from bookings.models import BookingReminder
-    from bookings.tasks import send_due_reminders
+    from bookings.tasks import send_due_reminders_task
     from coaching.models import OutboundEmail
 
     make_due_reminders(shop)
     first = Worker(worker_env(stack), name="first").start()
     processes.append(first)
-    send_due_reminders.delay()
+    send_due_reminders_task.delay()
     wait_for(lambda: open_transactions_older_than(300), "the reminder run to be under way", 60)
     first.kill(signal.SIGKILL)
     # The run was one transaction: killed inside it, it sent and recorded nothing.
@@ -84,8 +84,8 @@ def test_reminders_interrupted_by_sigkill_are_sent_exactly_once_after_a_restart(
     assert not OutboundEmail.objects.exists()
 
     processes.append(Worker(worker_env(stack), name="second").start())
-    send_due_reminders.delay()  # beat, a minute later
-    send_due_reminders.delay()  # and again: a second run finds nothing due
+    send_due_reminders_task.delay()  # beat, a minute later
+    send_due_reminders_task.delay()  # and again: a second run finds nothing due
     wait_for(
         lambda: BookingReminder.objects.filter(status="sent").count() == 2 * BOOKINGS,
         "every reminder to be sent",
