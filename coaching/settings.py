@@ -279,6 +279,7 @@ THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
         "email": (env_int("ACCOUNT_RESET_LIMIT_EMAIL", 5), HOUR),
     },
     "refund-request": {"account": (5, 24 * HOUR)},
+    "stamp-retry": {"account": (5, HOUR)},
     "view-beacon": {"ip": (env_int("THROTTLE_VIEWS_PER_IP", 300), HOUR)},
     "search": {"ip": (env_int("THROTTLE_SEARCHES_PER_IP", 120), 60)},
 }

@@ -26,6 +26,7 @@ from store.models import (
     Product,
     ProductFile,
     Refund,
+    StampedFile,
     StripeEvent,
 )
 
@@ -62,7 +63,7 @@ class ProductAdmin(ModelAdmin):
         (None, {"fields": ["kind", "title", "slug", "summary", "is_active", "position"]}),
         ("Page", {"fields": ["description", "included", "preview", "cover_image"]}),
         ("Pricing", {"fields": ["pay_what_you_want", "minimum_amount"]}),
-        ("Refunds", {"fields": ["refund_policy", "refund_window_days"]}),
+        ("Refunds", {"fields": ["refund_policy", "refund_window_days", "automatic_refunds"]}),
         ("What it grants", {"fields": ["guides", "bundled", "session_credits", "validity_days"]}),
     ]
 
@@ -243,6 +244,38 @@ class CreditGrantAdmin(ModelAdmin):
     raw_id_fields = ["user", "order"]
     readonly_fields = ["used"]
     inlines = [CreditLedgerInline]
+
+
+@admin.register(StampedFile)
+class StampedFileAdmin(ModelAdmin):
+    """Buyers' stamped PDFs; the failed ones are the coach's to fix and prepare again."""
+
+    list_display = ["version", "user", "order", "status", "attempts", "failed_at", "last_error"]
+    list_filter = ["status"]
+    search_fields = ["user__email", "order__number"]
+    readonly_fields = [
+        "user", "version", "order", "status", "file", "attempts", "last_error", "created_at",
+        "ready_at", "failed_at", "coach_told_at",
+    ]  # fmt: skip
+    actions = ["prepare_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StampedFile]:
+        return (
+            super().get_queryset(request).select_related("version__product_file", "user", "order")
+        )
+
+    @admin.action(description="Prepare again (failed copies)", permissions=["change"])
+    def prepare_again(self, request: HttpRequest, queryset: QuerySet[StampedFile]) -> None:
+        count = sum(1 for stamp in queryset if services.retry_stamp(stamp))
+        self.message_user(
+            request,
+            f"Preparing {count} cop{'y' if count == 1 else 'ies'} again; "
+            "the buyers are emailed when theirs is ready.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(StripeEvent)

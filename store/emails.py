@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from coaching.emails import queue_email
 from coaching.models import CoachProfile, OutboundEmail
-from store.models import FileVersion, Order
+from store.models import FileVersion, Order, StampedFile
 
 
 def _url(path: str) -> str:
@@ -67,9 +67,41 @@ def send_refund_requested(order: Order) -> None:
     )
 
 
-def send_order_held(order: Order) -> None:
+def _coach_email() -> str:
     profile = CoachProfile.current()
-    coach_email = profile.email if profile else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return profile.email if profile else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def send_stamp_failed(stamp: StampedFile) -> OutboundEmail | None:
+    """The coach hears once per stamp that a buyer's PDF could not be prepared."""
+    failed_list = reverse("admin:store_stampedfile_changelist") + "?status__exact=failed"
+    return queue_email(
+        key=f"store-stamp-failed-{stamp.pk}",
+        to=_coach_email(),
+        template="store-stamp-failed",
+        context={
+            "stamp": stamp,
+            "order": stamp.order,
+            "title": stamp.version.product_file.title,
+            "admin_url": _url(failed_list),
+        },
+    )
+
+
+def send_stamp_ready(stamp: StampedFile) -> OutboundEmail | None:
+    return queue_email(
+        key=f"store-stamp-ready-{stamp.pk}",
+        to=stamp.user.email,
+        template="store-stamp-ready",
+        context={
+            "title": stamp.version.product_file.title,
+            "library_url": _url(reverse("store:library")),
+        },
+    )
+
+
+def send_order_held(order: Order) -> None:
+    coach_email = _coach_email()
     queue_email(
         key=f"store-order-held-{order.pk}",
         to=coach_email,

@@ -43,6 +43,11 @@ class Product(models.Model):
         # Made by the bookings app for a paid event type; never listed in the store.
         SESSION = "session", "Paid session (booked from the calendar)"
 
+    class AutomaticRefunds(models.TextChoices):
+        NEVER = "never", "Never: I decide every request"
+        UNUSED = "unused", "Inside the window, when nothing was downloaded or booked"
+        ANY = "any", "Inside the window, for any reason"
+
     kind = models.CharField(max_length=10, choices=Kind.choices)
     slug = models.SlugField(max_length=120, unique=True)
     title = models.CharField(max_length=200)
@@ -55,6 +60,12 @@ class Product(models.Model):
         help_text="Shown before payment and copied onto each order.",
     )
     refund_window_days = models.PositiveIntegerField(default=14)
+    automatic_refunds = models.CharField(
+        max_length=10,
+        choices=AutomaticRefunds.choices,
+        default=AutomaticRefunds.UNUSED,
+        help_text="Which refund requests inside the window are paid at once, without you.",
+    )
     pay_what_you_want = models.BooleanField(default=False)
     minimum_amount = models.PositiveIntegerField(
         default=0, help_text="Pay what you want: the smallest amount, in pence/cents."
@@ -415,14 +426,36 @@ class Order(models.Model):
         return self.paid_at + timedelta(days=self.refund_window_days) if self.paid_at else None
 
     def can_request_refund(self) -> bool:
-        deadline = self.refund_deadline
+        """A buyer may ask while the order still grants access and nothing was refunded;
+        past the window the coach decides (a product without a window takes none)."""
         return (
             self.grants_access
             and self.refund_requested_at is None
             and self.amount_refunded == 0
-            and deadline is not None
-            and timezone.now() <= deadline
+            and self.refund_window_days > 0
         )
+
+    @property
+    def inside_refund_window(self) -> bool:
+        deadline = self.refund_deadline
+        return deadline is not None and timezone.now() <= deadline
+
+    def was_used(self) -> bool:
+        """A file downloaded or a coaching credit spent: what "unused" refunds exclude."""
+        return (
+            self.entitlements.filter(first_download_at__isnull=False).exists()
+            or self.credit_grants.filter(used__gt=0).exists()
+        )
+
+    def refunds_at_once(self) -> bool:
+        """Whether a request now is paid without the coach, by the policy the buyer
+        agreed to (copied at checkout: a later change to the product never applies)."""
+        rule = self.policy_snapshot.get("automatic_refunds", Product.AutomaticRefunds.NEVER)
+        if not self.can_request_refund() or not self.inside_refund_window:
+            return False
+        if rule == Product.AutomaticRefunds.ANY:
+            return True
+        return rule == Product.AutomaticRefunds.UNUSED and not self.was_used()
 
     def _derive_status(self) -> str:
         # One status from facts that arrive in any order, so event order never matters.
@@ -568,6 +601,8 @@ class Entitlement(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The first download of one of its files: an "unused" refund policy reads it.
+    first_download_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = EntitlementQuerySet.as_manager()
 
@@ -582,6 +617,12 @@ class Entitlement(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("store:library-item", args=[self.pk])
+
+    @classmethod
+    def record_download(cls, *, user: Any, product_id: int) -> None:
+        cls.objects.active().filter(
+            user=user, product_id=product_id, first_download_at__isnull=True
+        ).update(first_download_at=timezone.now())
 
     def revoke(self) -> bool:
         if self.status == self.Status.REVOKED:
@@ -689,8 +730,12 @@ class StampedFile(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     file = models.FileField(storage=private_storage, max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     ready_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    # When the coach was emailed about it: the buyer's page says so only if true.
+    coach_told_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -699,6 +744,32 @@ class StampedFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} for {self.user}"
+
+    def record_failure(self, error: str, *, give_up_after: int) -> bool:
+        """Count one failed attempt; True when it was the last (the stamp is FAILED)."""
+        self.attempts += 1
+        self.last_error = error[:2000]
+        if self.attempts >= give_up_after:
+            self.status = self.Status.FAILED
+            self.failed_at = timezone.now()
+        self.save(update_fields=["attempts", "last_error", "status", "failed_at"])
+        return self.status == self.Status.FAILED
+
+    def mark_coach_told(self) -> bool:
+        if self.coach_told_at is not None:
+            return False
+        self.coach_told_at = timezone.now()
+        self.save(update_fields=["coach_told_at"])
+        return True
+
+    def start_again(self) -> bool:
+        """A failed stamp goes back to the queue with fresh attempts; False otherwise."""
+        restarted = StampedFile.objects.filter(pk=self.pk, status=self.Status.FAILED).update(
+            status=self.Status.PENDING, attempts=0, failed_at=None
+        )
+        if restarted:
+            self.refresh_from_db(fields=["status", "attempts", "failed_at"])
+        return restarted == 1
 
 
 class StripeEvent(models.Model):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
@@ -117,6 +118,7 @@ def start_checkout(
             policy_snapshot={
                 "refund_policy": product.refund_policy,
                 "refund_window_days": product.refund_window_days,
+                "automatic_refunds": product.automatic_refunds,
                 "product": product.title,
             },
             business_name=business_name,
@@ -362,7 +364,9 @@ def record_dispute(*, charge: dict[str, Any], state: str) -> Order | None:
     return order
 
 
-def refund_order(*, order: Order, amount: int | None = None, by: Any = None) -> Refund:
+def refund_order(
+    *, order: Order, amount: int | None = None, by: Any = None, reason: str = ""
+) -> Refund:
     """Refund through Stripe (full when `amount` is None). Raises GatewayError.
 
     The Refund row is committed first: its id is the idempotency key, so a
@@ -374,7 +378,7 @@ def refund_order(*, order: Order, amount: int | None = None, by: Any = None) -> 
         raise stripe_gateway.GatewayError(
             f"Nothing to refund for that amount (at most {order.money(remaining)})."
         )
-    refund = Refund.objects.create(order=order, amount=amount, created_by=by)
+    refund = Refund.objects.create(order=order, amount=amount, created_by=by, reason=reason[:200])
     refund.stripe_refund_id = stripe_gateway.create_refund(order=order, refund=refund)
     refund.save(update_fields=["stripe_refund_id"])
     # Stripe's charge.refunded event confirms this too; recording it now
@@ -389,13 +393,37 @@ def refund_order(*, order: Order, amount: int | None = None, by: Any = None) -> 
     return refund
 
 
-def request_refund(*, order: Order, reason: str) -> bool:
+class RefundOutcome(StrEnum):
+    REFUNDED = "refunded"  # paid back at once, access revoked
+    REQUESTED = "requested"  # the coach decides
+    REFUSED = "refused"  # nothing to ask for (already asked, refunded, or no policy)
+
+
+def request_refund(*, order: Order, reason: str) -> RefundOutcome:
+    """The buyer's refund request: paid at once when the order's policy allows it
+    inside the window, otherwise recorded for the coach.
+
+    The request is claimed under the order's row lock and committed before Stripe
+    is asked, so a second request (a double click, two tabs) finds it taken and
+    the money goes back once. If Stripe cannot refund now, the claim stays and
+    the coach is asked to do it, as for any request.
+    """
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
+        at_once = locked.refunds_at_once()
         if not locked.request_refund(reason):
-            return False
-        emails.send_refund_requested(locked)
-    return True
+            return RefundOutcome.REFUSED
+        if not at_once:
+            emails.send_refund_requested(locked)
+            return RefundOutcome.REQUESTED
+    try:
+        refund_order(order=locked, reason="Automatic: inside the refund window")
+    except stripe_gateway.GatewayError as error:
+        log.warning("automatic refund of %s failed: %s", locked.number, error)
+        with transaction.atomic():
+            emails.send_refund_requested(locked)
+        return RefundOutcome.REQUESTED
+    return RefundOutcome.REFUNDED
 
 
 # --- Files --------------------------------------------------------------------
@@ -410,6 +438,17 @@ def request_stamp(*, user: Any, version: FileVersion, order: Order) -> StampedFi
     if created:
         enqueue_on_commit(stamp_pdf, stamp.pk)
     return stamp
+
+
+def retry_stamp(stamp: StampedFile) -> bool:
+    """Put a failed stamp back in the queue (the admin's "Prepare again", the buyer's
+    "Try again"); False when it was not failed."""
+    from store.tasks import stamp_pdf
+
+    if not stamp.start_again():
+        return False
+    enqueue_on_commit(stamp_pdf, stamp.pk)
+    return True
 
 
 def owners_of(product_ids: list[int]) -> list[tuple[int, int]]:

@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("library/items/<int:pk>/", views.library_item, name="library-item"),
     path("library/files/<int:file_pk>/status/", views.file_status, name="file-status"),
     path("library/files/<int:file_pk>/download/", views.download, name="download"),
+    path("library/files/<int:file_pk>/retry/", views.stamp_retry, name="stamp-retry"),
     path("library/orders/<str:number>/", views.order_detail, name="order"),
     path("library/orders/<str:number>/invoice.pdf", views.invoice, name="invoice"),
     path("library/orders/<str:number>/refund/", views.refund_request, name="refund-request"),

@@ -266,6 +266,7 @@ def guest_download(request: HttpRequest, number: str, file_pk: int) -> HttpRespo
                 f"{reverse('store:checkout-success')}?session_id={order.stripe_checkout_session_id}"
             )
         field = stamp.file
+    Entitlement.record_download(user=order.user, product_id=product_file.product_id)
     response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
     return response
 
@@ -431,6 +432,25 @@ def download(request: HttpRequest, file_pk: int) -> HttpResponse:
     return redirect(_signed_link(request, "s", stamp.pk))
 
 
+@buyer_login_required
+@require_POST
+def stamp_retry(request: HttpRequest, file_pk: int) -> HttpResponse:
+    """The buyer's "Try again" on a copy that could not be prepared: a fresh round of
+    attempts. The coach was already told; the library shows progress from here."""
+    product_file = _get_file_for_user(request, file_pk)
+    stamp = get_object_or_404(
+        StampedFile, user=_buyer(request), version=product_file.current_version
+    )
+    wait = throttles.check(request, "stamp-retry", ip=None, account=str(request.user.pk))
+    if wait is not None:
+        return throttles.too_many(
+            request, wait, message="Too many attempts; the coach will fix it."
+        )
+    if services.retry_stamp(stamp):
+        messages.info(request, f"Preparing {product_file.title} again.")
+    return redirect("store:library")
+
+
 def _signed_link(request: HttpRequest, kind: str, pk: int) -> str:
     token = signing.dumps({"u": request.user.pk, "k": kind, "id": pk}, salt=LINK_SALT)
     return reverse("store:signed-file", args=[token])
@@ -467,6 +487,7 @@ def signed_file(request: HttpRequest, token: str) -> HttpResponseBase:
         .exists()
     ):
         raise Http404("No such file.")
+    Entitlement.record_download(user=_buyer(request), product_id=product_id)
     response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
     return response
 
@@ -516,7 +537,14 @@ def refund_request(request: HttpRequest, number: str) -> HttpResponse:
             {"order": order, "items": list(order.items.all()), "refund_form": form},
             status=400,
         )
-    if services.request_refund(order=order, reason=form.cleaned_data["reason"]):
+    outcome = services.request_refund(order=order, reason=form.cleaned_data["reason"])
+    if outcome == services.RefundOutcome.REFUNDED:
+        messages.success(
+            request,
+            "Refunded: the money is on its way back to your card (banks take 5 to 10 days) "
+            "and what this order gave you is no longer in your library.",
+        )
+    elif outcome == services.RefundOutcome.REQUESTED:
         messages.success(request, "We received your refund request and emailed you a copy.")
     else:
         messages.error(request, "This order can no longer be refunded from here.")
