@@ -404,6 +404,18 @@ STRIPE_WEBHOOK_SECRET = env_str(
 CHECKOUT_SESSION_MINUTES = max(30, env_int("CHECKOUT_SESSION_MINUTES", 30))
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 
+# --- Invoices and tax -----------------------------------------------------------
+# The seller block on every invoice and credit note (an accountant needs all three).
+STORE_SELLER_NAME = env_str("STORE_SELLER_NAME", "")  # empty: the coach's profile name
+STORE_SELLER_ADDRESS = env_str("STORE_SELLER_ADDRESS", "")  # lines separated by "\n"
+STORE_SELLER_TAX_ID = env_str("STORE_SELLER_TAX_ID", "")
+# On: Stripe Tax works out the tax inside each price (tax-inclusive prices, so the buyer
+# pays the listed amount wherever they are) and receipts and invoices show it. Off:
+# prices include any tax and the invoice says so.
+STORE_AUTOMATIC_TAX = env_bool("STORE_AUTOMATIC_TAX", False)
+# The simulated provider's stand-in for Stripe Tax: the rate it reports as included.
+STORE_SIMULATED_TAX_PERCENT = env_int("STORE_SIMULATED_TAX_PERCENT", 20)
+
 # --- Web --------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"

@@ -18,6 +18,7 @@ from store.models import (
     Coupon,
     CreditGrant,
     CreditLedger,
+    CreditNote,
     Entitlement,
     FileVersion,
     Order,
@@ -130,6 +131,17 @@ class RefundInline(TabularInline):
         return False
 
 
+class CreditNoteInline(TabularInline):
+    model = CreditNote
+    extra = 0
+    can_delete = False
+    fields = ["number", "amount", "tax_amount", "reason", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Order)
 class OrderAdmin(ModelAdmin):
     list_display = [
@@ -138,14 +150,14 @@ class OrderAdmin(ModelAdmin):
     list_filter = ["status", "created_at", "paid_at", "refund_requested_at", "held_at"]
     search_fields = ["number", "email", "stripe_checkout_session_id", "stripe_payment_intent_id"]
     date_hierarchy = "created_at"
-    inlines = [OrderItemInline, RefundInline]
+    inlines = [OrderItemInline, RefundInline, CreditNoteInline]
     actions = ["refund_in_full"]
     readonly_fields = [
         "number", "email", "user", "status", "currency", "subtotal", "discount", "total",
         "amount_refunded", "dispute", "coupon", "stripe_checkout_session_id",
         "stripe_payment_intent_id", "policy_snapshot", "refund_window_days", "created_at",
         "paid_at", "failed_at", "fulfilled_at", "held_at", "hold_reason", "refund_requested_at",
-        "refund_request_reason", "refund_link",
+        "refund_request_reason", "refund_link", "invoice_number", "automatic_tax", "tax_amount",
     ]  # fmt: skip
     fields = [*readonly_fields, "business_name", "business_address", "tax_id"]
 

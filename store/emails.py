@@ -24,6 +24,7 @@ def _order_context(order: Order) -> dict[str, Any]:
         "library_url": _url(reverse("store:library")),
         "order_url": _url(order.get_absolute_url()),
         "invoice_url": _url(reverse("store:invoice", args=[order.number])),
+        "invoice_page_url": _url(reverse("store:invoice-page", args=[order.number])),
         "login_url": _url("/accounts/login/code/"),
     }
 
@@ -38,11 +39,17 @@ def send_receipt(order: Order) -> OutboundEmail | None:
 
 
 def send_refund_issued(order: Order) -> OutboundEmail | None:
+    note = order.credit_notes.order_by("-pk").first()
     return queue_email(
         key=f"store-refund-{order.pk}-{order.amount_refunded}",
         to=order.email,
         template="store-refund-issued",
-        context={**_order_context(order), "amount": order.money(order.amount_refunded)},
+        context={
+            **_order_context(order),
+            "amount": order.money(order.amount_refunded),
+            "credit_note": note,
+            "credit_note_url": _url(note.get_absolute_url()) if note else "",
+        },
     )
 
 

@@ -21,6 +21,7 @@ from coaching.covers import cover_digest, cover_picture
 from coaching.images import COVER_RATIO, COVER_WIDTHS, Picture, picture_from, refresh_renditions
 from coaching.markdown import render_markdown
 from coaching.money import format_money
+from store.accounting import CreditNote, DocumentCounter, invoice_label
 from store.storage import private_storage
 
 # --- Catalogue ----------------------------------------------------------------
@@ -373,6 +374,12 @@ class Order(models.Model):
     tax_id = models.CharField(max_length=60, blank=True)
     refund_requested_at = models.DateTimeField(null=True, blank=True)
     refund_request_reason = models.TextField(blank=True)
+    # Taken when the payment is recorded (store.accounting): gap-free per year.
+    invoice_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    invoice_sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # Stripe Tax on at checkout: the tax inside `total`, as Stripe reported it.
+    automatic_tax = models.BooleanField(default=False)
+    tax_amount = models.PositiveIntegerField(default=0)
     # Orders started outside the store (a paid booking) send the buyer back there.
     return_url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -390,6 +397,12 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(total=F("subtotal") - F("discount")), name="order_total_adds_up"
+            ),
+            models.UniqueConstraint(
+                fields=["invoice_year", "invoice_sequence"], name="invoice_number_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_amount__lte=F("total")), name="tax_within_total"
             ),
         ]
 
@@ -413,6 +426,42 @@ class Order(models.Model):
     @property
     def refunded_display(self) -> str:
         return self.money(self.amount_refunded)
+
+    @property
+    def invoice_number(self) -> str:
+        if self.invoice_year is None or self.invoice_sequence is None:
+            return ""
+        return invoice_label("INV", self.invoice_year, self.invoice_sequence)
+
+    @property
+    def tax_display(self) -> str:
+        return self.money(self.tax_amount)
+
+    def assign_invoice_number(self) -> bool:
+        """Number a paid order's invoice once; call with the order row locked, inside
+        the transaction that records the payment (a rollback returns the number)."""
+        if self.invoice_sequence is not None or self.paid_at is None or self.total == 0:
+            return False
+        self.invoice_year = self.paid_at.year
+        self.invoice_sequence = DocumentCounter.take_next(
+            DocumentCounter.Series.INVOICE, self.invoice_year
+        )
+        self.save(update_fields=["invoice_year", "invoice_sequence"])
+        return True
+
+    def issue_credit_note(self, amount: int, *, reason: str = "") -> CreditNote:
+        """The credit note for `amount` just refunded, numbered in its own series."""
+        now = timezone.now()
+        tax = self.tax_amount * amount // self.total if self.total else 0
+        return CreditNote.objects.create(
+            order=self,
+            amount=amount,
+            tax_amount=tax,
+            year=now.year,
+            sequence=DocumentCounter.take_next(DocumentCounter.Series.CREDIT_NOTE, now.year),
+            reason=reason[:200],
+            created_at=now,
+        )
 
     @property
     def grants_access(self) -> bool:
@@ -483,6 +532,7 @@ class Order(models.Model):
         self.paid_at = timezone.now()
         self.stripe_payment_intent_id = payment_intent or self.stripe_payment_intent_id
         self._save_state("paid_at", "stripe_payment_intent_id")
+        self.assign_invoice_number()
         return True
 
     def hold(self, reason: str) -> bool:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from coaching.models import User
@@ -115,6 +116,7 @@ def start_checkout(
             total=subtotal - discount,
             coupon=coupon,
             refund_window_days=product.refund_window_days,
+            automatic_tax=settings.STORE_AUTOMATIC_TAX,
             policy_snapshot={
                 "refund_policy": product.refund_policy,
                 "refund_window_days": product.refund_window_days,
@@ -213,10 +215,21 @@ def fulfil_checkout(*, session_id: str, session: dict[str, Any] | None = None) -
             order.user = buyer_for(order.email)
             order.save(update_fields=["user"])
         paid_now = order.mark_paid(payment_intent=str(session.get("payment_intent") or ""))
+        if paid_now:
+            record_tax(order=order, session=session)
         if paid_now and order.coupon is not None and not order.coupon.record_redemption():
             log.warning("order %s paid with coupon %s past its limit", order.number, order.coupon)
         sync_access(order=order)
     return order
+
+
+def record_tax(*, order: Order, session: dict[str, Any]) -> None:
+    """Keep the tax Stripe Tax worked out inside the (tax-inclusive) total."""
+    if not order.automatic_tax:
+        return
+    tax = int((session.get("total_details") or {}).get("amount_tax") or 0)
+    order.tax_amount = min(tax, order.total)
+    order.save(update_fields=["tax_amount"])
 
 
 def payment_mismatch(*, order: Order, session: dict[str, Any]) -> str:
@@ -347,10 +360,17 @@ def record_charge_refund(*, charge: dict[str, Any]) -> Order | None:
         refunded = int(charge.get("amount_refunded") or 0)
         if charge.get("refunded"):
             refunded = max(refunded, order.total)
+        before = order.amount_refunded
         if order.record_refunded_total(refunded):
+            order.issue_credit_note(order.amount_refunded - before, reason=refund_reason(order))
             sync_access(order=order)
             emails.send_refund_issued(order)
     return order
+
+
+def refund_reason(order: Order) -> str:
+    latest = order.refunds.order_by("-pk").first()
+    return latest.reason if latest is not None else "Refunded"
 
 
 def record_dispute(*, charge: dict[str, Any], state: str) -> Order | None:

@@ -89,6 +89,9 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
                 "currency": order.currency,
                 "unit_amount": item.unit_amount,
                 "product_data": {"name": item.title},
+                # Tax inside the price: the buyer pays the listed amount wherever they
+                # are, so the session's total always equals the order's.
+                **({"tax_behavior": "inclusive"} if order.automatic_tax else {}),
             },
         }
         for item in order.items.all()
@@ -107,6 +110,9 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
         "cancel_url": cancel_url,
         "expires_at": int(time.time()) + settings.CHECKOUT_SESSION_MINUTES * 60,
     }
+    if order.automatic_tax:
+        params["automatic_tax"] = {"enabled": True}
+        params["billing_address_collection"] = "required"
     if order.discount:
         # Stripe needs a coupon object for a discount; ours is applied as one
         # amount-off coupon made for this order, keyed to the order.
@@ -213,8 +219,18 @@ def make_event(event_type: str, data_object: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def simulated_tax(order: Order) -> int:
+    """The simulated Stripe Tax: STORE_SIMULATED_TAX_PERCENT included in the total."""
+    if not order.automatic_tax:
+        return 0
+    rate = settings.STORE_SIMULATED_TAX_PERCENT
+    return order.total - round(order.total * 100 / (100 + rate))
+
+
 def simulated_session(order: Order, *, payment_status: str = "paid") -> dict[str, Any]:
     return {
+        "automatic_tax": {"enabled": order.automatic_tax, "status": "complete"},
+        "total_details": {"amount_discount": order.discount, "amount_tax": simulated_tax(order)},
         "id": order.stripe_checkout_session_id,
         "object": "checkout.session",
         "amount_subtotal": order.subtotal,

@@ -6,7 +6,6 @@ from functools import wraps
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.db.models import Prefetch
@@ -26,12 +25,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coaching import throttles
 from coaching.covers import cover_response
-from coaching.models import CoachProfile, User
+from coaching.models import User
 from guides.models import Guide
-from store import guest, pdf, services, stripe_gateway, webhooks
+from store import accounting, guest, pdf, services, stripe_gateway, webhooks
 from store.forms import BuyForm, RefundRequestForm
 from store.models import (
     CreditGrant,
+    CreditNote,
     Entitlement,
     FileVersion,
     Order,
@@ -299,7 +299,9 @@ def library(request: HttpRequest) -> HttpResponse:
     orders = (
         Order.objects.owned_by(request.user)
         .exclude(paid_at=None)
-        .only("number", "paid_at", "total", "currency", "status")[:100]
+        .only(
+            "number", "paid_at", "total", "currency", "status", "invoice_year", "invoice_sequence"
+        )[:100]
     )
     return render(
         request,
@@ -503,7 +505,38 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         {
             "order": order,
             "items": list(order.items.all()),
+            "credit_notes": list(order.credit_notes.all()),
             "refund_form": RefundRequestForm(),
+        },
+    )
+
+
+def _invoiced_order(request: HttpRequest, number: str) -> Order:
+    order = _get_order_for_user(request, number)
+    if not order.invoice_number:
+        raise Http404("No invoice for this order.")
+    return order
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache  # personal: no shared or browser cache may keep it
+@buyer_login_required
+@require_GET
+def invoice_page(request: HttpRequest, number: str) -> HttpResponse:
+    """The printable invoice: the browser's "Print" makes the paper or PDF copy."""
+    order = _invoiced_order(request, number)
+    return render(
+        request,
+        "store/document.html",
+        {
+            "doc": accounting.invoice_document(order),
+            "order": order,
+            "pdf_url": reverse("store:invoice", args=[order.number]),
         },
     )
 
@@ -512,14 +545,39 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 @buyer_login_required
 @require_GET
 def invoice(request: HttpRequest, number: str) -> HttpResponse:
+    order = _invoiced_order(request, number)
+    return _pdf_response(
+        pdf.document(accounting.invoice_document(order)), f"{order.invoice_number}.pdf"
+    )
+
+
+def _credit_note_for_user(request: HttpRequest, number: str, pk: int) -> CreditNote:
     order = _get_order_for_user(request, number)
-    if order.paid_at is None:
-        raise Http404("No invoice for an unpaid order.")
-    profile = CoachProfile.current()
-    seller = profile.name if profile else settings.SITE_NAME
-    response = HttpResponse(pdf.invoice(order, seller=seller), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="invoice-{order.number}.pdf"'
-    return response
+    return get_object_or_404(order.credit_notes.select_related("order__user"), pk=pk)
+
+
+@never_cache  # personal: no shared or browser cache may keep it
+@buyer_login_required
+@require_GET
+def credit_note_page(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    note = _credit_note_for_user(request, number, pk)
+    return render(
+        request,
+        "store/document.html",
+        {
+            "doc": accounting.credit_note_document(note),
+            "order": note.order,
+            "pdf_url": reverse("store:credit-note-pdf", args=[number, note.pk]),
+        },
+    )
+
+
+@never_cache  # personal: no shared or browser cache may keep it
+@buyer_login_required
+@require_GET
+def credit_note_pdf(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    note = _credit_note_for_user(request, number, pk)
+    return _pdf_response(pdf.document(accounting.credit_note_document(note)), f"{note.number}.pdf")
 
 
 @buyer_login_required
