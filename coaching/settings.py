@@ -237,6 +237,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         ("clients-apply-retention", "clients.tasks.apply_retention", DAY),
         # Stripe events and stamped PDFs that a broker outage or a failure left pending.
         ("store-sweep", "store.tasks.sweep_store", MINUTE),
+        # Payment plans: charge the instalments that fell due.
+        ("store-collect-instalments", "store.tasks.collect_instalments", 15 * MINUTE),
     ]
 }
 

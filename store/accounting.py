@@ -41,8 +41,10 @@ class DocumentCounter(models.Model):
         """The next number of `series` in `year`. Call inside the transaction that uses
         it: the counter row stays locked until that transaction ends."""
         # The first number of a year creates the row; a concurrent creator is ignored.
-        cls.objects.bulk_create([cls(series=series, year=year)], ignore_conflicts=True)
-        counter = cls.objects.select_for_update().get(series=series, year=year)
+        DocumentCounter.objects.bulk_create(
+            [DocumentCounter(series=series, year=year)], ignore_conflicts=True
+        )
+        counter = DocumentCounter.objects.select_for_update().get(series=series, year=year)
         counter.last += 1
         counter.save(update_fields=["last"])
         return counter.last

@@ -30,6 +30,7 @@ from store.models import (
     StampedFile,
     StripeEvent,
 )
+from store.plans import Instalment, PaymentPlan
 
 
 class PriceInline(TabularInline):
@@ -66,6 +67,10 @@ class ProductAdmin(ModelAdmin):
         ("Pricing", {"fields": ["pay_what_you_want", "minimum_amount"]}),
         ("Refunds", {"fields": ["refund_policy", "refund_window_days", "automatic_refunds"]}),
         ("What it grants", {"fields": ["guides", "bundled", "session_credits", "validity_days"]}),
+        (
+            "Instalments (coaching packages)",
+            {"fields": ["instalments", "instalment_interval_days", "instalment_credits"]},
+        ),
     ]
 
     @admin.display(description="Price")
@@ -139,6 +144,30 @@ class CreditNoteInline(TabularInline):
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class InstalmentInline(TabularInline):
+    model = Instalment
+    extra = 0
+    can_delete = False
+    fields = ["number", "amount", "due_at", "paid_at", "failed_at", "stripe_payment_intent_id"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PaymentPlan)
+class PaymentPlanAdmin(ModelAdmin):
+    list_display = ["order", "instalment_count", "interval_days", "credit_release", "created_at"]
+    readonly_fields = [
+        "order", "instalment_count", "interval_days", "credit_release", "session_credits",
+        "stripe_customer_id", "simulate_decline", "created_at",
+    ]  # fmt: skip
+    inlines = [InstalmentInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 

@@ -79,6 +79,35 @@ def _coach_email() -> str:
     return profile.email if profile else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
+def _instalment_context(instalment: Any) -> dict[str, Any]:
+    order = instalment.plan.order
+    return {
+        **_order_context(order),
+        "instalment": instalment,
+        "plan": instalment.plan,
+        "pay_url": _url(order.get_absolute_url()) + "#instalments",
+    }
+
+
+def send_instalment_paid(instalment: Any) -> OutboundEmail | None:
+    return queue_email(
+        key=f"store-instalment-paid-{instalment.pk}",
+        to=instalment.plan.order.email,
+        template="store-instalment-paid",
+        context=_instalment_context(instalment),
+    )
+
+
+def send_instalment_missed(instalment: Any) -> OutboundEmail | None:
+    """The buyer hears what failed, what is paused, and where to pay it."""
+    return queue_email(
+        key=f"store-instalment-missed-{instalment.pk}",
+        to=instalment.plan.order.email,
+        template="store-instalment-missed",
+        context=_instalment_context(instalment),
+    )
+
+
 def send_stamp_failed(stamp: StampedFile) -> OutboundEmail | None:
     """The coach hears once per stamp that a buyer's PDF could not be prepared."""
     failed_list = reverse("admin:store_stampedfile_changelist") + "?status__exact=failed"

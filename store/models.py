@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,12 @@ from coaching.images import COVER_RATIO, COVER_WIDTHS, Picture, picture_from, re
 from coaching.markdown import render_markdown
 from coaching.money import format_money
 from store.accounting import CreditNote, DocumentCounter, invoice_label
+from store.credits import CreditGrant as CreditGrant
+from store.credits import CreditGrantQuerySet as CreditGrantQuerySet
+from store.credits import CreditLedger as CreditLedger
+from store.plans import CreditRelease, PaymentPlan
+from store.plans import Instalment as Instalment
+from store.stamps import StampedFile as StampedFile
 from store.storage import private_storage
 
 # --- Catalogue ----------------------------------------------------------------
@@ -80,6 +86,14 @@ class Product(models.Model):
     session_credits = models.PositiveIntegerField(default=0, help_text="Coaching packages.")
     validity_days = models.PositiveIntegerField(
         default=0, help_text="Coaching packages: days the credits last (0 = no expiry)."
+    )
+    instalments = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Coaching packages: 2 or more also offers paying in that many instalments.",
+    )
+    instalment_interval_days = models.PositiveSmallIntegerField(default=30)
+    instalment_credits = models.CharField(
+        max_length=15, choices=CreditRelease.choices, default=CreditRelease.AT_ONCE
     )
     cover_image = models.ImageField(
         upload_to="store/covers/",
@@ -157,6 +171,10 @@ class Product(models.Model):
     @property
     def refund_policy_names_the_window(self) -> bool:
         return f"{self.refund_window_days} day" in self.refund_policy
+
+    @property
+    def offers_instalments(self) -> bool:
+        return self.kind == self.Kind.COACHING and self.instalments >= 2
 
     @property
     def price(self) -> Price | None:
@@ -428,6 +446,27 @@ class Order(models.Model):
         return self.money(self.amount_refunded)
 
     @property
+    def payment_plan(self) -> PaymentPlan | None:
+        try:
+            return self.plan
+        except PaymentPlan.DoesNotExist:
+            return None
+
+    @property
+    def charged_at_checkout(self) -> int:
+        """What Checkout takes: the total, or a plan's first instalment."""
+        plan = self.payment_plan
+        return plan.instalments.get(number=1).amount if plan is not None else self.total
+
+    @property
+    def amount_paid(self) -> int:
+        """Money received so far (a plan's paid instalments), refunds not deducted."""
+        if self.paid_at is None:
+            return 0
+        plan = self.payment_plan
+        return plan.amount_paid if plan is not None else self.total
+
+    @property
     def invoice_number(self) -> str:
         if self.invoice_year is None or self.invoice_sequence is None:
             return ""
@@ -468,7 +507,10 @@ class Order(models.Model):
         """Paid, not refunded in full, not lost in a dispute: what it bought is usable."""
         if self.paid_at is None or self.dispute == self.Dispute.LOST:
             return False
-        return not (self.total > 0 and self.amount_refunded >= self.total)
+        if self.amount_refunded == 0:
+            return True
+        # In full: all that was paid (a plan's instalments so far) came back.
+        return not (self.total > 0 and self.amount_refunded >= self.amount_paid)
 
     @property
     def refund_deadline(self) -> Any:
@@ -502,6 +544,8 @@ class Order(models.Model):
         rule = self.policy_snapshot.get("automatic_refunds", Product.AutomaticRefunds.NEVER)
         if not self.can_request_refund() or not self.inside_refund_window:
             return False
+        if self.payment_plan is not None:
+            return False  # several charges to unwind: the coach decides
         if rule == Product.AutomaticRefunds.ANY:
             return True
         return rule == Product.AutomaticRefunds.UNUSED and not self.was_used()
@@ -622,6 +666,9 @@ class Refund(models.Model):
 
 
 # --- What an order grants -------------------------------------------------------
+# (Session credits live in store.credits and stamped PDFs in store.stamps, imported
+# above with the payment plans and invoice numbering: every store model is
+# importable from store.models.)
 
 
 class EntitlementQuerySet(models.QuerySet["Entitlement"]):
@@ -681,145 +728,6 @@ class Entitlement(models.Model):
         self.revoked_at = timezone.now()
         self.save(update_fields=["status", "revoked_at"])
         return True
-
-
-class CreditGrantQuerySet(models.QuerySet["CreditGrant"]):
-    def usable(self) -> CreditGrantQuerySet:
-        """Grants with a credit left to spend: not revoked, not used up, not expired."""
-        return self.filter(revoked_at__isnull=True, used__lt=F("total")).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-        )
-
-    def usable_by(self, user: Any) -> CreditGrantQuerySet:
-        """Soonest to expire first: the credit spent next."""
-        return self.usable().filter(user=user).order_by(F("expires_at").asc(nulls_last=True), "pk")
-
-
-class CreditGrant(models.Model):
-    """Coaching session credits bought with a package; the bookings app spends them."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_grants"
-    )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="credit_grants")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="credit_grants")
-    total = models.PositiveIntegerField()
-    used = models.PositiveIntegerField(default=0)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = CreditGrantQuerySet.as_manager()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["order", "product"], name="credits_once_per_order"),
-            models.CheckConstraint(condition=Q(used__lte=F("total")), name="credits_within_total"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user}: {self.remaining}/{self.total} ({self.product})"
-
-    @property
-    def remaining(self) -> int:
-        return self.total - self.used
-
-    def use_one(self, *, reason: str = "", reference: str = "") -> bool:
-        """Spend one credit; False when none is left, expired or revoked. Never goes negative."""
-        with transaction.atomic():
-            taken = CreditGrant.objects.usable().filter(pk=self.pk).update(used=F("used") + 1)
-            if not taken:
-                return False
-            CreditLedger.objects.create(grant=self, change=-1, reason=reason, reference=reference)
-        self.refresh_from_db(fields=["used"])
-        return True
-
-    def give_back(self, *, reason: str = "", reference: str = "") -> bool:
-        """Return one credit (a cancelled session); False when none was used."""
-        with transaction.atomic():
-            returned = CreditGrant.objects.filter(pk=self.pk, used__gt=0).update(used=F("used") - 1)
-            if not returned:
-                return False
-            CreditLedger.objects.create(grant=self, change=1, reason=reason, reference=reference)
-        self.refresh_from_db(fields=["used"])
-        return True
-
-    def revoke(self) -> bool:
-        if self.revoked_at is not None:
-            return False
-        self.revoked_at = timezone.now()
-        self.save(update_fields=["revoked_at"])
-        return True
-
-
-class CreditLedger(models.Model):
-    grant = models.ForeignKey(CreditGrant, on_delete=models.CASCADE, related_name="ledger")
-    change = models.SmallIntegerField()
-    reason = models.CharField(max_length=200, blank=True)
-    reference = models.CharField(max_length=200, blank=True, help_text="e.g. a booking id.")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.change:+d} {self.reason}"
-
-
-class StampedFile(models.Model):
-    """A buyer's own copy of one PDF version, stamped with their email and order."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        READY = "ready"
-        FAILED = "failed"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    version = models.ForeignKey(FileVersion, on_delete=models.CASCADE, related_name="stamps")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    file = models.FileField(storage=private_storage, max_length=300, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    ready_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
-    # When the coach was emailed about it: the buyer's page says so only if true.
-    coach_told_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "version"], name="stamp_once_per_buyer")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.version} for {self.user}"
-
-    def record_failure(self, error: str, *, give_up_after: int) -> bool:
-        """Count one failed attempt; True when it was the last (the stamp is FAILED)."""
-        self.attempts += 1
-        self.last_error = error[:2000]
-        if self.attempts >= give_up_after:
-            self.status = self.Status.FAILED
-            self.failed_at = timezone.now()
-        self.save(update_fields=["attempts", "last_error", "status", "failed_at"])
-        return self.status == self.Status.FAILED
-
-    def mark_coach_told(self) -> bool:
-        if self.coach_told_at is not None:
-            return False
-        self.coach_told_at = timezone.now()
-        self.save(update_fields=["coach_told_at"])
-        return True
-
-    def start_again(self) -> bool:
-        """A failed stamp goes back to the queue with fresh attempts; False otherwise."""
-        restarted = StampedFile.objects.filter(pk=self.pk, status=self.Status.FAILED).update(
-            status=self.Status.PENDING, attempts=0, failed_at=None
-        )
-        if restarted:
-            self.refresh_from_db(fields=["status", "attempts", "failed_at"])
-        return restarted == 1
 
 
 class StripeEvent(models.Model):

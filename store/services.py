@@ -32,6 +32,7 @@ from store.models import (
     Refund,
     StampedFile,
 )
+from store.plans import write_schedule
 from store.signals import order_fulfilled
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def start_checkout(
     success_url: str,
     cancel_url: str,
     return_url: str = "",
+    instalments: int = 1,
 ) -> CheckoutStart:
     """Create the order and its Checkout session together, or neither.
 
@@ -131,6 +133,12 @@ def start_checkout(
         OrderItem.objects.create(
             order=order, product=product, title=product.title, unit_amount=subtotal
         )
+        if instalments > 1:
+            if not product.offers_instalments or instalments != product.instalments:
+                raise CheckoutError("This product cannot be paid in instalments.")
+            if order.total < 50 * instalments:
+                raise CheckoutError("Each instalment must be at least 0.50.", field="plan")
+            write_schedule(order=order, product=product, count=instalments)
         try:
             session = stripe_gateway.create_checkout_session(
                 order=order, success_url=success_url, cancel_url=cancel_url
@@ -214,9 +222,15 @@ def fulfil_checkout(*, session_id: str, session: dict[str, Any] | None = None) -
         if order.user_id is None:
             order.user = buyer_for(order.email)
             order.save(update_fields=["user"])
-        paid_now = order.mark_paid(payment_intent=str(session.get("payment_intent") or ""))
+        payment_intent = str(session.get("payment_intent") or "")
+        paid_now = order.mark_paid(payment_intent=payment_intent)
         if paid_now:
             record_tax(order=order, session=session)
+            plan = order.payment_plan
+            if plan is not None:
+                plan.instalments.get(number=1).mark_paid(payment_intent=payment_intent)
+                plan.stripe_customer_id = str(session.get("customer") or "")
+                plan.save(update_fields=["stripe_customer_id"])
         if paid_now and order.coupon is not None and not order.coupon.record_redemption():
             log.warning("order %s paid with coupon %s past its limit", order.number, order.coupon)
         sync_access(order=order)
@@ -239,8 +253,9 @@ def payment_mismatch(*, order: Order, session: dict[str, Any]) -> str:
     Stripe mode (a test payment reaching a live site) must never fulfil.
     """
     amount = session.get("amount_total")
-    if amount != order.total:
-        return f"Stripe's session is for {amount} (minor units), the order for {order.total}."
+    expected = order.charged_at_checkout
+    if amount != expected:
+        return f"Stripe's session is for {amount} (minor units), the order for {expected}."
     currency = str(session.get("currency") or "").lower()
     if currency != order.currency.lower():
         return f"Stripe's session is in {currency or 'no currency'}, the order in {order.currency}."
@@ -279,12 +294,15 @@ def sync_access(*, order: Order) -> None:
                     if product.validity_days
                     else None
                 )
+                plan = order.payment_plan
                 CreditGrant.objects.get_or_create(
                     order=order,
                     product=product,
                     defaults={
                         "user": order.user,
-                        "total": product.session_credits,
+                        # Bought in instalments: what the plan (fixed at purchase) has
+                        # released so far; the rest follows each paid instalment.
+                        "total": plan.credits_released() if plan else product.session_credits,
                         "expires_at": expires,
                     },
                 )
@@ -392,7 +410,7 @@ def refund_order(
     The Refund row is committed first: its id is the idempotency key, so a
     retry after a timeout asks Stripe for the same refund, not a second one.
     """
-    remaining = order.total - order.amount_refunded
+    remaining = order.amount_paid - order.amount_refunded
     amount = remaining if amount is None else amount
     if order.paid_at is None or amount <= 0 or amount > remaining:
         raise stripe_gateway.GatewayError(

@@ -28,6 +28,13 @@ def process_stripe_event(event_pk: int) -> str:
 
 
 @shared_task
+def collect_instalments() -> int:
+    from store.instalments import collect_due_instalments
+
+    return collect_due_instalments()
+
+
+@shared_task
 def sweep_store() -> dict[str, int]:
     """Beat's sweep: events and stamps a dead broker or a failure left behind."""
     cutoff = timezone.now() - timedelta(seconds=30)

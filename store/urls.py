@@ -39,4 +39,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="credit-note-pdf",
     ),
     path("library/orders/<str:number>/refund/", views.refund_request, name="refund-request"),
+    path(
+        "library/orders/<str:number>/instalments/<int:instalment_number>/pay/",
+        views.instalment_pay,
+        name="instalment-pay",
+    ),
 ]

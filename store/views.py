@@ -27,7 +27,7 @@ from coaching import throttles
 from coaching.covers import cover_response
 from coaching.models import User
 from guides.models import Guide
-from store import accounting, guest, pdf, services, stripe_gateway, webhooks
+from store import accounting, guest, instalments, pdf, services, stripe_gateway, webhooks
 from store.forms import BuyForm, RefundRequestForm
 from store.models import (
     CreditGrant,
@@ -39,6 +39,7 @@ from store.models import (
     ProductFile,
     StampedFile,
 )
+from store.plans import Instalment
 
 LINK_SALT = "store.download"
 LINK_MAX_AGE = 300  # seconds: long enough to start a download, too short to share
@@ -171,6 +172,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 tax_id=data["tax_id"],
                 success_url=success_url,
                 cancel_url=request.build_absolute_uri(product.get_absolute_url()),
+                instalments=form.instalments(),
             )
         except services.CheckoutError as problem:
             if problem.field and problem.field in form.fields:
@@ -194,17 +196,70 @@ def simulated_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     """The local stand-in for Stripe's hosted page, only when no Stripe key is set."""
     if not stripe_gateway.is_simulated():
         raise Http404("Simulated payments are off.")
+    instalment = (
+        Instalment.objects.select_related("plan__order")
+        .filter(stripe_checkout_session_id=session_id)
+        .first()
+    )
+    if instalment is not None:
+        return _simulated_instalment_checkout(request, instalment)
     order = get_object_or_404(
         Order.objects.prefetch_related("items"), stripe_checkout_session_id=session_id
     )
     if request.method == "POST" and order.paid_at is None:
         if request.POST.get("action") == "cancel":
             return redirect(order.return_url or order.items.all()[0].product.get_absolute_url())
+        plan = order.payment_plan
+        if plan is not None and request.POST.get("decline_later") == "on":
+            plan.simulate_decline = True
+            plan.save(update_fields=["simulate_decline"])
         session = stripe_gateway.simulated_session(order)
         stripe_gateway.emit_simulated_event("checkout.session.completed", session)
         success = order.return_url or reverse("store:checkout-success")
         return redirect(f"{success}?session_id={session_id}")
-    return render(request, "store/simulated_checkout.html", {"order": order})
+    return render(
+        request, "store/simulated_checkout.html", {"order": order, "plan": order.payment_plan}
+    )
+
+
+def _simulated_instalment_checkout(request: HttpRequest, instalment: Instalment) -> HttpResponse:
+    """The stand-in for Stripe's page when the buyer pays a missed instalment."""
+    order = instalment.plan.order
+    if request.method == "POST" and instalment.paid_at is None:
+        if request.POST.get("action") != "cancel":
+            session = stripe_gateway.simulated_instalment_session(instalment)
+            stripe_gateway.emit_simulated_event("checkout.session.completed", session)
+        return redirect(f"{order.get_absolute_url()}#instalments")
+    return render(
+        request,
+        "store/simulated_instalment_checkout.html",
+        {"order": order, "instalment": instalment},
+    )
+
+
+@buyer_login_required
+@require_POST
+def instalment_pay(request: HttpRequest, number: str, instalment_number: int) -> HttpResponse:
+    """The buyer pays a missed instalment now, with any card, on Stripe's page."""
+    order = _get_order_for_user(request, number)
+    instalment = get_object_or_404(
+        Instalment.objects.select_related("plan__order"),
+        plan__order=order,
+        number=instalment_number,
+        paid_at__isnull=True,
+    )
+    if not instalment.is_missed:
+        messages.info(request, "This instalment is not due yet; it is taken automatically.")
+        return redirect(order.get_absolute_url())
+    back = request.build_absolute_uri(order.get_absolute_url())
+    try:
+        url = instalments.start_instalment_checkout(
+            instalment=instalment, success_url=back, cancel_url=back
+        )
+    except stripe_gateway.GatewayError as error:
+        messages.error(request, str(error))
+        return redirect(order.get_absolute_url())
+    return redirect(url)
 
 
 @never_cache  # personal: no shared or browser cache may keep it
@@ -296,6 +351,9 @@ def library(request: HttpRequest) -> HttpResponse:
         products.setdefault(entitlement.product_id, entitlement.product)
     entries = _library_entries(request, list(products.values()), entitlements)
     credits = CreditGrant.objects.usable_by(request.user).select_related("product")
+    paused = CreditGrant.objects.filter(
+        user=_buyer(request), paused_at__isnull=False, revoked_at__isnull=True
+    ).select_related("product", "order")
     orders = (
         Order.objects.owned_by(request.user)
         .exclude(paid_at=None)
@@ -306,7 +364,7 @@ def library(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "store/library.html",
-        {"entries": entries, "credits": credits, "orders": orders},
+        {"entries": entries, "credits": credits, "paused": paused, "orders": orders},
     )
 
 
@@ -506,6 +564,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "order": order,
             "items": list(order.items.all()),
             "credit_notes": list(order.credit_notes.all()),
+            "plan": order.payment_plan,
             "refund_form": RefundRequestForm(),
         },
     )
