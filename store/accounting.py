@@ -154,6 +154,19 @@ def invoice_document(order: Any) -> Document:
     if order.discount:
         rows.append(("Discount", f"-{order.discount_display}"))
     notes = [tax_note(order), f"Order {order.number}. Paid by card."]
+    plan = order.payment_plan
+    total_label = "Total paid"
+    if plan is not None:
+        total_label = "Total"
+        notes.append(
+            f"Payable in {plan.instalment_count} instalments: "
+            + "; ".join(
+                f"{i.amount_display} "
+                + (f"paid {i.paid_at:%d %b %Y}" if i.paid_at else f"due {i.due_at:%d %b %Y}")
+                for i in plan.instalments.all()
+            )
+            + "."
+        )
     if order.amount_refunded:
         numbers = ", ".join(note.number for note in order.credit_notes.all())
         notes.append(f"Refunded {order.refunded_display}: see credit note {numbers}.")
@@ -164,7 +177,7 @@ def invoice_document(order: Any) -> Document:
         seller=seller_lines(),
         buyer=billed_to(order),
         rows=rows,
-        total_label="Total paid",
+        total_label=total_label,
         total=order.total_display,
         notes=notes,
         tax_line=("Of which tax", order.tax_display) if order.automatic_tax else None,

@@ -34,7 +34,11 @@ def send_receipt(order: Order) -> OutboundEmail | None:
         key=f"store-receipt-{order.pk}",
         to=order.email,
         template="store-receipt",
-        context={**_order_context(order), "preheader": f"Order {order.number}: your receipt"},
+        context={
+            **_order_context(order),
+            "plan": order.payment_plan,
+            "preheader": f"Order {order.number}: your receipt",
+        },
     )
 
 

@@ -219,3 +219,16 @@ def test_a_plan_the_product_does_not_offer_is_refused(
     response = client.post("/store/career-sprint/", {"email": candidate.email, "plan": "5"})
     assert response.status_code == 400
     assert Order.objects.count() == 0
+
+
+def test_the_receipt_and_invoice_show_the_schedule_not_a_total_paid(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    order = _buy_in_instalments(client, candidate, package)
+    receipt = next(m for m in mail.outbox if m.to == [candidate.email])
+    assert "Total: £1,000.00, in 3 instalments" in receipt.body
+    assert "1. £333.33: paid" in receipt.body and "3. £333.34: taken on" in receipt.body
+    client.force_login(candidate)
+    page = client.get(f"/library/orders/{order.number}/invoice/").content.decode()
+    assert "Total paid" not in page
+    assert "Payable in 3 instalments: £333.33 paid" in page
