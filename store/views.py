@@ -143,13 +143,27 @@ def cover(request: HttpRequest, slug: str, digest: str) -> HttpResponse:
     return cover_response(product.get_kind_display(), product.title, digest)
 
 
+def _buyer_initial(request: HttpRequest) -> dict[str, str]:
+    """The signed-in buyer's email and the invoice details of their latest order that
+    had any, so a business buyer types them once."""
+    if not request.user.is_authenticated:
+        return {}
+    latest = (
+        Order.objects.owned_by(request.user)
+        .exclude(business_name="", business_address="", tax_id="")
+        .values("business_name", "business_address", "tax_id")
+        .first()
+    )
+    return {"email": _buyer(request).email, **(latest or {})}
+
+
 @require_http_methods(["GET", "POST"])
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(
         Product.objects.active().prefetch_related("prices", "bundled", "guides", "files"),
         slug=slug,
     )
-    initial = {"email": request.user.email} if request.user.is_authenticated else {}
+    initial = _buyer_initial(request)
     form = BuyForm(request.POST or None, product=product, initial=initial)
     error = ""
     if request.method == "POST" and form.is_valid():

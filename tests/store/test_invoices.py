@@ -237,3 +237,17 @@ def test_with_stripe_tax_off_checkout_sends_no_tax_settings(
     start_order(product)
     assert "automatic_tax" not in calls[-1]
     assert "tax_behavior" not in calls[-1]["line_items"][0]["price_data"]
+
+
+@pytest.mark.django_db
+def test_a_business_buyer_finds_their_invoice_details_filled_in_next_time(
+    client: Any, candidate: Any, product: Any
+) -> None:
+    start_checkout(
+        product=product, email=candidate.email, user=candidate, business_name="Acme AI Ltd",
+        business_address="1 Main St", tax_id="GB123456789",
+        success_url="http://t/s/", cancel_url="http://t/c/",
+    )  # fmt: skip
+    client.force_login(candidate)
+    page = client.get(product.get_absolute_url()).content.decode()
+    assert 'value="Acme AI Ltd"' in page and 'value="GB123456789"' in page

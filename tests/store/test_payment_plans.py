@@ -232,3 +232,27 @@ def test_the_receipt_and_invoice_show_the_schedule_not_a_total_paid(
     page = client.get(f"/library/orders/{order.number}/invoice/").content.decode()
     assert "Total paid" not in page
     assert "Payable in 3 instalments: £333.33 paid" in page
+
+
+def test_the_simulated_clock_command_collects_each_plans_next_instalment(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    order = _buy_in_instalments(client, candidate, package)
+    out = StringIO()
+    with committed():
+        call_command("advance_instalments", stdout=out)
+    assert "1 instalments brought forward, 1 collected." in out.getvalue()
+    paid = order.plan.instalments.filter(paid_at__isnull=False).values_list("number", flat=True)
+    assert list(paid) == [1, 2]
+
+
+def test_the_simulated_clock_command_refuses_real_stripe(settings: Any) -> None:
+    from django.core.management import CommandError, call_command
+
+    settings.STRIPE_SECRET_KEY = "sk_test_real"
+    with pytest.raises(CommandError):
+        call_command("advance_instalments")
