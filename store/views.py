@@ -154,7 +154,8 @@ def _buyer_initial(request: HttpRequest) -> dict[str, str]:
         .values("business_name", "business_address", "tax_id")
         .first()
     )
-    return {"email": _buyer(request).email, **(latest or {})}
+    details = {key: str(value) for key, value in latest.items()} if latest else {}
+    return {"email": _buyer(request).email, **details}
 
 
 @require_http_methods(["GET", "POST"])
