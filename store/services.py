@@ -411,10 +411,15 @@ def refund_order(
     retry after a timeout asks Stripe for the same refund, not a second one.
     """
     remaining = order.amount_paid - order.amount_refunded
+    plan = order.payment_plan
+    if plan is not None:
+        # Refunds go to the checkout's charge (the first instalment); the later
+        # instalments' charges are refunded from Stripe's dashboard.
+        remaining = min(remaining, plan.instalments.get(number=1).amount - order.amount_refunded)
     amount = remaining if amount is None else amount
     if order.paid_at is None or amount <= 0 or amount > remaining:
         raise stripe_gateway.GatewayError(
-            f"Nothing to refund for that amount (at most {order.money(remaining)})."
+            f"Nothing to refund for that amount (at most {order.money(max(remaining, 0))})."
         )
     refund = Refund.objects.create(order=order, amount=amount, created_by=by, reason=reason[:200])
     refund.stripe_refund_id = stripe_gateway.create_refund(order=order, refund=refund)

@@ -256,3 +256,18 @@ def test_the_simulated_clock_command_refuses_real_stripe(settings: Any) -> None:
     settings.STRIPE_SECRET_KEY = "sk_test_real"
     with pytest.raises(CommandError):
         call_command("advance_instalments")
+
+
+def test_a_refund_of_an_instalment_order_is_limited_to_the_checkouts_charge(
+    client: Any, candidate: Any, coach: Any, package: Product
+) -> None:
+    from store.services import refund_order
+
+    order = _buy_in_instalments(client, candidate, package)
+    _collect_due(31)
+    order.refresh_from_db()
+    with pytest.raises(stripe_gateway.GatewayError, match="at most £333.33"):
+        refund_order(order=order, amount=60000, by=coach)
+    with committed():
+        refund = refund_order(order=order, by=coach)
+    assert refund.amount == 33333
