@@ -362,22 +362,27 @@ def person_data(person: Person) -> dict[str, Any]:
 
 def export_person(*, email: str) -> bytes:
     """One ZIP: data.json with everything held, and the invoice of every paid order."""
-    from coaching.models import CoachProfile
-    from store import pdf
+    from store import accounting, pdf
     from store.models import Order
 
     person = find_person(email)
     data = person_data(person)
-    profile = CoachProfile.current()
-    seller = profile.name if profile else settings.SITE_NAME
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, indent=2))
-        paid = Order.objects.filter(person.by_email_or_user(), paid_at__isnull=False)
-        for order in paid.select_related("user"):
+        paid = Order.objects.filter(
+            person.by_email_or_user(), paid_at__isnull=False, invoice_sequence__isnull=False
+        )
+        for order in paid.select_related("user").prefetch_related("credit_notes"):
             archive.writestr(
-                f"invoices/invoice-{order.number}.pdf", pdf.invoice(order, seller=seller)
+                f"invoices/invoice-{order.number}.pdf",
+                pdf.document(accounting.invoice_document(order)),
             )
+            for note in order.credit_notes.all():
+                archive.writestr(
+                    f"invoices/{note.number}.pdf",
+                    pdf.document(accounting.credit_note_document(note)),
+                )
     return out.getvalue()
 
 

@@ -237,6 +237,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         ("clients-apply-retention", "clients.tasks.apply_retention_task", DAY),
         # Stripe events and stamped PDFs that a broker outage or a failure left pending.
         ("store-sweep", "store.tasks.sweep_store", MINUTE),
+        # Payment plans: charge the instalments that fell due.
+        ("store-collect-instalments", "store.tasks.collect_instalments", 15 * MINUTE),
     ]
 }
 
@@ -279,6 +281,7 @@ THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
         "email": (env_int("ACCOUNT_RESET_LIMIT_EMAIL", 5), HOUR),
     },
     "refund-request": {"account": (5, 24 * HOUR)},
+    "stamp-retry": {"account": (5, HOUR)},
     "view-beacon": {"ip": (env_int("THROTTLE_VIEWS_PER_IP", 300), HOUR)},
     "search": {"ip": (env_int("THROTTLE_SEARCHES_PER_IP", 120), 60)},
 }
@@ -402,6 +405,18 @@ STRIPE_WEBHOOK_SECRET = env_str(
 # abandoned checkout holds a limited coupon's place no longer than this.
 CHECKOUT_SESSION_MINUTES = max(30, env_int("CHECKOUT_SESSION_MINUTES", 30))
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+
+# --- Invoices and tax -----------------------------------------------------------
+# The seller block on every invoice and credit note (an accountant needs all three).
+STORE_SELLER_NAME = env_str("STORE_SELLER_NAME", "")  # empty: the coach's profile name
+STORE_SELLER_ADDRESS = env_str("STORE_SELLER_ADDRESS", "")  # lines separated by "\n"
+STORE_SELLER_TAX_ID = env_str("STORE_SELLER_TAX_ID", "")
+# On: Stripe Tax works out the tax inside each price (tax-inclusive prices, so the buyer
+# pays the listed amount wherever they are) and receipts and invoices show it. Off:
+# prices include any tax and the invoice says so.
+STORE_AUTOMATIC_TAX = env_bool("STORE_AUTOMATIC_TAX", False)
+# The simulated provider's stand-in for Stripe Tax: the rate it reports as included.
+STORE_SIMULATED_TAX_PERCENT = env_int("STORE_SIMULATED_TAX_PERCENT", 20)
 
 # --- Web --------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from store.models import (
     Coupon,
     CreditGrant,
     CreditLedger,
+    CreditNote,
     Entitlement,
     FileVersion,
     Order,
@@ -26,8 +27,10 @@ from store.models import (
     Product,
     ProductFile,
     Refund,
+    StampedFile,
     StripeEvent,
 )
+from store.plans import Instalment, PaymentPlan
 
 
 class PriceInline(TabularInline):
@@ -62,8 +65,12 @@ class ProductAdmin(ModelAdmin):
         (None, {"fields": ["kind", "title", "slug", "summary", "is_active", "position"]}),
         ("Page", {"fields": ["description", "included", "preview", "cover_image"]}),
         ("Pricing", {"fields": ["pay_what_you_want", "minimum_amount"]}),
-        ("Refunds", {"fields": ["refund_policy", "refund_window_days"]}),
+        ("Refunds", {"fields": ["refund_policy", "refund_window_days", "automatic_refunds"]}),
         ("What it grants", {"fields": ["guides", "bundled", "session_credits", "validity_days"]}),
+        (
+            "Instalments (coaching packages)",
+            {"fields": ["instalments", "instalment_interval_days", "instalment_credits"]},
+        ),
     ]
 
     @admin.display(description="Price")
@@ -129,6 +136,41 @@ class RefundInline(TabularInline):
         return False
 
 
+class CreditNoteInline(TabularInline):
+    model = CreditNote
+    extra = 0
+    can_delete = False
+    fields = ["number", "amount", "tax_amount", "reason", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class InstalmentInline(TabularInline):
+    model = Instalment
+    extra = 0
+    can_delete = False
+    fields = ["number", "amount", "due_at", "paid_at", "failed_at", "stripe_payment_intent_id"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PaymentPlan)
+class PaymentPlanAdmin(ModelAdmin):
+    list_display = ["order", "instalment_count", "interval_days", "credit_release", "created_at"]
+    readonly_fields = [
+        "order", "instalment_count", "interval_days", "credit_release", "session_credits",
+        "stripe_customer_id", "simulate_decline", "created_at",
+    ]  # fmt: skip
+    inlines = [InstalmentInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
 @admin.register(Order)
 class OrderAdmin(ModelAdmin):
     list_display = [
@@ -137,14 +179,14 @@ class OrderAdmin(ModelAdmin):
     list_filter = ["status", "created_at", "paid_at", "refund_requested_at", "held_at"]
     search_fields = ["number", "email", "stripe_checkout_session_id", "stripe_payment_intent_id"]
     date_hierarchy = "created_at"
-    inlines = [OrderItemInline, RefundInline]
+    inlines = [OrderItemInline, RefundInline, CreditNoteInline]
     actions = ["refund_in_full"]
     readonly_fields = [
         "number", "email", "user", "status", "currency", "subtotal", "discount", "total",
         "amount_refunded", "dispute", "coupon", "stripe_checkout_session_id",
         "stripe_payment_intent_id", "policy_snapshot", "refund_window_days", "created_at",
         "paid_at", "failed_at", "fulfilled_at", "held_at", "hold_reason", "refund_requested_at",
-        "refund_request_reason", "refund_link",
+        "refund_request_reason", "refund_link", "invoice_number", "automatic_tax", "tax_amount",
     ]  # fmt: skip
     fields = [*readonly_fields, "business_name", "business_address", "tax_id"]
 
@@ -243,6 +285,38 @@ class CreditGrantAdmin(ModelAdmin):
     raw_id_fields = ["user", "order"]
     readonly_fields = ["used"]
     inlines = [CreditLedgerInline]
+
+
+@admin.register(StampedFile)
+class StampedFileAdmin(ModelAdmin):
+    """Buyers' stamped PDFs; the failed ones are the coach's to fix and prepare again."""
+
+    list_display = ["version", "user", "order", "status", "attempts", "failed_at", "last_error"]
+    list_filter = ["status"]
+    search_fields = ["user__email", "order__number"]
+    readonly_fields = [
+        "user", "version", "order", "status", "file", "attempts", "last_error", "created_at",
+        "ready_at", "failed_at", "coach_told_at",
+    ]  # fmt: skip
+    actions = ["prepare_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StampedFile]:
+        return (
+            super().get_queryset(request).select_related("version__product_file", "user", "order")
+        )
+
+    @admin.action(description="Prepare again (failed copies)", permissions=["change"])
+    def prepare_again(self, request: HttpRequest, queryset: QuerySet[StampedFile]) -> None:
+        count = sum(1 for stamp in queryset if services.retry_stamp(stamp))
+        self.message_user(
+            request,
+            f"Preparing {count} cop{'y' if count == 1 else 'ies'} again; "
+            "the buyers are emailed when theirs is ready.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(StripeEvent)

@@ -5,7 +5,9 @@ from typing import Any
 
 from django import forms
 
+from coaching.money import format_money
 from store.models import Order, Product
+from store.plans import split_amount
 
 
 class BuyForm(forms.Form):
@@ -41,6 +43,36 @@ class BuyForm(forms.Form):
             )
             if price and "amount" not in self.initial:
                 self.initial["amount"] = Decimal(price.amount) / 100
+        price = product.price
+        if product.offers_instalments and price and not product.pay_what_you_want:
+            count = product.instalments
+            parts = split_amount(price.amount, count)
+            every = product.instalment_interval_days
+            self.fields["plan"] = forms.TypedChoiceField(
+                label="How to pay",
+                coerce=int,
+                choices=[
+                    (1, f"In full: {price.display}"),
+                    (
+                        count,
+                        f"In {count} instalments, one every {every} days: "
+                        f"{format_money(parts[0], price.currency)} now"
+                        + (
+                            f", the last {format_money(parts[-1], price.currency)}"
+                            if parts[-1] != parts[0]
+                            else ""
+                        ),
+                    ),
+                ],
+                initial=1,
+                help_text="With instalments, your card is kept to take the later ones when due.",
+            )
+            # Right after the email, before the folded coupon and invoice details.
+            order = ["email", "plan", *[n for n in self.fields if n not in ("email", "plan")]]
+            self.fields = {name: self.fields[name] for name in order}
+
+    def instalments(self) -> int:
+        return int(self.cleaned_data.get("plan") or 1)
 
     def amount_minor(self) -> int | None:
         value = self.cleaned_data.get("amount")

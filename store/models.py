@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,13 @@ from coaching.covers import cover_digest, cover_picture
 from coaching.images import COVER_RATIO, COVER_WIDTHS, Picture, picture_from, refresh_renditions
 from coaching.markdown import render_markdown
 from coaching.money import format_money
+from store.accounting import CreditNote, DocumentCounter, invoice_label
+from store.credits import CreditGrant as CreditGrant
+from store.credits import CreditGrantQuerySet as CreditGrantQuerySet
+from store.credits import CreditLedger as CreditLedger
+from store.plans import CreditRelease, PaymentPlan
+from store.plans import Instalment as Instalment
+from store.stamps import StampedFile as StampedFile
 from store.storage import private_storage
 
 # --- Catalogue ----------------------------------------------------------------
@@ -43,6 +50,11 @@ class Product(models.Model):
         # Made by the bookings app for a paid event type; never listed in the store.
         SESSION = "session", "Paid session (booked from the calendar)"
 
+    class AutomaticRefunds(models.TextChoices):
+        NEVER = "never", "Never: I decide every request"
+        UNUSED = "unused", "Inside the window, when nothing was downloaded or booked"
+        ANY = "any", "Inside the window, for any reason"
+
     kind = models.CharField(max_length=10, choices=Kind.choices)
     slug = models.SlugField(max_length=120, unique=True)
     title = models.CharField(max_length=200)
@@ -55,6 +67,12 @@ class Product(models.Model):
         help_text="Shown before payment and copied onto each order.",
     )
     refund_window_days = models.PositiveIntegerField(default=14)
+    automatic_refunds = models.CharField(
+        max_length=10,
+        choices=AutomaticRefunds.choices,
+        default=AutomaticRefunds.UNUSED,
+        help_text="Which refund requests inside the window are paid at once, without you.",
+    )
     pay_what_you_want = models.BooleanField(default=False)
     minimum_amount = models.PositiveIntegerField(
         default=0, help_text="Pay what you want: the smallest amount, in pence/cents."
@@ -68,6 +86,14 @@ class Product(models.Model):
     session_credits = models.PositiveIntegerField(default=0, help_text="Coaching packages.")
     validity_days = models.PositiveIntegerField(
         default=0, help_text="Coaching packages: days the credits last (0 = no expiry)."
+    )
+    instalments = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Coaching packages: 2 or more also offers paying in that many instalments.",
+    )
+    instalment_interval_days = models.PositiveSmallIntegerField(default=30)
+    instalment_credits = models.CharField(
+        max_length=15, choices=CreditRelease.choices, default=CreditRelease.AT_ONCE
     )
     cover_image = models.ImageField(
         upload_to="store/covers/",
@@ -145,6 +171,10 @@ class Product(models.Model):
     @property
     def refund_policy_names_the_window(self) -> bool:
         return f"{self.refund_window_days} day" in self.refund_policy
+
+    @property
+    def offers_instalments(self) -> bool:
+        return self.kind == self.Kind.COACHING and self.instalments >= 2
 
     @property
     def price(self) -> Price | None:
@@ -362,6 +392,12 @@ class Order(models.Model):
     tax_id = models.CharField(max_length=60, blank=True)
     refund_requested_at = models.DateTimeField(null=True, blank=True)
     refund_request_reason = models.TextField(blank=True)
+    # Taken when the payment is recorded (store.accounting): gap-free per year.
+    invoice_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    invoice_sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # Stripe Tax on at checkout: the tax inside `total`, as Stripe reported it.
+    automatic_tax = models.BooleanField(default=False)
+    tax_amount = models.PositiveIntegerField(default=0)
     # Orders started outside the store (a paid booking) send the buyer back there.
     return_url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -379,6 +415,12 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(total=F("subtotal") - F("discount")), name="order_total_adds_up"
+            ),
+            models.UniqueConstraint(
+                fields=["invoice_year", "invoice_sequence"], name="invoice_number_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_amount__lte=F("total")), name="tax_within_total"
             ),
         ]
 
@@ -404,25 +446,109 @@ class Order(models.Model):
         return self.money(self.amount_refunded)
 
     @property
+    def payment_plan(self) -> PaymentPlan | None:
+        try:
+            return self.plan
+        except PaymentPlan.DoesNotExist:
+            return None
+
+    @property
+    def charged_at_checkout(self) -> int:
+        """What Checkout takes: the total, or a plan's first instalment."""
+        plan = self.payment_plan
+        return plan.instalments.get(number=1).amount if plan is not None else self.total
+
+    @property
+    def amount_paid(self) -> int:
+        """Money received so far (a plan's paid instalments), refunds not deducted."""
+        if self.paid_at is None:
+            return 0
+        plan = self.payment_plan
+        return plan.amount_paid if plan is not None else self.total
+
+    @property
+    def invoice_number(self) -> str:
+        if self.invoice_year is None or self.invoice_sequence is None:
+            return ""
+        return invoice_label("INV", self.invoice_year, self.invoice_sequence)
+
+    @property
+    def tax_display(self) -> str:
+        return self.money(self.tax_amount)
+
+    def assign_invoice_number(self) -> bool:
+        """Number a paid order's invoice once; call with the order row locked, inside
+        the transaction that records the payment (a rollback returns the number)."""
+        if self.invoice_sequence is not None or self.paid_at is None or self.total == 0:
+            return False
+        self.invoice_year = self.paid_at.year
+        self.invoice_sequence = DocumentCounter.take_next(
+            DocumentCounter.Series.INVOICE, self.invoice_year
+        )
+        self.save(update_fields=["invoice_year", "invoice_sequence"])
+        return True
+
+    def issue_credit_note(self, amount: int, *, reason: str = "") -> CreditNote:
+        """The credit note for `amount` just refunded, numbered in its own series."""
+        now = timezone.now()
+        tax = self.tax_amount * amount // self.total if self.total else 0
+        return CreditNote.objects.create(
+            order=self,
+            amount=amount,
+            tax_amount=tax,
+            year=now.year,
+            sequence=DocumentCounter.take_next(DocumentCounter.Series.CREDIT_NOTE, now.year),
+            reason=reason[:200],
+            created_at=now,
+        )
+
+    @property
     def grants_access(self) -> bool:
         """Paid, not refunded in full, not lost in a dispute: what it bought is usable."""
         if self.paid_at is None or self.dispute == self.Dispute.LOST:
             return False
-        return not (self.total > 0 and self.amount_refunded >= self.total)
+        if self.amount_refunded == 0:
+            return True
+        # In full: all that was paid (a plan's instalments so far) came back.
+        return not (self.total > 0 and self.amount_refunded >= self.amount_paid)
 
     @property
     def refund_deadline(self) -> Any:
         return self.paid_at + timedelta(days=self.refund_window_days) if self.paid_at else None
 
     def can_request_refund(self) -> bool:
-        deadline = self.refund_deadline
+        """A buyer may ask while the order still grants access and nothing was refunded;
+        past the window the coach decides (a product without a window takes none)."""
         return (
             self.grants_access
             and self.refund_requested_at is None
             and self.amount_refunded == 0
-            and deadline is not None
-            and timezone.now() <= deadline
+            and self.refund_window_days > 0
         )
+
+    @property
+    def inside_refund_window(self) -> bool:
+        deadline = self.refund_deadline
+        return deadline is not None and timezone.now() <= deadline
+
+    def was_used(self) -> bool:
+        """A file downloaded or a coaching credit spent: what "unused" refunds exclude."""
+        return (
+            self.entitlements.filter(first_download_at__isnull=False).exists()
+            or self.credit_grants.filter(used__gt=0).exists()
+        )
+
+    def refunds_at_once(self) -> bool:
+        """Whether a request now is paid without the coach, by the policy the buyer
+        agreed to (copied at checkout: a later change to the product never applies)."""
+        rule = self.policy_snapshot.get("automatic_refunds", Product.AutomaticRefunds.NEVER)
+        if not self.can_request_refund() or not self.inside_refund_window:
+            return False
+        if self.payment_plan is not None:
+            return False  # several charges to unwind: the coach decides
+        if rule == Product.AutomaticRefunds.ANY:
+            return True
+        return rule == Product.AutomaticRefunds.UNUSED and not self.was_used()
 
     def _derive_status(self) -> str:
         # One status from facts that arrive in any order, so event order never matters.
@@ -450,6 +576,7 @@ class Order(models.Model):
         self.paid_at = timezone.now()
         self.stripe_payment_intent_id = payment_intent or self.stripe_payment_intent_id
         self._save_state("paid_at", "stripe_payment_intent_id")
+        self.assign_invoice_number()
         return True
 
     def hold(self, reason: str) -> bool:
@@ -539,6 +666,9 @@ class Refund(models.Model):
 
 
 # --- What an order grants -------------------------------------------------------
+# (Session credits live in store.credits and stamped PDFs in store.stamps, imported
+# above with the payment plans and invoice numbering: every store model is
+# importable from store.models.)
 
 
 class EntitlementQuerySet(models.QuerySet["Entitlement"]):
@@ -568,6 +698,8 @@ class Entitlement(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The first download of one of its files: an "unused" refund policy reads it.
+    first_download_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = EntitlementQuerySet.as_manager()
 
@@ -583,6 +715,12 @@ class Entitlement(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("store:library-item", args=[self.pk])
 
+    @classmethod
+    def record_download(cls, *, user: Any, product_id: int) -> None:
+        cls.objects.active().filter(
+            user=user, product_id=product_id, first_download_at__isnull=True
+        ).update(first_download_at=timezone.now())
+
     def revoke(self) -> bool:
         if self.status == self.Status.REVOKED:
             return False
@@ -590,115 +728,6 @@ class Entitlement(models.Model):
         self.revoked_at = timezone.now()
         self.save(update_fields=["status", "revoked_at"])
         return True
-
-
-class CreditGrantQuerySet(models.QuerySet["CreditGrant"]):
-    def usable(self) -> CreditGrantQuerySet:
-        """Grants with a credit left to spend: not revoked, not used up, not expired."""
-        return self.filter(revoked_at__isnull=True, used__lt=F("total")).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-        )
-
-    def usable_by(self, user: Any) -> CreditGrantQuerySet:
-        """Soonest to expire first: the credit spent next."""
-        return self.usable().filter(user=user).order_by(F("expires_at").asc(nulls_last=True), "pk")
-
-
-class CreditGrant(models.Model):
-    """Coaching session credits bought with a package; the bookings app spends them."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_grants"
-    )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="credit_grants")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="credit_grants")
-    total = models.PositiveIntegerField()
-    used = models.PositiveIntegerField(default=0)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = CreditGrantQuerySet.as_manager()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["order", "product"], name="credits_once_per_order"),
-            models.CheckConstraint(condition=Q(used__lte=F("total")), name="credits_within_total"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user}: {self.remaining}/{self.total} ({self.product})"
-
-    @property
-    def remaining(self) -> int:
-        return self.total - self.used
-
-    def use_one(self, *, reason: str = "", reference: str = "") -> bool:
-        """Spend one credit; False when none is left, expired or revoked. Never goes negative."""
-        with transaction.atomic():
-            taken = CreditGrant.objects.usable().filter(pk=self.pk).update(used=F("used") + 1)
-            if not taken:
-                return False
-            CreditLedger.objects.create(grant=self, change=-1, reason=reason, reference=reference)
-        self.refresh_from_db(fields=["used"])
-        return True
-
-    def give_back(self, *, reason: str = "", reference: str = "") -> bool:
-        """Return one credit (a cancelled session); False when none was used."""
-        with transaction.atomic():
-            returned = CreditGrant.objects.filter(pk=self.pk, used__gt=0).update(used=F("used") - 1)
-            if not returned:
-                return False
-            CreditLedger.objects.create(grant=self, change=1, reason=reason, reference=reference)
-        self.refresh_from_db(fields=["used"])
-        return True
-
-    def revoke(self) -> bool:
-        if self.revoked_at is not None:
-            return False
-        self.revoked_at = timezone.now()
-        self.save(update_fields=["revoked_at"])
-        return True
-
-
-class CreditLedger(models.Model):
-    grant = models.ForeignKey(CreditGrant, on_delete=models.CASCADE, related_name="ledger")
-    change = models.SmallIntegerField()
-    reason = models.CharField(max_length=200, blank=True)
-    reference = models.CharField(max_length=200, blank=True, help_text="e.g. a booking id.")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.change:+d} {self.reason}"
-
-
-class StampedFile(models.Model):
-    """A buyer's own copy of one PDF version, stamped with their email and order."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        READY = "ready"
-        FAILED = "failed"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    version = models.ForeignKey(FileVersion, on_delete=models.CASCADE, related_name="stamps")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    file = models.FileField(storage=private_storage, max_length=300, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    ready_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "version"], name="stamp_once_per_buyer")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.version} for {self.user}"
 
 
 class StripeEvent(models.Model):

@@ -9,7 +9,7 @@ from fpdf import FPDF
 from pypdf import PageObject, PdfReader, PdfWriter
 
 if TYPE_CHECKING:
-    from store.models import Order
+    from store.accounting import Document
 
 
 def _latin1(text: str) -> str:
@@ -43,60 +43,43 @@ def stamp(source: bytes, text: str) -> bytes:
     return out.getvalue()
 
 
-def billed_to(order: Order) -> list[str]:
-    """The invoice's buyer block: a name when there is one, then the address, and the
-    email once."""
-    name = order.business_name or (order.user.name if order.user else "")
-    return [
-        *([name] if name else []),
-        *[line for line in order.business_address.splitlines() if line.strip()],
-        *([f"Tax ID: {order.tax_id}"] if order.tax_id else []),
-        order.email,
-    ]
-
-
-def invoice(order: Order, *, seller: str) -> bytes:
-    doc = FPDF(format="A4")
-    doc.set_auto_page_break(True, margin=20)
-    doc.add_page()
-    doc.set_font("Helvetica", "B", 20)
-    doc.cell(0, 12, "Invoice", new_x="LMARGIN", new_y="NEXT")
-    doc.set_font("Helvetica", size=10)
-    paid = order.paid_at or order.created_at
+def document(doc: Document) -> bytes:
+    """An invoice or credit note (store.accounting.Document) as an A4 PDF."""
+    out = FPDF(format="A4")
+    out.set_auto_page_break(True, margin=20)
+    out.add_page()
+    out.set_font("Helvetica", "B", 20)
+    out.cell(0, 12, _latin1(doc.title), new_x="LMARGIN", new_y="NEXT")
+    out.set_font("Helvetica", size=10)
     for line in (
-        _latin1(seller),
-        f"Invoice number: {order.number}",
-        f"Date: {paid:%d %B %Y}",
+        *doc.seller,
+        "",
+        f"{doc.title} number: {doc.number}",
+        f"Date: {doc.issued:%d %B %Y}",
         "",
         "Billed to:",
-        *[_latin1(line) for line in billed_to(order)],
+        *doc.buyer,
         "",
     ):
-        doc.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
-    doc.set_font("Helvetica", "B", 10)
-    doc.cell(140, 8, "Item", border="B")
-    doc.cell(0, 8, "Amount", border="B", align="R", new_x="LMARGIN", new_y="NEXT")
-    doc.set_font("Helvetica", size=10)
-    rows = [(item.title, item.unit_amount * item.quantity) for item in order.items.all()]
-    if order.discount:
-        rows.append(("Discount", -order.discount))
-    for title, amount in rows:
-        doc.cell(140, 8, _latin1(title))
-        doc.cell(0, 8, _money(amount, order.currency), align="R", new_x="LMARGIN", new_y="NEXT")
-    doc.set_font("Helvetica", "B", 10)
-    doc.cell(140, 8, "Total paid", border="T")
-    doc.cell(0, 8, _money(order.total, order.currency), border="T", align="R")
-    doc.ln(8)
-    if order.amount_refunded:
-        doc.set_font("Helvetica", size=10)
-        doc.cell(140, 8, "Refunded")
-        doc.cell(0, 8, _money(-order.amount_refunded, order.currency), align="R")
-    return bytes(doc.output())
-
-
-def _money(amount: int, currency: str) -> str:
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{abs(amount) / 100:,.2f} {currency.upper()}"
+        out.cell(0, 6, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    out.set_font("Helvetica", "B", 10)
+    out.cell(140, 8, "Item", border="B")
+    out.cell(0, 8, "Amount", border="B", align="R", new_x="LMARGIN", new_y="NEXT")
+    out.set_font("Helvetica", size=10)
+    for title, amount in doc.rows:
+        out.cell(140, 8, _latin1(title))
+        out.cell(0, 8, _latin1(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+    out.set_font("Helvetica", "B", 10)
+    out.cell(140, 8, _latin1(doc.total_label), border="T")
+    out.cell(0, 8, _latin1(doc.total), border="T", align="R", new_x="LMARGIN", new_y="NEXT")
+    out.set_font("Helvetica", size=10)
+    if doc.tax_line:
+        out.cell(140, 8, _latin1(doc.tax_line[0]))
+        out.cell(0, 8, _latin1(doc.tax_line[1]), align="R", new_x="LMARGIN", new_y="NEXT")
+    out.ln(4)
+    for note in doc.notes:
+        out.multi_cell(0, 6, _latin1(note), new_x="LMARGIN", new_y="NEXT")
+    return bytes(out.output())
 
 
 def study_guide(title: str, chapters: list[tuple[str, str]]) -> bytes:

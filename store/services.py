@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from coaching.models import User
@@ -30,6 +32,7 @@ from store.models import (
     Refund,
     StampedFile,
 )
+from store.plans import write_schedule
 from store.signals import order_fulfilled
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,7 @@ def start_checkout(
     success_url: str,
     cancel_url: str,
     return_url: str = "",
+    instalments: int = 1,
 ) -> CheckoutStart:
     """Create the order and its Checkout session together, or neither.
 
@@ -114,9 +118,11 @@ def start_checkout(
             total=subtotal - discount,
             coupon=coupon,
             refund_window_days=product.refund_window_days,
+            automatic_tax=settings.STORE_AUTOMATIC_TAX,
             policy_snapshot={
                 "refund_policy": product.refund_policy,
                 "refund_window_days": product.refund_window_days,
+                "automatic_refunds": product.automatic_refunds,
                 "product": product.title,
             },
             business_name=business_name,
@@ -127,6 +133,12 @@ def start_checkout(
         OrderItem.objects.create(
             order=order, product=product, title=product.title, unit_amount=subtotal
         )
+        if instalments > 1:
+            if not product.offers_instalments or instalments != product.instalments:
+                raise CheckoutError("This product cannot be paid in instalments.")
+            if order.total < 50 * instalments:
+                raise CheckoutError("Each instalment must be at least 0.50.", field="plan")
+            write_schedule(order=order, product=product, count=instalments)
         try:
             session = stripe_gateway.create_checkout_session(
                 order=order, success_url=success_url, cancel_url=cancel_url
@@ -210,11 +222,28 @@ def fulfil_checkout(*, session_id: str, session: dict[str, Any] | None = None) -
         if order.user_id is None:
             order.user = buyer_for(order.email)
             order.save(update_fields=["user"])
-        paid_now = order.mark_paid(payment_intent=str(session.get("payment_intent") or ""))
+        payment_intent = str(session.get("payment_intent") or "")
+        paid_now = order.mark_paid(payment_intent=payment_intent)
+        if paid_now:
+            record_tax(order=order, session=session)
+            plan = order.payment_plan
+            if plan is not None:
+                plan.instalments.get(number=1).mark_paid(payment_intent=payment_intent)
+                plan.stripe_customer_id = str(session.get("customer") or "")
+                plan.save(update_fields=["stripe_customer_id"])
         if paid_now and order.coupon is not None and not order.coupon.record_redemption():
             log.warning("order %s paid with coupon %s past its limit", order.number, order.coupon)
         sync_access(order=order)
     return order
+
+
+def record_tax(*, order: Order, session: dict[str, Any]) -> None:
+    """Keep the tax Stripe Tax worked out inside the (tax-inclusive) total."""
+    if not order.automatic_tax:
+        return
+    tax = int((session.get("total_details") or {}).get("amount_tax") or 0)
+    order.tax_amount = min(tax, order.total)
+    order.save(update_fields=["tax_amount"])
 
 
 def payment_mismatch(*, order: Order, session: dict[str, Any]) -> str:
@@ -224,8 +253,9 @@ def payment_mismatch(*, order: Order, session: dict[str, Any]) -> str:
     Stripe mode (a test payment reaching a live site) must never fulfil.
     """
     amount = session.get("amount_total")
-    if amount != order.total:
-        return f"Stripe's session is for {amount} (minor units), the order for {order.total}."
+    expected = order.charged_at_checkout
+    if amount != expected:
+        return f"Stripe's session is for {amount} (minor units), the order for {expected}."
     currency = str(session.get("currency") or "").lower()
     if currency != order.currency.lower():
         return f"Stripe's session is in {currency or 'no currency'}, the order in {order.currency}."
@@ -264,12 +294,15 @@ def sync_access(*, order: Order) -> None:
                     if product.validity_days
                     else None
                 )
+                plan = order.payment_plan
                 CreditGrant.objects.get_or_create(
                     order=order,
                     product=product,
                     defaults={
                         "user": order.user,
-                        "total": product.session_credits,
+                        # Bought in instalments: what the plan (fixed at purchase) has
+                        # released so far; the rest follows each paid instalment.
+                        "total": plan.credits_released() if plan else product.session_credits,
                         "expires_at": expires,
                     },
                 )
@@ -345,10 +378,17 @@ def record_charge_refund(*, charge: dict[str, Any]) -> Order | None:
         refunded = int(charge.get("amount_refunded") or 0)
         if charge.get("refunded"):
             refunded = max(refunded, order.total)
+        before = order.amount_refunded
         if order.record_refunded_total(refunded):
+            order.issue_credit_note(order.amount_refunded - before, reason=refund_reason(order))
             sync_access(order=order)
             emails.send_refund_issued(order)
     return order
+
+
+def refund_reason(order: Order) -> str:
+    latest = order.refunds.order_by("-pk").first()
+    return latest.reason if latest is not None else "Refunded"
 
 
 def record_dispute(*, charge: dict[str, Any], state: str) -> Order | None:
@@ -362,19 +402,26 @@ def record_dispute(*, charge: dict[str, Any], state: str) -> Order | None:
     return order
 
 
-def refund_order(*, order: Order, amount: int | None = None, by: Any = None) -> Refund:
+def refund_order(
+    *, order: Order, amount: int | None = None, by: Any = None, reason: str = ""
+) -> Refund:
     """Refund through Stripe (full when `amount` is None). Raises GatewayError.
 
     The Refund row is committed first: its id is the idempotency key, so a
     retry after a timeout asks Stripe for the same refund, not a second one.
     """
-    remaining = order.total - order.amount_refunded
+    remaining = order.amount_paid - order.amount_refunded
+    plan = order.payment_plan
+    if plan is not None:
+        # Refunds go to the checkout's charge (the first instalment); the later
+        # instalments' charges are refunded from Stripe's dashboard.
+        remaining = min(remaining, plan.instalments.get(number=1).amount - order.amount_refunded)
     amount = remaining if amount is None else amount
     if order.paid_at is None or amount <= 0 or amount > remaining:
         raise stripe_gateway.GatewayError(
-            f"Nothing to refund for that amount (at most {order.money(remaining)})."
+            f"Nothing to refund for that amount (at most {order.money(max(remaining, 0))})."
         )
-    refund = Refund.objects.create(order=order, amount=amount, created_by=by)
+    refund = Refund.objects.create(order=order, amount=amount, created_by=by, reason=reason[:200])
     refund.stripe_refund_id = stripe_gateway.create_refund(order=order, refund=refund)
     refund.save(update_fields=["stripe_refund_id"])
     # Stripe's charge.refunded event confirms this too; recording it now
@@ -389,13 +436,37 @@ def refund_order(*, order: Order, amount: int | None = None, by: Any = None) -> 
     return refund
 
 
-def request_refund(*, order: Order, reason: str) -> bool:
+class RefundOutcome(StrEnum):
+    REFUNDED = "refunded"  # paid back at once, access revoked
+    REQUESTED = "requested"  # the coach decides
+    REFUSED = "refused"  # nothing to ask for (already asked, refunded, or no policy)
+
+
+def request_refund(*, order: Order, reason: str) -> RefundOutcome:
+    """The buyer's refund request: paid at once when the order's policy allows it
+    inside the window, otherwise recorded for the coach.
+
+    The request is claimed under the order's row lock and committed before Stripe
+    is asked, so a second request (a double click, two tabs) finds it taken and
+    the money goes back once. If Stripe cannot refund now, the claim stays and
+    the coach is asked to do it, as for any request.
+    """
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
+        at_once = locked.refunds_at_once()
         if not locked.request_refund(reason):
-            return False
-        emails.send_refund_requested(locked)
-    return True
+            return RefundOutcome.REFUSED
+        if not at_once:
+            emails.send_refund_requested(locked)
+            return RefundOutcome.REQUESTED
+    try:
+        refund_order(order=locked, reason="Automatic: inside the refund window")
+    except stripe_gateway.GatewayError as error:
+        log.warning("automatic refund of %s failed: %s", locked.number, error)
+        with transaction.atomic():
+            emails.send_refund_requested(locked)
+        return RefundOutcome.REQUESTED
+    return RefundOutcome.REFUNDED
 
 
 # --- Files --------------------------------------------------------------------
@@ -410,6 +481,17 @@ def request_stamp(*, user: Any, version: FileVersion, order: Order) -> StampedFi
     if created:
         enqueue_on_commit(stamp_pdf, stamp.pk)
     return stamp
+
+
+def retry_stamp(stamp: StampedFile) -> bool:
+    """Put a failed stamp back in the queue (the admin's "Prepare again", the buyer's
+    "Try again"); False when it was not failed."""
+    from store.tasks import stamp_pdf
+
+    if not stamp.start_again():
+        return False
+    enqueue_on_commit(stamp_pdf, stamp.pk)
+    return True
 
 
 def owners_of(product_ids: list[int]) -> list[tuple[int, int]]:

@@ -35,6 +35,10 @@ class StripeUnavailable(GatewayError):
     pass
 
 
+class CardDeclined(GatewayError):
+    """The saved card refused an off-session charge (a missed instalment)."""
+
+
 class InvalidSignature(Exception):
     pass
 
@@ -82,6 +86,7 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
         session_id = f"cs_test_sim_{secrets.token_urlsafe(18)}"
         url = reverse("store:simulated-checkout", args=[session_id])
         return {"id": session_id, "url": url}
+    plan = order.payment_plan
     line_items = [
         {
             "quantity": item.quantity,
@@ -89,10 +94,28 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
                 "currency": order.currency,
                 "unit_amount": item.unit_amount,
                 "product_data": {"name": item.title},
+                # Tax inside the price: the buyer pays the listed amount wherever they
+                # are, so the session's total always equals the order's.
+                **({"tax_behavior": "inclusive"} if order.automatic_tax else {}),
             },
         }
         for item in order.items.all()
     ]
+    if plan is not None:
+        first = plan.instalments.get(number=1)
+        line_items = [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": first.amount,
+                    "product_data": {
+                        "name": f"{order.items.all()[0].title}: instalment 1 of "
+                        f"{plan.instalment_count}"
+                    },
+                },
+            }
+        ]
     metadata = {"order_number": order.number}
     params: dict[str, Any] = {
         "mode": "payment",
@@ -107,6 +130,14 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
         "cancel_url": cancel_url,
         "expires_at": int(time.time()) + settings.CHECKOUT_SESSION_MINUTES * 60,
     }
+    if plan is not None:
+        # The card is kept (with the buyer's consent on Stripe's page) to take the
+        # later instalments when they fall due.
+        params["customer_creation"] = "always"
+        params["payment_intent_data"]["setup_future_usage"] = "off_session"
+    if order.automatic_tax:
+        params["automatic_tax"] = {"enabled": True}
+        params["billing_address_collection"] = "required"
     if order.discount:
         # Stripe needs a coupon object for a discount; ours is applied as one
         # amount-off coupon made for this order, keyed to the order.
@@ -168,6 +199,107 @@ def create_refund(*, order: Order, refund: Refund) -> str:
     return str(result.id)
 
 
+def charge_instalment(instalment: Any) -> None:
+    """Take a due instalment from the card saved at checkout. The result arrives as
+    payment_intent.succeeded or .payment_failed; CardDeclined says so at once."""
+    order = instalment.plan.order
+    metadata = {"order_number": order.number, "instalment": str(instalment.pk)}
+    if is_simulated():
+        event = (
+            "payment_intent.payment_failed"
+            if instalment.plan.simulate_decline
+            else "payment_intent.succeeded"
+        )
+        emit_simulated_event(
+            event,
+            {
+                "id": f"pi_sim_{order.number}_{instalment.number}",
+                "object": "payment_intent",
+                "amount": instalment.amount,
+                "currency": order.currency,
+                "metadata": metadata,
+                "status": "succeeded" if event.endswith("succeeded") else "requires_payment_method",
+            },
+        )
+        return
+    try:
+        intent = _client().v1.payment_intents.retrieve(order.stripe_payment_intent_id)
+    except stripe.StripeError as error:
+        raise StripeUnavailable("The payment provider could not be reached.") from error
+    try:
+        _call(
+            _client().v1.payment_intents.create,
+            {
+                "amount": instalment.amount,
+                "currency": order.currency,
+                "customer": instalment.plan.stripe_customer_id,
+                "payment_method": intent.payment_method,
+                "off_session": True,
+                "confirm": True,
+                "metadata": metadata,
+            },
+            idempotency_key=f"store-instalment-{instalment.pk}",
+        )
+    except GatewayError as error:
+        if isinstance(error.__cause__, stripe.CardError):
+            raise CardDeclined(str(error)) from error
+        raise
+
+
+def create_instalment_checkout_session(
+    *, instalment: Any, success_url: str, cancel_url: str
+) -> dict[str, str]:
+    """A Checkout page for one missed instalment, paid with any card."""
+    order = instalment.plan.order
+    if is_simulated():
+        session_id = f"cs_test_sim_{secrets.token_urlsafe(18)}"
+        return {"id": session_id, "url": reverse("store:simulated-checkout", args=[session_id])}
+    metadata = {"order_number": order.number, "instalment": str(instalment.pk)}
+    title = order.items.all()[0].title
+    session = _call(
+        _client().v1.checkout.sessions.create,
+        {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": order.currency,
+                        "unit_amount": instalment.amount,
+                        "product_data": {
+                            "name": f"{title}: instalment {instalment.number} of "
+                            f"{instalment.plan.instalment_count}"
+                        },
+                    },
+                }
+            ],
+            "customer_email": order.email,
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "expires_at": int(time.time()) + settings.CHECKOUT_SESSION_MINUTES * 60,
+        },
+    )
+    return {"id": session.id, "url": session.url}
+
+
+def simulated_instalment_session(instalment: Any) -> dict[str, Any]:
+    order = instalment.plan.order
+    return {
+        "id": instalment.stripe_checkout_session_id,
+        "object": "checkout.session",
+        "amount_total": instalment.amount,
+        "currency": order.currency,
+        "livemode": False,
+        "metadata": {"order_number": order.number, "instalment": str(instalment.pk)},
+        "mode": "payment",
+        "payment_intent": f"pi_sim_{order.number}_{instalment.number}_checkout",
+        "payment_status": "paid",
+        "status": "complete",
+    }
+
+
 # --- Webhook signatures -----------------------------------------------------------
 
 
@@ -213,12 +345,22 @@ def make_event(event_type: str, data_object: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def simulated_tax(order: Order) -> int:
+    """The simulated Stripe Tax: STORE_SIMULATED_TAX_PERCENT included in the total."""
+    if not order.automatic_tax:
+        return 0
+    rate = settings.STORE_SIMULATED_TAX_PERCENT
+    return order.total - round(order.total * 100 / (100 + rate))
+
+
 def simulated_session(order: Order, *, payment_status: str = "paid") -> dict[str, Any]:
     return {
+        "automatic_tax": {"enabled": order.automatic_tax, "status": "complete"},
+        "total_details": {"amount_discount": order.discount, "amount_tax": simulated_tax(order)},
         "id": order.stripe_checkout_session_id,
         "object": "checkout.session",
         "amount_subtotal": order.subtotal,
-        "amount_total": order.total,
+        "amount_total": order.charged_at_checkout,
         "client_reference_id": order.number,
         "currency": order.currency,
         "customer_details": {"email": order.email, "name": None},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.core.files.base import ContentFile
@@ -18,11 +19,19 @@ log = logging.getLogger(__name__)
 
 EVENT_ATTEMPTS = 10
 STAMP_ATTEMPTS = 5
+STAMP_BACKOFF_SECONDS = 15
 
 
 @shared_task
 def process_stripe_event(event_pk: int) -> str:
     return webhooks.process(event_pk)
+
+
+@shared_task
+def collect_instalments() -> int:
+    from store.instalments import collect_due_instalments
+
+    return collect_due_instalments()
 
 
 @shared_task
@@ -44,13 +53,16 @@ def sweep_store() -> dict[str, int]:
         ).values_list("pk", flat=True)[:100]
     )
     for stamp_pk in stamp_ids:
-        stamp_pdf(stamp_pk)
+        stamp_once(stamp_pk)
     return {"events": len(event_ids), "stamps": len(stamp_ids)}
 
 
-@shared_task
-def stamp_pdf(stamp_pk: int) -> str:
-    """Write the buyer's stamped copy of one PDF version."""
+def stamp_once(stamp_pk: int) -> str:
+    """One attempt at the buyer's stamped copy: "ready", "retry", "failed" or "skipped".
+
+    The last failed attempt marks the stamp FAILED and emails the coach (once per
+    stamp, keyed), in the same transaction that records the failure.
+    """
     with transaction.atomic():
         stamp = (
             StampedFile.objects.select_for_update(skip_locked=True)
@@ -67,18 +79,37 @@ def stamp_pdf(stamp_pk: int) -> str:
                     f"Licensed to {stamp.user.email}, order {stamp.order.number}",
                 )
         except Exception as error:  # noqa: BLE001 - a broken upload must not loop forever
-            stamp.attempts += 1
-            if stamp.attempts >= STAMP_ATTEMPTS:
-                stamp.status = StampedFile.Status.FAILED
-            stamp.save(update_fields=["attempts", "status"])
             log.warning("stamping %s failed: %s", stamp_pk, error)
+            if not stamp.record_failure(
+                f"{type(error).__name__}: {error}", give_up_after=STAMP_ATTEMPTS
+            ):
+                return "retry"
+            if stamp.mark_coach_told():
+                emails.send_stamp_failed(stamp)
             return "failed"
         name = f"stamped/{stamp.user_id}/{stamp.version_id}-{secrets.token_hex(8)}.pdf"
         stamp.file.save(name, ContentFile(stamped), save=False)
         stamp.status = StampedFile.Status.READY
         stamp.ready_at = timezone.now()
         stamp.save(update_fields=["file", "status", "ready_at"])
+        if stamp.coach_told_at is not None:
+            # The buyer's page promised an email once it is fixed.
+            emails.send_stamp_ready(stamp)
     return "ready"
+
+
+@shared_task(bind=True, max_retries=None)
+def stamp_pdf(self: Any, stamp_pk: int) -> str:
+    """Write the buyer's stamped copy of one PDF version, retrying with back-off.
+
+    The attempt count lives on the row (not in Celery's message), so the beat
+    sweep and this retry loop share one budget of STAMP_ATTEMPTS.
+    """
+    result = stamp_once(stamp_pk)
+    if result == "retry":
+        attempts = StampedFile.objects.filter(pk=stamp_pk).values_list("attempts", flat=True)
+        raise self.retry(countdown=STAMP_BACKOFF_SECONDS * 2 ** (attempts.first() or 0))
+    return result
 
 
 @shared_task

@@ -6,7 +6,6 @@ from functools import wraps
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.db.models import Prefetch
@@ -26,12 +25,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coaching import throttles
 from coaching.covers import cover_response
-from coaching.models import CoachProfile, User
+from coaching.models import User
 from guides.models import Guide
-from store import guest, pdf, services, stripe_gateway, webhooks
+from store import accounting, guest, instalments, pdf, services, stripe_gateway, webhooks
 from store.forms import BuyForm, RefundRequestForm
 from store.models import (
     CreditGrant,
+    CreditNote,
     Entitlement,
     FileVersion,
     Order,
@@ -39,6 +39,7 @@ from store.models import (
     ProductFile,
     StampedFile,
 )
+from store.plans import Instalment
 
 LINK_SALT = "store.download"
 LINK_MAX_AGE = 300  # seconds: long enough to start a download, too short to share
@@ -142,13 +143,28 @@ def cover(request: HttpRequest, slug: str, digest: str) -> HttpResponse:
     return cover_response(product.get_kind_display(), product.title, digest)
 
 
+def _buyer_initial(request: HttpRequest) -> dict[str, str]:
+    """The signed-in buyer's email and the invoice details of their latest order that
+    had any, so a business buyer types them once."""
+    if not request.user.is_authenticated:
+        return {}
+    latest = (
+        Order.objects.owned_by(request.user)
+        .exclude(business_name="", business_address="", tax_id="")
+        .values("business_name", "business_address", "tax_id")
+        .first()
+    )
+    details = {key: str(value) for key, value in latest.items()} if latest else {}
+    return {"email": _buyer(request).email, **details}
+
+
 @require_http_methods(["GET", "POST"])
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(
         Product.objects.active().prefetch_related("prices", "bundled", "guides", "files"),
         slug=slug,
     )
-    initial = {"email": request.user.email} if request.user.is_authenticated else {}
+    initial = _buyer_initial(request)
     form = BuyForm(request.POST or None, product=product, initial=initial)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -171,6 +187,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 tax_id=data["tax_id"],
                 success_url=success_url,
                 cancel_url=request.build_absolute_uri(product.get_absolute_url()),
+                instalments=form.instalments(),
             )
         except services.CheckoutError as problem:
             if problem.field and problem.field in form.fields:
@@ -194,17 +211,70 @@ def simulated_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     """The local stand-in for Stripe's hosted page, only when no Stripe key is set."""
     if not stripe_gateway.is_simulated():
         raise Http404("Simulated payments are off.")
+    instalment = (
+        Instalment.objects.select_related("plan__order")
+        .filter(stripe_checkout_session_id=session_id)
+        .first()
+    )
+    if instalment is not None:
+        return _simulated_instalment_checkout(request, instalment)
     order = get_object_or_404(
         Order.objects.prefetch_related("items"), stripe_checkout_session_id=session_id
     )
     if request.method == "POST" and order.paid_at is None:
         if request.POST.get("action") == "cancel":
             return redirect(order.return_url or order.items.all()[0].product.get_absolute_url())
+        plan = order.payment_plan
+        if plan is not None and request.POST.get("decline_later") == "on":
+            plan.simulate_decline = True
+            plan.save(update_fields=["simulate_decline"])
         session = stripe_gateway.simulated_session(order)
         stripe_gateway.emit_simulated_event("checkout.session.completed", session)
         success = order.return_url or reverse("store:checkout-success")
         return redirect(f"{success}?session_id={session_id}")
-    return render(request, "store/simulated_checkout.html", {"order": order})
+    return render(
+        request, "store/simulated_checkout.html", {"order": order, "plan": order.payment_plan}
+    )
+
+
+def _simulated_instalment_checkout(request: HttpRequest, instalment: Instalment) -> HttpResponse:
+    """The stand-in for Stripe's page when the buyer pays a missed instalment."""
+    order = instalment.plan.order
+    if request.method == "POST" and instalment.paid_at is None:
+        if request.POST.get("action") != "cancel":
+            session = stripe_gateway.simulated_instalment_session(instalment)
+            stripe_gateway.emit_simulated_event("checkout.session.completed", session)
+        return redirect(f"{order.get_absolute_url()}#instalments")
+    return render(
+        request,
+        "store/simulated_instalment_checkout.html",
+        {"order": order, "instalment": instalment},
+    )
+
+
+@buyer_login_required
+@require_POST
+def instalment_pay(request: HttpRequest, number: str, instalment_number: int) -> HttpResponse:
+    """The buyer pays a missed instalment now, with any card, on Stripe's page."""
+    order = _get_order_for_user(request, number)
+    instalment = get_object_or_404(
+        Instalment.objects.select_related("plan__order"),
+        plan__order=order,
+        number=instalment_number,
+        paid_at__isnull=True,
+    )
+    if not instalment.is_missed:
+        messages.info(request, "This instalment is not due yet; it is taken automatically.")
+        return redirect(order.get_absolute_url())
+    back = request.build_absolute_uri(order.get_absolute_url())
+    try:
+        url = instalments.start_instalment_checkout(
+            instalment=instalment, success_url=back, cancel_url=back
+        )
+    except stripe_gateway.GatewayError as error:
+        messages.error(request, str(error))
+        return redirect(order.get_absolute_url())
+    return redirect(url)
 
 
 @never_cache  # personal: no shared or browser cache may keep it
@@ -266,6 +336,7 @@ def guest_download(request: HttpRequest, number: str, file_pk: int) -> HttpRespo
                 f"{reverse('store:checkout-success')}?session_id={order.stripe_checkout_session_id}"
             )
         field = stamp.file
+    Entitlement.record_download(user=order.user, product_id=product_file.product_id)
     response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
     return response
 
@@ -295,15 +366,20 @@ def library(request: HttpRequest) -> HttpResponse:
         products.setdefault(entitlement.product_id, entitlement.product)
     entries = _library_entries(request, list(products.values()), entitlements)
     credits = CreditGrant.objects.usable_by(request.user).select_related("product")
+    paused = CreditGrant.objects.filter(
+        user=_buyer(request), paused_at__isnull=False, revoked_at__isnull=True
+    ).select_related("product", "order")
     orders = (
         Order.objects.owned_by(request.user)
         .exclude(paid_at=None)
-        .only("number", "paid_at", "total", "currency", "status")[:100]
+        .only(
+            "number", "paid_at", "total", "currency", "status", "invoice_year", "invoice_sequence"
+        )[:100]
     )
     return render(
         request,
         "store/library.html",
-        {"entries": entries, "credits": credits, "orders": orders},
+        {"entries": entries, "credits": credits, "paused": paused, "orders": orders},
     )
 
 
@@ -431,6 +507,25 @@ def download(request: HttpRequest, file_pk: int) -> HttpResponse:
     return redirect(_signed_link(request, "s", stamp.pk))
 
 
+@buyer_login_required
+@require_POST
+def stamp_retry(request: HttpRequest, file_pk: int) -> HttpResponse:
+    """The buyer's "Try again" on a copy that could not be prepared: a fresh round of
+    attempts. The coach was already told; the library shows progress from here."""
+    product_file = _get_file_for_user(request, file_pk)
+    stamp = get_object_or_404(
+        StampedFile, user=_buyer(request), version=product_file.current_version
+    )
+    wait = throttles.check(request, "stamp-retry", ip=None, account=str(request.user.pk))
+    if wait is not None:
+        return throttles.too_many(
+            request, wait, message="Too many attempts; the coach will fix it."
+        )
+    if services.retry_stamp(stamp):
+        messages.info(request, f"Preparing {product_file.title} again.")
+    return redirect("store:library")
+
+
 def _signed_link(request: HttpRequest, kind: str, pk: int) -> str:
     token = signing.dumps({"u": request.user.pk, "k": kind, "id": pk}, salt=LINK_SALT)
     return reverse("store:signed-file", args=[token])
@@ -467,6 +562,7 @@ def signed_file(request: HttpRequest, token: str) -> HttpResponseBase:
         .exists()
     ):
         raise Http404("No such file.")
+    Entitlement.record_download(user=_buyer(request), product_id=product_id)
     response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
     return response
 
@@ -482,7 +578,39 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         {
             "order": order,
             "items": list(order.items.all()),
+            "credit_notes": list(order.credit_notes.all()),
+            "plan": order.payment_plan,
             "refund_form": RefundRequestForm(),
+        },
+    )
+
+
+def _invoiced_order(request: HttpRequest, number: str) -> Order:
+    order = _get_order_for_user(request, number)
+    if not order.invoice_number:
+        raise Http404("No invoice for this order.")
+    return order
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache  # personal: no shared or browser cache may keep it
+@buyer_login_required
+@require_GET
+def invoice_page(request: HttpRequest, number: str) -> HttpResponse:
+    """The printable invoice: the browser's "Print" makes the paper or PDF copy."""
+    order = _invoiced_order(request, number)
+    return render(
+        request,
+        "store/document.html",
+        {
+            "doc": accounting.invoice_document(order),
+            "order": order,
+            "pdf_url": reverse("store:invoice", args=[order.number]),
         },
     )
 
@@ -491,14 +619,39 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 @buyer_login_required
 @require_GET
 def invoice(request: HttpRequest, number: str) -> HttpResponse:
+    order = _invoiced_order(request, number)
+    return _pdf_response(
+        pdf.document(accounting.invoice_document(order)), f"{order.invoice_number}.pdf"
+    )
+
+
+def _credit_note_for_user(request: HttpRequest, number: str, pk: int) -> CreditNote:
     order = _get_order_for_user(request, number)
-    if order.paid_at is None:
-        raise Http404("No invoice for an unpaid order.")
-    profile = CoachProfile.current()
-    seller = profile.name if profile else settings.SITE_NAME
-    response = HttpResponse(pdf.invoice(order, seller=seller), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="invoice-{order.number}.pdf"'
-    return response
+    return get_object_or_404(order.credit_notes.select_related("order__user"), pk=pk)
+
+
+@never_cache  # personal: no shared or browser cache may keep it
+@buyer_login_required
+@require_GET
+def credit_note_page(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    note = _credit_note_for_user(request, number, pk)
+    return render(
+        request,
+        "store/document.html",
+        {
+            "doc": accounting.credit_note_document(note),
+            "order": note.order,
+            "pdf_url": reverse("store:credit-note-pdf", args=[number, note.pk]),
+        },
+    )
+
+
+@never_cache  # personal: no shared or browser cache may keep it
+@buyer_login_required
+@require_GET
+def credit_note_pdf(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    note = _credit_note_for_user(request, number, pk)
+    return _pdf_response(pdf.document(accounting.credit_note_document(note)), f"{note.number}.pdf")
 
 
 @buyer_login_required
@@ -516,7 +669,14 @@ def refund_request(request: HttpRequest, number: str) -> HttpResponse:
             {"order": order, "items": list(order.items.all()), "refund_form": form},
             status=400,
         )
-    if services.request_refund(order=order, reason=form.cleaned_data["reason"]):
+    outcome = services.request_refund(order=order, reason=form.cleaned_data["reason"])
+    if outcome == services.RefundOutcome.REFUNDED:
+        messages.success(
+            request,
+            "Refunded: the money is on its way back to your card (banks take 5 to 10 days) "
+            "and what this order gave you is no longer in your library.",
+        )
+    elif outcome == services.RefundOutcome.REQUESTED:
         messages.success(request, "We received your refund request and emailed you a copy.")
     else:
         messages.error(request, "This order can no longer be refunded from here.")

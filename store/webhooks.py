@@ -14,13 +14,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from coaching.tasks import enqueue_on_commit
-from store import services, stripe_gateway
+from store import instalments, services, stripe_gateway
 from store.models import Order, StripeEvent
 
 log = logging.getLogger(__name__)
 
 
 def _checkout_completed(session: dict[str, Any]) -> str:
+    instalment_pk = instalments.instalment_from_event(session)
+    if instalment_pk is not None:  # the buyer paying a missed instalment
+        if session.get("payment_status") not in services.PAID_STATUSES:
+            return "awaiting payment"
+        return _instalment_paid({**session, "id": session.get("payment_intent") or ""})
     # An async method (bank debit) completes unpaid; its own event follows.
     order = services.fulfil_checkout(session_id=session["id"], session=session)
     if order is None:
@@ -59,6 +64,24 @@ def _dispute(state: str) -> Callable[[dict[str, Any]], str]:
     return handle
 
 
+def _instalment_paid(intent: dict[str, Any]) -> str:
+    instalment_pk = instalments.instalment_from_event(intent)
+    if instalment_pk is None:
+        return "not an instalment"  # a one-off payment: its checkout event fulfils it
+    paid = instalments.record_instalment_paid(
+        instalment_pk=instalment_pk, payment_intent=str(intent.get("id") or "")
+    )
+    return f"instalment {paid} paid" if paid else "no instalment"
+
+
+def _instalment_failed(intent: dict[str, Any]) -> str:
+    instalment_pk = instalments.instalment_from_event(intent)
+    if instalment_pk is None:
+        return "not an instalment"
+    failed = instalments.record_instalment_failed(instalment_pk=instalment_pk)
+    return f"instalment {failed} missed" if failed else "no instalment"
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "checkout.session.completed": _checkout_completed,
     "checkout.session.async_payment_succeeded": _checkout_completed,
@@ -68,6 +91,8 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "charge.dispute.created": _dispute(Order.Dispute.OPEN),
     "charge.dispute.closed": _dispute("closed"),
     "charge.dispute.funds_withdrawn": _dispute(Order.Dispute.OPEN),
+    "payment_intent.succeeded": _instalment_paid,
+    "payment_intent.payment_failed": _instalment_failed,
 }
 
 

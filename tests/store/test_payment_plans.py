@@ -1,0 +1,273 @@
+"""Packages paid in instalments: a schedule fixed at purchase, credits released per
+the package's rule, and a missed instalment pausing booking until it is paid."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+
+from store import stripe_gateway
+from store.instalments import collect_due_instalments
+from store.models import CreditGrant, Order, Product
+from store.plans import CreditRelease, Instalment, split_amount
+from store.services import start_checkout
+from tests.store.conftest import committed, post_event, session_completed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def package(db: None) -> Product:
+    from tests.store.factories import ProductFactory
+
+    product: Product = ProductFactory(
+        slug="career-sprint", title="Career sprint", kind=Product.Kind.COACHING,
+        session_credits=6, price=100000, instalments=3, instalment_interval_days=30,
+        instalment_credits=CreditRelease.PER_INSTALMENT,
+    )  # fmt: skip
+    return product
+
+
+def _buy_in_instalments(client: Any, buyer: Any, product: Product) -> Order:
+    order = start_checkout(
+        product=product, email=buyer.email, user=buyer, instalments=product.instalments,
+        success_url="http://t/s/", cancel_url="http://t/c/",
+    ).order  # fmt: skip
+    event = session_completed(order)
+    event["data"]["object"] = stripe_gateway.simulated_session(order)
+    post_event(client, event)
+    order.refresh_from_db()
+    return order
+
+
+def _grant(order: Order) -> CreditGrant:
+    return CreditGrant.objects.get(order=order)
+
+
+def _collect_due(after_days: int) -> None:
+    with time_machine.travel(timedelta(days=after_days)), committed():
+        collect_due_instalments()
+
+
+def test_the_remainder_goes_on_the_last_instalment() -> None:
+    assert split_amount(100000, 3) == [33333, 33333, 33334]
+    assert split_amount(1000, 4) == [250, 250, 250, 250]
+    assert sum(split_amount(99999, 7)) == 99999
+    with pytest.raises(ValueError):
+        split_amount(2, 3)
+
+
+def test_checkout_charges_the_first_instalment_and_fixes_the_schedule(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    order = _buy_in_instalments(client, candidate, package)
+
+    assert order.status == Order.Status.PAID and order.total == 100000
+    plan = order.plan
+    rows = list(plan.instalments.values_list("number", "amount"))
+    assert rows == [(1, 33333), (2, 33333), (3, 33334)]
+    assert plan.instalments.get(number=1).paid_at is not None
+    due = list(plan.instalments.values_list("due_at", flat=True))
+    assert [(b - a).days for a, b in zip(due, due[1:], strict=False)] == [30, 30]
+
+
+def test_a_later_price_or_plan_change_never_touches_an_existing_schedule(
+    client: Any, candidate: Any, stranger: Any, package: Product
+) -> None:
+    order = _buy_in_instalments(client, candidate, package)
+
+    package.prices.update(is_active=False)
+    package.prices.create(amount=150000, currency="gbp")
+    package.instalments, package.instalment_interval_days = 4, 7
+    package.session_credits = 10
+    package.instalment_credits = CreditRelease.AT_ONCE
+    package.save()
+    _collect_due(31)
+
+    plan = Order.objects.get(pk=order.pk).plan
+    assert list(plan.instalments.values_list("amount", flat=True)) == [33333, 33333, 33334]
+    assert (plan.instalment_count, plan.interval_days, plan.session_credits) == (3, 30, 6)
+    assert plan.credit_release == CreditRelease.PER_INSTALMENT
+    assert _grant(order).total == 4  # 6 credits x 2 of 3 paid
+    # A new buyer gets the new terms.
+    later = _buy_in_instalments(client, stranger, Product.objects.get(pk=package.pk))
+    assert list(later.plan.instalments.values_list("amount", flat=True)) == [37500] * 4
+
+
+def test_credits_follow_the_paid_instalments_when_the_package_says_so(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    order = _buy_in_instalments(client, candidate, package)
+    assert _grant(order).total == 2
+
+    _collect_due(31)
+    assert _grant(order).total == 4
+    _collect_due(61)
+    grant = _grant(order)
+    assert grant.total == 6
+    assert Instalment.objects.filter(paid_at__isnull=True).count() == 0
+    # Collected once each, however often the collector runs.
+    _collect_due(62)
+    assert len([m for m in mail.outbox if "paid (order" in m.subject]) == 2
+
+
+def test_credits_all_at_once_when_the_package_says_so(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    package.instalment_credits = CreditRelease.AT_ONCE
+    package.save()
+    order = _buy_in_instalments(client, candidate, package)
+    assert _grant(order).total == 6
+
+
+def test_a_missed_instalment_pauses_booking_until_the_buyer_pays_it(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    package.instalment_credits = CreditRelease.AT_ONCE
+    package.save()
+    order = _buy_in_instalments(client, candidate, package)
+    order.plan.simulate_decline = True
+    order.plan.save()
+    assert CreditGrant.objects.usable_by(candidate).exists()
+
+    _collect_due(31)
+
+    second = order.plan.instalments.get(number=2)
+    assert second.is_missed
+    assert not CreditGrant.objects.usable_by(candidate).exists()
+    missed = [m for m in mail.outbox if "did not go through" in m.subject]
+    assert len(missed) == 1 and f"/library/orders/{order.number}/" in missed[0].body
+    client.force_login(candidate)
+    library = client.get("/library/").content.decode()
+    assert "Booking is paused for Career sprint" in library
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "did not go through" in page and "Pay £333.33 now" in page
+
+    # The buyer pays it with another card on the (simulated) Checkout page.
+    with committed():
+        started = client.post(f"/library/orders/{order.number}/instalments/2/pay/")
+    assert started.status_code == 302
+    with committed():
+        client.post(started["Location"], {"action": "pay"})
+
+    second.refresh_from_db()
+    assert second.paid_at is not None and not second.is_missed
+    assert CreditGrant.objects.usable_by(candidate).exists()
+    assert "Booking is paused" not in client.get("/library/").content.decode()
+    # The collector does not charge it again, and a late decline event changes nothing.
+    _collect_due(32)
+    from store.instalments import record_instalment_failed
+
+    record_instalment_failed(instalment_pk=second.pk)
+    assert CreditGrant.objects.usable_by(candidate).exists()
+
+
+def test_booking_with_a_paused_package_is_refused(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    from bookings.services import has_usable_credit
+
+    order = _buy_in_instalments(client, candidate, package)
+    order.plan.simulate_decline = True
+    order.plan.save()
+    assert has_usable_credit(candidate)
+    _collect_due(31)
+    assert not has_usable_credit(candidate)
+
+
+def test_an_instalment_not_yet_due_cannot_be_paid_early_from_the_order_page(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    order = _buy_in_instalments(client, candidate, package)
+    client.force_login(candidate)
+    response = client.post(f"/library/orders/{order.number}/instalments/2/pay/")
+    assert response.status_code == 302 and response["Location"] == order.get_absolute_url()
+    assert Instalment.objects.get(plan__order=order, number=2).stripe_checkout_session_id is None
+
+
+def test_a_stranger_cannot_pay_or_see_someone_elses_instalments(
+    client: Any, candidate: Any, stranger: Any, package: Product
+) -> None:
+    order = _buy_in_instalments(client, candidate, package)
+    client.force_login(stranger)
+    assert client.post(f"/library/orders/{order.number}/instalments/2/pay/").status_code == 404
+
+
+def test_the_product_page_offers_the_plan_and_the_form_starts_it(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    page = client.get("/store/career-sprint/").content.decode()
+    assert "In 3 instalments, one every 30 days: £333.33 now, the last £333.34" in page
+    client.force_login(candidate)
+    with committed():
+        response = client.post("/store/career-sprint/", {"email": candidate.email, "plan": "3"})
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.plan.instalment_count == 3
+    checkout = client.get(response["Location"]).content.decode()
+    assert "Pay £333.33 now" in checkout
+
+
+def test_a_plan_the_product_does_not_offer_is_refused(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    client.force_login(candidate)
+    response = client.post("/store/career-sprint/", {"email": candidate.email, "plan": "5"})
+    assert response.status_code == 400
+    assert Order.objects.count() == 0
+
+
+def test_the_receipt_and_invoice_show_the_schedule_not_a_total_paid(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    order = _buy_in_instalments(client, candidate, package)
+    receipt = next(m for m in mail.outbox if m.to == [candidate.email])
+    assert "Total: £1,000.00, in 3 instalments" in receipt.body
+    assert "1. £333.33: paid" in receipt.body and "3. £333.34: taken on" in receipt.body
+    client.force_login(candidate)
+    page = client.get(f"/library/orders/{order.number}/invoice/").content.decode()
+    assert "Total paid" not in page
+    assert "Payable in 3 instalments: £333.33 paid" in page
+
+
+def test_the_simulated_clock_command_collects_each_plans_next_instalment(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    order = _buy_in_instalments(client, candidate, package)
+    out = StringIO()
+    with committed():
+        call_command("advance_instalments", stdout=out)
+    assert "1 instalments brought forward, 1 collected." in out.getvalue()
+    paid = order.plan.instalments.filter(paid_at__isnull=False).values_list("number", flat=True)
+    assert list(paid) == [1, 2]
+
+
+def test_the_simulated_clock_command_refuses_real_stripe(settings: Any) -> None:
+    from django.core.management import CommandError, call_command
+
+    settings.STRIPE_SECRET_KEY = "sk_test_real"
+    with pytest.raises(CommandError):
+        call_command("advance_instalments")
+
+
+def test_a_refund_of_an_instalment_order_is_limited_to_the_checkouts_charge(
+    client: Any, candidate: Any, coach: Any, package: Product
+) -> None:
+    from store.services import refund_order
+
+    order = _buy_in_instalments(client, candidate, package)
+    _collect_due(31)
+    order.refresh_from_db()
+    with pytest.raises(stripe_gateway.GatewayError, match="at most £333.33"):
+        refund_order(order=order, amount=60000, by=coach)
+    with committed():
+        refund = refund_order(order=order, by=coach)
+    assert refund.amount == 33333
