@@ -12,6 +12,7 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Lower
@@ -316,6 +317,21 @@ class Campaign(models.Model):
     is_public = models.BooleanField(default=True, help_text="Listed in the public archive.")
     track_clicks = models.BooleanField(default=True)
     track_opens = models.BooleanField(default=False, help_text="Adds a 1x1 image. Off by default.")
+    # A/B subject test (newsletter/abtest.py): a sample gets one of two subjects, and
+    # after `ab_wait_hours` the subject with more (human) clicks goes to the rest.
+    subject_b = models.CharField(
+        max_length=200, blank=True, help_text="A second subject to test. Empty: no test."
+    )
+    ab_sample_percent = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MinValueValidator(2), MaxValueValidator(100)],
+        help_text="Share of recipients in the test, split evenly between the two subjects.",
+    )
+    ab_wait_hours = models.PositiveSmallIntegerField(
+        default=4, help_text="Hours of clicks to count before the winner goes to the rest."
+    )
+    ab_winner = models.CharField(max_length=1, blank=True, editable=False)
+    ab_decided_at = models.DateTimeField(null=True, blank=True, editable=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     error_count = models.PositiveIntegerField(default=0)
     pause_reason = models.CharField(max_length=300, blank=True)
@@ -466,6 +482,9 @@ class Delivery(models.Model):
     # one case where a message may not have arrived (newsletter/sending.py).
     accepted_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
+    # Which subject of an A/B test this row gets: "a" (the subject), "b" (subject_b),
+    # or "" (no test, or one of the rest waiting for the winner).
+    variant = models.CharField(max_length=1, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -503,9 +522,48 @@ class Click(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="clicks")
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="clicks")
     clicked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # What asked: link scanners and mail-privacy proxies are told apart by these
+    # (newsletter/reports.py), never by guessing later.
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.delivery_id} clicked {self.link_id}"
+
+
+class Open(models.Model):
+    """Every load of a delivery's open pixel (`Delivery.opened_at` keeps the first)."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="opens")
+    opened_at = models.DateTimeField(default=timezone.now)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["delivery", "opened_at"], name="open_delivery_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} opened at {self.opened_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Feedback(models.Model):
+    """A bounce, complaint or unsubscribe, credited to the delivery it answered."""
+
+    class Kind(models.TextChoices):
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Marked as spam"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="feedback")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["delivery", "kind"], name="feedback_once")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.kind}"
 
 
 class WelcomeStep(models.Model):
