@@ -482,9 +482,10 @@ class Delivery(models.Model):
     # one case where a message may not have arrived (newsletter/sending.py).
     accepted_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
-    # Which subject of an A/B test this row gets: "a" (the subject), "b" (subject_b),
-    # or "" (no test, or one of the rest waiting for the winner).
-    variant = models.CharField(max_length=1, blank=True, default="")
+    # Which subject of an A/B test this row gets: "a" (the subject) or "b" (subject_b)
+    # in the test's sample; "A" or "B", the winner, for the rest once it is chosen;
+    # "" without a test, or for the rest while they wait (newsletter/abtest.py).
+    variant = models.CharField(max_length=1, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [

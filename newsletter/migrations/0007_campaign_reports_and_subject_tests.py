@@ -7,76 +7,124 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('newsletter', '0006_delivery_accepted_at'),
+        ("newsletter", "0006_delivery_accepted_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='campaign',
-            name='ab_decided_at',
+            model_name="campaign",
+            name="ab_decided_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='ab_sample_percent',
-            field=models.PositiveSmallIntegerField(default=20, help_text='Share of recipients in the test, split evenly between the two subjects.', validators=[django.core.validators.MinValueValidator(2), django.core.validators.MaxValueValidator(100)]),
+            model_name="campaign",
+            name="ab_sample_percent",
+            field=models.PositiveSmallIntegerField(
+                default=20,
+                help_text="Share of recipients in the test, split evenly between the two subjects.",
+                validators=[
+                    django.core.validators.MinValueValidator(2),
+                    django.core.validators.MaxValueValidator(100),
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='ab_wait_hours',
-            field=models.PositiveSmallIntegerField(default=4, help_text='Hours of clicks to count before the winner goes to the rest.'),
+            model_name="campaign",
+            name="ab_wait_hours",
+            field=models.PositiveSmallIntegerField(
+                default=4, help_text="Hours of clicks to count before the winner goes to the rest."
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='ab_winner',
+            model_name="campaign",
+            name="ab_winner",
             field=models.CharField(blank=True, editable=False, max_length=1),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='subject_b',
-            field=models.CharField(blank=True, help_text='A second subject to test. Empty: no test.', max_length=200),
+            model_name="campaign",
+            name="subject_b",
+            field=models.CharField(
+                blank=True, help_text="A second subject to test. Empty: no test.", max_length=200
+            ),
         ),
         migrations.AddField(
-            model_name='click',
-            name='ip',
+            model_name="click",
+            name="ip",
             field=models.GenericIPAddressField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='click',
-            name='user_agent',
+            model_name="click",
+            name="user_agent",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='variant',
-            field=models.CharField(blank=True, default='', max_length=1),
+            model_name="delivery",
+            name="variant",
+            field=models.CharField(blank=True, db_default="", default="", max_length=1),
         ),
         migrations.CreateModel(
-            name='Feedback',
+            name="Feedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('bounced', 'Bounced'), ('complained', 'Marked as spam'), ('unsubscribed', 'Unsubscribed')], max_length=12)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('detail', models.CharField(blank=True, max_length=300)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='newsletter.delivery')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("bounced", "Bounced"),
+                            ("complained", "Marked as spam"),
+                            ("unsubscribed", "Unsubscribed"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("detail", models.CharField(blank=True, max_length=300)),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feedback",
+                        to="newsletter.delivery",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('delivery', 'kind'), name='feedback_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("delivery", "kind"), name="feedback_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Open',
+            name="Open",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user_agent', models.CharField(blank=True, max_length=300)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opens', to='newsletter.delivery')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("opened_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("user_agent", models.CharField(blank=True, max_length=300)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opens",
+                        to="newsletter.delivery",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['delivery', 'opened_at'], name='open_delivery_idx')],
+                "indexes": [
+                    models.Index(fields=["delivery", "opened_at"], name="open_delivery_idx")
+                ],
             },
         ),
     ]
