@@ -101,7 +101,7 @@ class Rule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        needs = {
+        needs: dict[str, tuple[str, ...]] = {
             self.Action.EMAIL: ("email_subject", "email_body"),
             self.Action.TASK: ("task_title",),
             self.Action.STAGE: ("stage",),

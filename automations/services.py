@@ -127,7 +127,7 @@ def _decide_and_act(run: Run, now: dt.datetime) -> tuple[str, str]:
         return Run.Status.SKIPPED, "The trigger no longer holds (refunded, bought, came back...)."
     if not conditions.matches(run.contact, rule.condition):
         return Run.Status.SKIPPED, "No longer matches the rule's condition."
-    return ACTIONS[rule.action](run, now)
+    return ACTIONS[Rule.Action(rule.action)](run, now)
 
 
 # --- Actions ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
@@ -68,7 +69,7 @@ def _purchases(rule: Rule, now: dt.datetime, source_id: int | None) -> Iterator[
     return _by_email(((pk, email, at, "") for pk, email, at in rows), "order")
 
 
-def _engagements(rule: Rule, source_id: int | None) -> QuerySet[Engagement]:
+def _engagements(rule: Rule, source_id: int | None) -> QuerySet[Any]:
     engagements = _only(Engagement.objects.filter(credits_total__gt=0), source_id)
     if rule.product_id:
         engagements = engagements.filter(credit_grant__product_id=rule.product_id)

@@ -260,7 +260,9 @@ def campaign_report(campaign: Campaign, *, hours: int = 48) -> Report:
         for pk, url in Link.objects.filter(campaign=campaign).values_list("pk", "url")
     }
     machine = classify(events, sent, len(links))
-    human_open, machine_open, human_click = set(), set(), set()
+    human_open: set[int] = set()
+    machine_open: set[int] = set()
+    human_click: set[int] = set()
     clickers_per_link: dict[int, set[int]] = defaultdict(set)
     start = campaign.started_at
     report.opens_by_hour = [0] * hours

@@ -30,12 +30,12 @@ def _subscriber_for_token(token: str) -> Subscriber | None:
 
 def _who_asked(request: HttpRequest) -> dict[str, Any]:
     """User agent and address of an open or a click: how reports tell machines from people."""
-    ip = throttles.client_ip(request)
+    address: str | None = throttles.client_ip(request)
     try:
-        ipaddress.ip_address(ip)
+        ipaddress.ip_address(address or "")
     except ValueError:
-        ip = None
-    return {"user_agent": request.headers.get("User-Agent", "")[:300], "ip": ip}
+        address = None  # "unknown": no address to record
+    return {"user_agent": request.headers.get("User-Agent", "")[:300], "ip": address}
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
