@@ -160,3 +160,25 @@ def test_the_report_page_shows_figures_and_a_chart(coach_client: Any, weekly: An
     assert (
         reverse("admin:newsletter_campaign_report", args=[campaign.pk]) in change.content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_open_and_click_addresses_are_cleared_after_the_ip_retention_period(
+    settings: Any, weekly: Any
+) -> None:
+    from clients import privacy
+
+    settings.RETENTION_IP_MONTHS = 12
+    campaign, (delivery,), (link, _) = _sent_campaign(weekly, 1)
+    services.record_open(delivery_id=delivery.pk, user_agent=IPHONE, ip="203.0.113.1")
+    services.record_click(delivery_id=delivery.pk, link_id=link.pk, ip="203.0.113.1")
+    privacy.expire_ip_addresses()
+    assert Open.objects.get().ip == "203.0.113.1"
+    old = timezone.now() - dt.timedelta(days=370)
+    Open.objects.update(opened_at=old)
+    from newsletter.models import Click
+
+    Click.objects.update(clicked_at=old)
+    privacy.expire_ip_addresses()
+    assert (Open.objects.get().ip, Click.objects.get().ip) == (None, None)
+    assert Open.objects.get().user_agent == IPHONE  # the report still tells machines apart
