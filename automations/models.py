@@ -130,6 +130,11 @@ class Rule(models.Model):
             return self.trigger_days
         return self.DAYS_TRIGGERS.get(self.trigger, 0)  # type: ignore[call-overload]
 
+    @property
+    def trigger_text(self) -> str:
+        """The trigger as the coach set it: "inactive for 90 days", not "for N days"."""
+        return self.get_trigger_display().replace(" N ", f" {self.days} ")
+
     def due_after(self, occurred_at: dt.datetime, zone_name: str) -> dt.datetime:
         """The trigger's moment plus the wait, then the next `local_hour` in the person's zone."""
         due = occurred_at + dt.timedelta(hours=self.delay_hours)
