@@ -121,6 +121,12 @@ class Rule(models.Model):
             errors["product"] = "Only a purchase or a package trigger names a product."
         if not isinstance(self.condition, dict):
             errors["condition"] = "A set of filters (name: value)."
+        else:
+            from automations.conditions import known_names
+
+            unknown = sorted(set(self.condition) - set(known_names()))
+            if unknown:
+                errors["condition"] = f"Unknown filter: {', '.join(unknown)}."
         if errors:
             raise ValidationError(errors)
 

@@ -107,3 +107,23 @@ def test_a_rule_is_saved_from_the_admin(coach_client: Any) -> None:
         9,
         {"not_stage": "completed"},
     )
+
+
+def test_a_condition_naming_an_unknown_filter_is_a_form_error(coach_client: Any) -> None:
+    response = coach_client.post(
+        reverse("admin:automations_rule_add"),
+        {
+            "name": "Typo",
+            "trigger": T.OFFER,
+            "active_since_0": "2026-01-01",
+            "active_since_1": "09:00",
+            "delay_hours": "0",
+            "condition": '{"not_boguht": "any"}',
+            "action": Rule.Action.TASK,
+            "task_title": "Call",
+            "task_due_days": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert b"Unknown filter: not_boguht." in response.content
+    assert not Rule.objects.exists()
