@@ -109,3 +109,33 @@ def test_a_campaign_without_a_second_subject_sends_everyone_at_once(
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENT
     assert set(Delivery.objects.values_list("variant", flat=True)) == {""}
+
+
+def test_the_coach_sets_up_a_subject_test_in_the_campaign_form(
+    coach_client: Any, weekly: Any
+) -> None:
+    page = coach_client.get("/admin/newsletter/campaign/add/").content.decode()
+    assert 'name="subject_b"' in page and 'name="ab_wait_hours"' in page
+    response = coach_client.post(
+        "/admin/newsletter/campaign/add/",
+        {
+            "subject": "Five interview questions",
+            "subject_b": "The question that sank my interview",
+            "ab_sample_percent": "30",
+            "ab_wait_hours": "6",
+            "body": "Hello",
+            "is_public": "on",
+            "mailing_list": weekly.pk,
+            "schedule": "now",
+            "track_clicks": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    campaign = Campaign.objects.get()
+    assert (campaign.subject_b, campaign.ab_sample_percent, campaign.ab_wait_hours) == (
+        "The question that sank my interview",
+        30,
+        6,
+    )
+    change = coach_client.get(f"/admin/newsletter/campaign/{campaign.pk}/change/")
+    assert "Not chosen yet" in change.content.decode()
