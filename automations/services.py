@@ -31,10 +31,19 @@ log = logging.getLogger(__name__)
 
 RETRY_MINUTES = 15
 MAX_ATTEMPTS = 3
+# How far back beat's scan looks for triggers. Signals catch events as they happen;
+# the scan is the net for a failed receiver (or a worker down for days) and the
+# source of time-based triggers, so a month is plenty, and it keeps each scan's
+# work bounded by a month of events instead of growing with the rule's age.
+SCAN_DAYS = 30
 
 
 def schedule_runs(
-    *, rule: Rule, now: dt.datetime | None = None, source_id: int | None = None
+    *,
+    rule: Rule,
+    now: dt.datetime | None = None,
+    source_id: int | None = None,
+    since: dt.datetime | None = None,
 ) -> int:
     """Runs for everyone the rule's trigger finds (or for one source row); returns how many new."""
     now = now or timezone.now()
@@ -47,7 +56,7 @@ def schedule_runs(
             occurred_at=item.occurred_at,
             due_at=rule.due_after(item.occurred_at, item.zone),
         )
-        for item in triggers.found(rule, now, source_id=source_id)
+        for item in triggers.found(rule, now, source_id=source_id, since=since)
     ]
     if not rows:
         return 0
@@ -70,7 +79,11 @@ def on_source_changed(*, label: str, source_id: int) -> int:
 def scan(*, now: dt.datetime | None = None) -> int:
     """Beat: every active rule against every source (time-based triggers come only from here)."""
     now = now or timezone.now()
-    return sum(schedule_runs(rule=rule, now=now) for rule in Rule.objects.filter(is_active=True))
+    since = now - dt.timedelta(days=SCAN_DAYS)
+    return sum(
+        schedule_runs(rule=rule, now=now, since=since)
+        for rule in Rule.objects.filter(is_active=True)
+    )
 
 
 def run_due(*, now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:

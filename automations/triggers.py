@@ -58,10 +58,10 @@ def _by_email(rows: Iterable[tuple[int, str, dt.datetime, str]], key: str) -> It
             )
 
 
-def _purchases(rule: Rule, now: dt.datetime, source_id: int | None) -> Iterator[Found]:
-    orders = _only(
-        Order.objects.filter(paid_at__gte=rule.active_since, paid_at__lte=now), source_id
-    )
+def _purchases(
+    rule: Rule, now: dt.datetime, since: dt.datetime, source_id: int | None
+) -> Iterator[Found]:
+    orders = _only(Order.objects.filter(paid_at__gte=since, paid_at__lte=now), source_id)
     orders = orders.exclude(status__in=[Order.Status.REFUNDED, Order.Status.HELD])
     if rule.product_id:
         orders = orders.filter(items__product_id=rule.product_id)
@@ -78,42 +78,50 @@ def _engagements(rule: Rule, source_id: int | None) -> QuerySet[Any]:
 
 
 def _package_mark(
-    rule: Rule, now: dt.datetime, source_id: int | None, reached: Q, suffix: str
+    rule: Rule, now: dt.datetime, since: dt.datetime, source_id: int | None, reached: Q, suffix: str
 ) -> Iterator[Found]:
     rows = (
         _engagements(rule, source_id)
-        .filter(reached, changed_at__gte=rule.active_since, changed_at__lte=now)
+        .filter(reached, changed_at__gte=since, changed_at__lte=now)
         .values_list("pk", "contact_id", "changed_at", "contact__time_zone")
     )
     for pk, contact_id, at, zone in rows:
         yield Found(contact_id, f"engagement:{pk}:{suffix}", pk, at, zone)
 
 
-def _package_75(rule: Rule, now: dt.datetime, source_id: int | None) -> Iterator[Found]:
+def _package_75(
+    rule: Rule, now: dt.datetime, since: dt.datetime, source_id: int | None
+) -> Iterator[Found]:
     # used / total >= 3/4, in integers.
     return _package_mark(
-        rule, now, source_id, Q(credits_used__gte=(F("credits_total") * 3 + 3) / 4), "75"
+        rule, now, since, source_id, Q(credits_used__gte=(F("credits_total") * 3 + 3) / 4), "75"
     )
 
 
-def _package_finished(rule: Rule, now: dt.datetime, source_id: int | None) -> Iterator[Found]:
+def _package_finished(
+    rule: Rule, now: dt.datetime, since: dt.datetime, source_id: int | None
+) -> Iterator[Found]:
     done = Q(status=Engagement.Status.COMPLETED) | Q(
         credits_used__gte=F("credits_total") - F("credits_expired")
     )
-    return _package_mark(rule, now, source_id, done, "finished")
+    return _package_mark(rule, now, since, source_id, done, "finished")
 
 
-def _no_shows(rule: Rule, now: dt.datetime, source_id: int | None) -> Iterator[Found]:
+def _no_shows(
+    rule: Rule, now: dt.datetime, since: dt.datetime, source_id: int | None
+) -> Iterator[Found]:
     rows = _only(
         Booking.objects.filter(
-            status=Booking.Status.NO_SHOW, updated_at__gte=rule.active_since, updated_at__lte=now
+            status=Booking.Status.NO_SHOW, updated_at__gte=since, updated_at__lte=now
         ),
         source_id,
     ).values_list("pk", "email", "updated_at")
     return _by_email(((pk, email, at, ":no_show") for pk, email, at in rows), "booking")
 
 
-def _discovery_no_purchase(rule: Rule, now: dt.datetime, source_id: int | None) -> Iterator[Found]:
+def _discovery_no_purchase(
+    rule: Rule, now: dt.datetime, since: dt.datetime, source_id: int | None
+) -> Iterator[Found]:
     wait = dt.timedelta(days=rule.days)
     bought_since = Order.objects.annotate(address=Lower("email")).filter(
         address=Lower(OuterRef("email")),
@@ -125,7 +133,7 @@ def _discovery_no_purchase(rule: Rule, now: dt.datetime, source_id: int | None) 
             event_type__kind=EventType.Kind.DISCOVERY,
             status__in=[Booking.Status.CONFIRMED, Booking.Status.COMPLETED],
             end__lte=now - wait,
-            end__gte=rule.active_since - wait,
+            end__gte=since - wait,
         ),
         source_id,
     ).exclude(email="")
@@ -135,11 +143,13 @@ def _discovery_no_purchase(rule: Rule, now: dt.datetime, source_id: int | None) 
     )
 
 
-def _inactive(rule: Rule, now: dt.datetime, source_id: int | None) -> Iterator[Found]:
+def _inactive(
+    rule: Rule, now: dt.datetime, since: dt.datetime, source_id: int | None
+) -> Iterator[Found]:
     wait = dt.timedelta(days=rule.days)
     rows = (
         _only(Subscriber.objects.confirmed(), source_id)
-        .filter(last_engaged_at__lte=now - wait, last_engaged_at__gte=rule.active_since - wait)
+        .filter(last_engaged_at__lte=now - wait, last_engaged_at__gte=since - wait)
         .values_list("pk", "email_lower", "last_engaged_at")
     )
     # Keyed by the last engagement: someone who wakes up and falls silent again is a
@@ -150,18 +160,18 @@ def _inactive(rule: Rule, now: dt.datetime, source_id: int | None) -> Iterator[F
     )
 
 
-def _offers(rule: Rule, now: dt.datetime, source_id: int | None) -> Iterator[Found]:
+def _offers(
+    rule: Rule, now: dt.datetime, since: dt.datetime, source_id: int | None
+) -> Iterator[Found]:
     rows = _only(
-        Outcome.objects.filter(
-            kind=Outcome.Kind.OFFER, created_at__gte=rule.active_since, created_at__lte=now
-        ),
+        Outcome.objects.filter(kind=Outcome.Kind.OFFER, created_at__gte=since, created_at__lte=now),
         source_id,
     ).values_list("pk", "contact_id", "created_at", "contact__time_zone")
     for pk, contact_id, at, zone in rows:
         yield Found(contact_id, f"outcome:{pk}", pk, at, zone)
 
 
-FINDERS: dict[str, Callable[[Rule, dt.datetime, int | None], Iterator[Found]]] = {
+FINDERS: dict[str, Callable[[Rule, dt.datetime, dt.datetime, int | None], Iterator[Found]]] = {
     Trigger.PURCHASE: _purchases,
     Trigger.PACKAGE_75: _package_75,
     Trigger.PACKAGE_FINISHED: _package_finished,
@@ -181,8 +191,16 @@ SOURCES: dict[str, tuple[str, ...]] = {
 }
 
 
-def found(rule: Rule, now: dt.datetime, *, source_id: int | None = None) -> list[Found]:
-    return list(FINDERS[rule.trigger](rule, now, source_id))
+def found(
+    rule: Rule,
+    now: dt.datetime,
+    *,
+    source_id: int | None = None,
+    since: dt.datetime | None = None,
+) -> list[Found]:
+    """Triggers from `since` (never before the rule's `active_since`) up to `now`."""
+    start = max(rule.active_since, since) if since is not None else rule.active_since
+    return list(FINDERS[rule.trigger](rule, now, start, source_id))
 
 
 def still_holds(rule: Rule, *, contact_id: int, key: str, source_id: int, now: dt.datetime) -> bool:

@@ -135,3 +135,24 @@ def test_a_purchase_rule_for_one_product_ignores_other_products(candidate: Any) 
     make_rule(T.PURCHASE, product=other)
     services.scan()
     assert not Run.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_scan_looks_back_a_bounded_window_not_the_rules_whole_life() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clients.models import Outcome
+
+    offer = record_offer(make_contact("hired@example.com"))
+    Run.objects.all().delete()  # as if the signal had failed
+    Outcome.objects.filter(pk=offer.pk).update(
+        created_at=timezone.now() - timedelta(days=services.SCAN_DAYS + 1)
+    )
+    make_rule(T.OFFER, name="Congratulate")
+    assert services.scan() == 0
+    Outcome.objects.filter(pk=offer.pk).update(
+        created_at=timezone.now() - timedelta(days=services.SCAN_DAYS - 1)
+    )
+    assert services.scan() == 1
