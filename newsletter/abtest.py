@@ -26,9 +26,9 @@ from django.utils import timezone
 
 from coaching.tasks import enqueue_on_commit
 from newsletter import reports
-from newsletter.models import Campaign, Delivery
+from newsletter.models import AB_HOLD, Campaign, Delivery
 
-HOLD = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)  # "not before the winner is known"
+HOLD = AB_HOLD  # "not before the winner is known"
 
 SPLIT_SQL = """
 WITH picked AS (

@@ -7,6 +7,7 @@ explains how a row moves from pending to sent without ever being sent twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import zoneinfo
 from typing import Any
@@ -273,6 +274,11 @@ class Suppression(models.Model):
         super().save(*args, **kwargs)
 
 
+# The due time of an A/B test's rest until the winner is known (newsletter/abtest.py):
+# no sender claims a row before it.
+AB_HOLD = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)
+
+
 class CampaignQuerySet(models.QuerySet["Campaign"]):
     def archived(self) -> CampaignQuerySet:
         return self.filter(is_public=True, status=Campaign.Status.SENT).order_by("-finished_at")
@@ -435,6 +441,9 @@ class Campaign(models.Model):
             skipped=Count("pk", filter=Q(status=Delivery.Status.SKIPPED)),
             unconfirmed=Count(
                 "pk", filter=Q(status=Delivery.Status.SENT, accepted_at__isnull=True)
+            ),
+            waiting_for_winner=Count(
+                "pk", filter=Q(status=Delivery.Status.PENDING, due_at__gte=AB_HOLD)
             ),
         )
         if self.status == self.Status.SENDING:

@@ -57,6 +57,7 @@ def test_the_subject_more_people_clicked_in_goes_to_the_rest(
     assert rows.filter(status="sent").count() == 20
     assert set(rows.filter(variant="").values_list("due_at", flat=True)) == {abtest.HOLD}
     assert _subjects(smtp_settings) == {campaign.subject: 10, campaign.subject_b: 10}
+    assert campaign.progress()["waiting_for_winner"] == 20
 
     link = Link.objects.filter(campaign=campaign).order_by("pk").first()
     assert link is not None
