@@ -156,3 +156,25 @@ def test_the_scan_looks_back_a_bounded_window_not_the_rules_whole_life() -> None
         created_at=timezone.now() - timedelta(days=services.SCAN_DAYS - 1)
     )
     assert services.scan() == 1
+
+
+@pytest.mark.django_db
+def test_a_failing_follow_up_receiver_never_fails_the_purchase(
+    candidate: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automations import receivers
+    from coaching.models import HookFailure
+    from store.models import Order
+
+    def broken(**kwargs: Any) -> int:
+        raise RuntimeError("rules table locked")
+
+    monkeypatch.setattr(receivers, "RAISE_ERRORS", False)
+    monkeypatch.setattr(services, "on_source_changed", broken)
+    make_rule(T.PURCHASE)
+    order = buy_package(candidate)
+    assert Order.objects.get(pk=order.pk).paid_at is not None
+    failure = HookFailure.objects.get(hook="automations.receivers:store.order")
+    assert "rules table locked" in failure.error
+    services.scan()  # beat's scan makes the run the signal could not
+    assert Run.objects.get().trigger_key == f"order:{order.pk}"
