@@ -4,15 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0005_contact_form_source'),
+        ("clients", "0005_contact_form_source"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='timelineevent',
-            name='kind',
-            field=models.CharField(choices=[('account', 'Account'), ('guide_view', 'Read a guide'), ('purchase', 'Purchase'), ('refund', 'Refund'), ('booking', 'Booking'), ('booking_outcome', 'Call outcome'), ('booking_cancelled', 'Booking cancelled'), ('booking_moved', 'Booking moved'), ('subscribed', 'Subscribed'), ('newsletter', 'Newsletter sent'), ('click', 'Newsletter click'), ('note', 'Note'), ('stage', 'Stage change'), ('task', 'Task'), ('outcome', 'Career outcome'), ('engagement', 'Engagement'), ('credit', 'Credits'), ('comment', 'Comment'), ('automation', 'Follow-up')], max_length=20),
+            model_name="timelineevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("account", "Account"),
+                    ("guide_view", "Read a guide"),
+                    ("purchase", "Purchase"),
+                    ("refund", "Refund"),
+                    ("booking", "Booking"),
+                    ("booking_outcome", "Call outcome"),
+                    ("booking_cancelled", "Booking cancelled"),
+                    ("booking_moved", "Booking moved"),
+                    ("subscribed", "Subscribed"),
+                    ("newsletter", "Newsletter sent"),
+                    ("click", "Newsletter click"),
+                    ("note", "Note"),
+                    ("stage", "Stage change"),
+                    ("task", "Task"),
+                    ("outcome", "Career outcome"),
+                    ("engagement", "Engagement"),
+                    ("credit", "Credits"),
+                    ("comment", "Comment"),
+                    ("automation", "Follow-up"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
