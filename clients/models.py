@@ -603,6 +603,7 @@ class TimelineEvent(models.Model):
         ENGAGEMENT = "engagement", "Engagement"
         CREDIT = "credit", "Credits"
         COMMENT = "comment", "Comment"
+        AUTOMATION = "automation", "Follow-up"
 
     # Events about money: staff without the money permission (coaching/roles.py) skip them.
     MONEY_KINDS = (Kind.PURCHASE, Kind.REFUND, Kind.CREDIT)

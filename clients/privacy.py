@@ -82,7 +82,8 @@ def retention_policy() -> list[dict[str, str]]:
             "so that you are never emailed again.",
         },
         {
-            "what": "The network (IP) address you signed up or consented from",
+            "what": "The network (IP) address you signed up or consented from, and the "
+            "one a newsletter was opened or clicked from",
             "why": "To prove consent and to stop abuse.",
             "kept": f"{ip_months} months.",
         },
@@ -576,13 +577,16 @@ def expire_email_bodies(*, now: datetime | None = None) -> int:
 
 
 def expire_ip_addresses(*, now: datetime | None = None) -> int:
-    """Consent IPs and the sign-in attempt logs (which hold IPs) past the limit."""
-    from newsletter.models import Subscriber
+    """Consent IPs, newsletter opens' and clicks' IPs, and the sign-in attempt logs
+    (which hold IPs) past the limit."""
+    from newsletter.models import Click, Open, Subscriber
 
     cutoff = (now or timezone.now()) - relativedelta(months=settings.RETENTION_IP_MONTHS)
     cleared = Subscriber.objects.filter(consent_ip__isnull=False, consent_at__lt=cutoff).update(
         consent_ip=None
     )
+    cleared += Open.objects.filter(ip__isnull=False, opened_at__lt=cutoff).update(ip=None)
+    cleared += Click.objects.filter(ip__isnull=False, clicked_at__lt=cutoff).update(ip=None)
     for model in apps.get_app_config("axes").get_models():
         names = {f.name for f in model._meta.get_fields()}
         if "ip_address" in names and "attempt_time" in names:

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "newsletter",
     "clients",
     "comments",
+    "automations",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +240,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         ("store-sweep", "store.tasks.sweep_store", MINUTE),
         # Payment plans: charge the instalments that fell due.
         ("store-collect-instalments", "store.tasks.collect_instalments", 15 * MINUTE),
+        # Follow-up rules: find triggers (time-based ones only come from here), then
+        # do the steps that are due. Each is safe to run twice (automations/services.py).
+        ("automations-scan", "automations.tasks.scan_rules_task", 5 * MINUTE),
+        ("automations-run-due", "automations.tasks.run_due_task", MINUTE),
+        ("newsletter-subject-tests", "newsletter.tasks.decide_subject_tests_task", 5 * MINUTE),
     ]
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.apps import apps as django_apps
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -27,6 +28,7 @@ from newsletter.models import (
     WelcomeStep,
 )
 from newsletter.rendering import personalise, prepare
+from newsletter.reports import Report, campaign_report
 from newsletter.segments import apply_segment, available_filters
 
 SEGMENT_PREFIX = "segment__"
@@ -166,7 +168,14 @@ class CampaignAdmin(ModelAdmin):
     list_display = ["subject", "mailing_list", "status", "schedule", "started_at", "progress_text"]
     list_filter = ["status", "mailing_list"]
     search_fields = ["subject"]
-    readonly_fields = ["status", "pause_reason", "started_at", "finished_at", "error_count"]
+    readonly_fields = [
+        "status",
+        "pause_reason",
+        "started_at",
+        "finished_at",
+        "error_count",
+        "ab_winner_text",
+    ]
     change_form_outer_before_template = "newsletter/admin/send_panel.html"
     change_form_after_template = "newsletter/admin/audience.html"
     fieldsets = [
@@ -174,6 +183,14 @@ class CampaignAdmin(ModelAdmin):
         ("Audience", {"fields": ["mailing_list"]}),
         ("When", {"fields": ["schedule", "scheduled_at", "local_hour"]}),
         ("Tracking", {"fields": ["track_clicks", "track_opens"]}),
+        (
+            "A/B subject test",
+            {
+                "fields": ["subject_b", "ab_sample_percent", "ab_wait_hours", "ab_winner_text"],
+                "description": "Two subjects to a sample; after the wait, the one more people "
+                "clicked in (not opened: privacy proxies open everything) goes to the rest.",
+            },
+        ),
         (
             "Status",
             {"fields": ["status", "pause_reason", "started_at", "finished_at", "error_count"]},
@@ -202,8 +219,20 @@ class CampaignAdmin(ModelAdmin):
                 "local_hour",
                 "track_clicks",
                 "track_opens",
+                "subject_b",
+                "ab_sample_percent",
+                "ab_wait_hours",
             ]
         return fields
+
+    @admin.display(description="Winner")
+    def ab_winner_text(self, obj: Campaign) -> str:
+        if not obj.subject_b:
+            return "No test"
+        if not obj.ab_winner:
+            return "Not chosen yet"
+        subject = obj.subject_b if obj.ab_winner == "b" else obj.subject
+        return f"{obj.ab_winner.upper()}: {subject}"
 
     @admin.display(description="Progress")
     def progress_text(self, obj: Campaign) -> str:
@@ -230,6 +259,7 @@ class CampaignAdmin(ModelAdmin):
                 "<int:pk>/progress/", see(self.progress_view), name="newsletter_campaign_progress"
             ),
             path("<int:pk>/send/", send(self.send_view), name="newsletter_campaign_send"),
+            path("<int:pk>/report/", see(self.report_view), name="newsletter_campaign_report"),
             path(
                 "<int:pk>/command/<str:command>/",
                 send(require_POST(self.command_view)),
@@ -267,6 +297,20 @@ class CampaignAdmin(ModelAdmin):
             {"campaign": campaign, "progress": campaign.progress()},
             status=200 if campaign.status in live else 286,
         )
+
+    def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        report = campaign_report(campaign)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Report: {campaign.subject}",
+            "campaign": campaign,
+            "report": report,
+            "charts": report_charts(report),
+            "opts": self.model._meta,
+            "original": campaign,
+        }
+        return render(request, "newsletter/admin/report.html", context)
 
     def command_view(self, request: HttpRequest, pk: int, command: str) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
@@ -322,6 +366,34 @@ class CampaignAdmin(ModelAdmin):
             initial.setdefault("mailing_list", default.pk)
         initial.setdefault("scheduled_at", timezone.now())
         return initial
+
+
+def report_charts(report: Report) -> list[Any]:
+    """The clients dashboard's SVG charts (clients/charts.py), drawn for one campaign.
+
+    Read only while the clients app is installed, as newsletter/segments.py reads it:
+    without it the report keeps its tables.
+    """
+    if not django_apps.is_installed("clients"):
+        return []
+    from clients import charts
+
+    hours = [f"{h}h" for h in range(len(report.opens_by_hour))]
+    links = [line for line in report.links if line.clicks or line.machine_clicks][:10]
+    return [
+        charts.bar_chart(
+            "Opens by people, hour by hour after sending",
+            hours,
+            report.opens_by_hour,
+            empty_text="No opens by people yet",
+        ),
+        charts.hbar_chart(
+            "Clicks by people per link",
+            [line.url for line in links],
+            [line.clicks for line in links],
+            notes=[f"{line.machine_clicks} by machines" for line in links],
+        ),
+    ]
 
 
 _PAST = {"start": "sent", "pause": "paused", "resume": "resumed", "cancel": "cancelled"}

@@ -7,11 +7,13 @@ explains how a row moves from pending to sent without ever being sent twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import zoneinfo
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Lower
@@ -272,6 +274,11 @@ class Suppression(models.Model):
         super().save(*args, **kwargs)
 
 
+# The due time of an A/B test's rest until the winner is known (newsletter/abtest.py):
+# no sender claims a row before it.
+AB_HOLD = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)
+
+
 class CampaignQuerySet(models.QuerySet["Campaign"]):
     def archived(self) -> CampaignQuerySet:
         return self.filter(is_public=True, status=Campaign.Status.SENT).order_by("-finished_at")
@@ -316,6 +323,21 @@ class Campaign(models.Model):
     is_public = models.BooleanField(default=True, help_text="Listed in the public archive.")
     track_clicks = models.BooleanField(default=True)
     track_opens = models.BooleanField(default=False, help_text="Adds a 1x1 image. Off by default.")
+    # A/B subject test (newsletter/abtest.py): a sample gets one of two subjects, and
+    # after `ab_wait_hours` the subject with more (human) clicks goes to the rest.
+    subject_b = models.CharField(
+        max_length=200, blank=True, help_text="A second subject to test. Empty: no test."
+    )
+    ab_sample_percent = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MinValueValidator(2), MaxValueValidator(100)],
+        help_text="Share of recipients in the test, split evenly between the two subjects.",
+    )
+    ab_wait_hours = models.PositiveSmallIntegerField(
+        default=4, help_text="Hours of clicks to count before the winner goes to the rest."
+    )
+    ab_winner = models.CharField(max_length=1, blank=True, editable=False)
+    ab_decided_at = models.DateTimeField(null=True, blank=True, editable=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     error_count = models.PositiveIntegerField(default=0)
     pause_reason = models.CharField(max_length=300, blank=True)
@@ -420,6 +442,9 @@ class Campaign(models.Model):
             unconfirmed=Count(
                 "pk", filter=Q(status=Delivery.Status.SENT, accepted_at__isnull=True)
             ),
+            waiting_for_winner=Count(
+                "pk", filter=Q(status=Delivery.Status.PENDING, due_at__gte=AB_HOLD)
+            ),
         )
         if self.status == self.Status.SENDING:
             counts["unconfirmed"] = 0  # acknowledgements are recorded in small batches
@@ -466,6 +491,10 @@ class Delivery(models.Model):
     # one case where a message may not have arrived (newsletter/sending.py).
     accepted_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
+    # Which subject of an A/B test this row gets: "a" (the subject) or "b" (subject_b)
+    # in the test's sample; "A" or "B", the winner, for the rest once it is chosen;
+    # "" without a test, or for the rest while they wait (newsletter/abtest.py).
+    variant = models.CharField(max_length=1, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
@@ -503,9 +532,48 @@ class Click(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="clicks")
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="clicks")
     clicked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # What asked: link scanners and mail-privacy proxies are told apart by these
+    # (newsletter/reports.py), never by guessing later.
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.delivery_id} clicked {self.link_id}"
+
+
+class Open(models.Model):
+    """Every load of a delivery's open pixel (`Delivery.opened_at` keeps the first)."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="opens")
+    opened_at = models.DateTimeField(default=timezone.now)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["delivery", "opened_at"], name="open_delivery_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} opened at {self.opened_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Feedback(models.Model):
+    """A bounce, complaint or unsubscribe, credited to the delivery it answered."""
+
+    class Kind(models.TextChoices):
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Marked as spam"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="feedback")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["delivery", "kind"], name="feedback_once")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.kind}"
 
 
 class WelcomeStep(models.Model):

@@ -207,12 +207,13 @@ def campaign_email(
     name: str = "",
     delivery_id: int | None,
     subscriber_id: int,
+    subject: str = "",
 ) -> EmailMultiAlternatives:
     html, text, headers = personalise(
         prepared, delivery_id=delivery_id, subscriber_id=subscriber_id
     )
     message = EmailMultiAlternatives(
-        subject=prepared.subject,
+        subject=subject or prepared.subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[formataddr((name, to)) if name else to],

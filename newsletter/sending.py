@@ -363,6 +363,7 @@ def _send_batch(
         ).values_list("pk", "email", "name")
     }
     attempts_of = {delivery_id: attempts for delivery_id, _, attempts in rows}
+    subjects = _variant_subjects(campaign, list(attempts_of))
     stopped = ""
 
     def due() -> Iterator[Outgoing]:
@@ -386,7 +387,9 @@ def _send_batch(
             email, name = people.get(subscriber_id, ("", ""))
             pacer.wait()
             commit = Commit(delivery_id, claim, campaign.mailing_list_id)
-            yield Outgoing(delivery_id, subscriber_id, email, name, commit)
+            yield Outgoing(
+                delivery_id, subscriber_id, email, name, commit, subjects.get(delivery_id, "")
+            )
 
     accepted: list[int] = []
     with closing(link.send_batch(due())) as reports:
@@ -395,6 +398,14 @@ def _send_batch(
         finally:
             record_accepted(accepted)
     return paused or stopped
+
+
+def _variant_subjects(campaign: Campaign, delivery_ids: list[int]) -> dict[int, str]:
+    """Rows of an A/B test that get the second subject (newsletter/abtest.py)."""
+    if not campaign.subject_b:
+        return {}
+    rows = Delivery.objects.filter(pk__in=delivery_ids, variant__in=["b", "B"])
+    return dict.fromkeys(rows.values_list("pk", flat=True), campaign.subject_b)
 
 
 def _record_reports(

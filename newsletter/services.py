@@ -18,14 +18,17 @@ from newsletter.models import (
     Campaign,
     Click,
     Delivery,
+    Feedback,
     Link,
     MailingList,
+    Open,
     Subscriber,
     Subscription,
     Suppression,
     erased_marker,
     valid_time_zone,
 )
+from newsletter.reports import machine_signature
 from newsletter.segments import segment_queryset
 
 log = logging.getLogger(__name__)
@@ -157,6 +160,8 @@ def unsubscribe(*, subscriber: Subscriber, reason: str = "one-click") -> bool:
         status=Subscription.Status.UNSUBSCRIBED, changed_at=timezone.now()
     )
     suppress(email=subscriber.email, reason=Suppression.Reason.UNSUBSCRIBED, detail=reason)
+    if changed:
+        credit_feedback(email=subscriber.email, kind=Feedback.Kind.UNSUBSCRIBED, detail=reason)
     return changed
 
 
@@ -197,6 +202,8 @@ def record_bounce(*, email: str, hard: bool, detail: str = "") -> None:
     """Hard bounces suppress at once; soft ones after `NEWSLETTER_SOFT_BOUNCE_LIMIT`."""
     subscriber = Subscriber.objects.select_for_update().filter(email_lower=email.lower()).first()
     if hard:
+        # A soft bounce is a delay, not a lost message: only a hard one counts as bounced.
+        credit_feedback(email=email, kind=Feedback.Kind.BOUNCED, detail=detail)
         suppress(email=email, reason=Suppression.Reason.HARD_BOUNCE, detail=detail)
         if subscriber:
             Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.BOUNCED)
@@ -213,26 +220,58 @@ def record_bounce(*, email: str, hard: bool, detail: str = "") -> None:
 @transaction.atomic
 def record_complaint(*, email: str, detail: str = "") -> None:
     suppress(email=email, reason=Suppression.Reason.COMPLAINT, detail=detail)
+    credit_feedback(email=email, kind=Feedback.Kind.COMPLAINED, detail=detail)
     Subscriber.objects.filter(email_lower=email.lower()).update(status=Subscriber.Status.COMPLAINED)
 
 
-def record_click(*, delivery_id: int, link_id: int) -> str | None:
+def record_click(
+    *, delivery_id: int, link_id: int, user_agent: str = "", ip: str | None = None
+) -> str | None:
     link = Link.objects.filter(pk=link_id).first()
     delivery = Delivery.objects.filter(pk=delivery_id).select_related("subscriber").first()
     if link is None or delivery is None or link.campaign_id != delivery.campaign_id:
         return None
-    Click.objects.create(delivery=delivery, link=link)
-    delivery.subscriber.mark_engaged()
+    Click.objects.create(delivery=delivery, link=link, user_agent=user_agent[:300], ip=ip)
+    # A scanner's click says nothing of the person: it must not keep them "engaged".
+    if not machine_signature(user_agent, ip):
+        delivery.subscriber.mark_engaged()
     return link.url
 
 
-def record_open(*, delivery_id: int) -> None:
+def record_open(*, delivery_id: int, user_agent: str = "", ip: str | None = None) -> None:
     now = timezone.now()
     delivery = Delivery.objects.filter(pk=delivery_id).first()
     if delivery is None:
         return
+    Open.objects.create(delivery=delivery, opened_at=now, user_agent=user_agent[:300], ip=ip)
     Delivery.objects.filter(pk=delivery_id, opened_at__isnull=True).update(opened_at=now)
-    Subscriber.objects.filter(pk=delivery.subscriber_id).update(last_engaged_at=now)
+    if not machine_signature(user_agent, ip):
+        Subscriber.objects.filter(pk=delivery.subscriber_id).update(last_engaged_at=now)
+
+
+# Feedback arrives about an address, not a message: it is credited to the latest
+# campaign message sent to that address within this many days.
+FEEDBACK_DAYS = 30
+
+
+def credit_feedback(*, email: str, kind: str, detail: str = "") -> Feedback | None:
+    """A bounce, complaint or unsubscribe, counted in the report of the campaign it answers."""
+    since = timezone.now() - dt.timedelta(days=FEEDBACK_DAYS)
+    delivery = (
+        Delivery.objects.filter(
+            subscriber__email_lower=email.strip().lower(),
+            status=Delivery.Status.SENT,
+            sent_at__gte=since,
+        )
+        .order_by("-sent_at", "-pk")
+        .first()
+    )
+    if delivery is None:
+        return None
+    feedback, _ = Feedback.objects.get_or_create(
+        delivery=delivery, kind=kind, defaults={"detail": detail[:300]}
+    )
+    return feedback
 
 
 def send_confirmation_reminders(*, limit: int = 500) -> int:
@@ -312,6 +351,10 @@ def fill_ledger(*, campaign: Campaign) -> int:
             inserted += _insert_rows(campaign, group, due_at)
     else:
         inserted = _insert_rows(campaign, recipients, timezone.now())
+    if campaign.subject_b:
+        from newsletter.abtest import split_sample
+
+        split_sample(campaign=campaign)  # before any sender can claim a row
     with db.cursor() as cursor:
         # Fresh statistics before the senders plan their per-message statements
         # (prepared once per connection): planned on a table autovacuum had not

@@ -54,3 +54,10 @@ def send_welcome_emails() -> dict[str, int]:
     from newsletter.welcome import send_due_welcome_emails
 
     return send_due_welcome_emails()
+
+
+@shared_task
+def decide_subject_tests_task() -> list[str]:
+    from newsletter.abtest import decide_due_tests
+
+    return decide_due_tests()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -24,6 +26,16 @@ def _subscriber_for_token(token: str) -> Subscriber | None:
     if subscriber_id is None:
         return None
     return Subscriber.objects.filter(pk=subscriber_id).first()
+
+
+def _who_asked(request: HttpRequest) -> dict[str, Any]:
+    """User agent and address of an open or a click: how reports tell machines from people."""
+    address: str | None = throttles.client_ip(request)
+    try:
+        ipaddress.ip_address(address or "")
+    except ValueError:
+        address = None  # "unknown": no address to record
+    return {"user_agent": request.headers.get("User-Agent", "")[:300], "ip": address}
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
@@ -148,7 +160,11 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def click(request: HttpRequest, token: str) -> HttpResponse:
     ids = tokens.read_click_token(token)
-    url = services.record_click(delivery_id=ids[0], link_id=ids[1]) if ids else None
+    url = (
+        services.record_click(delivery_id=ids[0], link_id=ids[1], **_who_asked(request))
+        if ids
+        else None
+    )
     if not url:
         return _invalid_link(request)
     return HttpResponseRedirect(url)
@@ -158,7 +174,7 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
     delivery_id = tokens.read_open_token(token)
     if delivery_id:
-        services.record_open(delivery_id=delivery_id)
+        services.record_open(delivery_id=delivery_id, **_who_asked(request))
     response = HttpResponse(PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store"
     return response

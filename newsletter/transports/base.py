@@ -44,6 +44,9 @@ class Outgoing:
     to: str
     name: str
     commit: CommitPoint
+    # An A/B test's other subject for this recipient (newsletter/abtest.py); empty: the
+    # campaign's own.
+    subject: str = ""
 
 
 class Result(enum.StrEnum):

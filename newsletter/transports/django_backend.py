@@ -39,6 +39,7 @@ class DjangoBackendTransport:
                 name=item.name,
                 delivery_id=item.delivery_id,
                 subscriber_id=item.subscriber_id,
+                subject=item.subject,
             )
             if not item.commit():
                 yield Report(item.delivery_id, Result.SKIPPED, "no longer subscribed at send time")

@@ -23,6 +23,7 @@ trips overlap with the SMTP exchange instead of adding to it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import smtplib
@@ -62,15 +63,20 @@ class SMTPPipelineTransport:
         self.backend = backend
         self.prepared: Prepared | None = None
         self.wire: WireTemplate | None = None
+        # An A/B test's other subject: its own pre-built headers, made on first use.
+        self.other_subjects: dict[str, WireTemplate] = {}
+        self.eight_bit = True
 
     def begin(self, prepared: Prepared) -> None:
         self.prepared = prepared
         self.wire = smtp_wire.compile_wire(prepared)
+        self.other_subjects = {}
 
     def send_batch(self, batch: Iterable[Outgoing]) -> Generator[Report]:
         assert self.prepared is not None and self.wire is not None, "begin() first"
         if self.wire.eight_bit and not self.accepts_8bit():
             self.wire = smtp_wire.compile_wire(self.prepared, eight_bit=False)
+            self.eight_bit, self.other_subjects = False, {}
         for item in batch:
             try:
                 self.send(self.build(item), item)
@@ -89,9 +95,10 @@ class SMTPPipelineTransport:
     def build(self, item: Outgoing) -> Any:
         """Pre-built bytes, or Django's message for an address that needs encoding."""
         assert self.prepared is not None
-        if self.wire is not None and PLAIN_ADDRESS.fullmatch(item.to):
+        wire = self.wire_for(item.subject)
+        if wire is not None and PLAIN_ADDRESS.fullmatch(item.to):
             return smtp_wire.build_wire(
-                self.wire,
+                wire,
                 to=item.to,
                 name=item.name,
                 delivery_id=item.delivery_id,
@@ -103,7 +110,18 @@ class SMTPPipelineTransport:
             name=item.name,
             delivery_id=item.delivery_id,
             subscriber_id=item.subscriber_id,
+            subject=item.subject,
         )
+
+    def wire_for(self, subject: str) -> WireTemplate | None:
+        assert self.prepared is not None
+        if not subject or subject == self.prepared.subject:
+            return self.wire
+        if subject not in self.other_subjects:
+            self.other_subjects[subject] = smtp_wire.compile_wire(
+                dataclasses.replace(self.prepared, subject=subject), eight_bit=self.eight_bit
+            )
+        return self.other_subjects[subject]
 
     def close(self) -> None:
         try:
