@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from bookings import busy, payments, services
+from bookings import busy, payments, seats, services
 from bookings.models import BusyCalendar
 from coaching.tasks import enqueue
 from store.stripe_gateway import GatewayError
@@ -22,6 +22,8 @@ def send_due_reminders() -> int:
 @shared_task
 def expire_holds() -> int:
     expired = services.expire_holds()
+    # Seats held for the seat waitlist or awaiting payment run out on the same beat.
+    expired += seats.expire_seat_holds()
     # The same beat also retries refunds a Stripe outage or a dead broker left behind.
     payments.refund_stranded_payments()
     return expired
