@@ -15,8 +15,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import emails
-from bookings.models import Booking, EventType
+from bookings import emails, seats
+from bookings.models import Booking, EventType, Seat
 from bookings.services import BookingError, confirm_paid_booking
 from bookings.tokens import manage_token
 from coaching.tasks import enqueue_on_commit
@@ -109,6 +109,8 @@ def on_order_fulfilled(order: Order) -> None:
     """
     booking = Booking.objects.filter(order=order).only("pk").first()
     if booking is None:
+        # A workshop seat (or a cohort's seats) paid through the same checkout.
+        seats.confirm_paid_seats(order_id=order.pk)
         return
     try:
         confirmed = confirm_paid_booking(booking_id=booking.pk, payment_reference=order.number)
@@ -168,3 +170,41 @@ def refund_stranded_payments(*, limit: int = 50) -> int:
         except stripe_gateway.GatewayError as error:
             log.warning("refund for booking %s failed: %s; retried later", booking_id, error)
     return done
+
+
+def start_seat_payment(*, unpaid: list[Seat], success_url: str, return_url: str) -> str:
+    """The store checkout for unpaid seats (one seat, or a cohort's seats): one order.
+
+    The seats keep their places while pending payment; if the payment window runs
+    out first, beat frees them and a late payment is refunded by the store's sweep.
+    """
+    first = unpaid[0]
+    event_type = first.session.event_type
+    amount = event_type.price_amount
+    if amount is None:
+        raise BookingError("This workshop has no price yet: please contact the coach.")
+    try:
+        product = store_services.session_product(
+            slug=f"seat-{event_type.slug}",
+            title=event_type.name,
+            amount=minor_units(amount),
+            currency=event_type.currency,
+            refund_policy=refund_policy_text(event_type),
+        )
+        started = store_services.start_checkout(
+            product=product,
+            email=first.email,
+            user=first.user,
+            success_url=success_url,
+            cancel_url=success_url,
+            return_url=return_url,
+        )
+    except store_services.CheckoutError as error:
+        raise BookingError(str(error)) from error
+    except stripe_gateway.GatewayError as error:
+        raise BookingError(
+            "We could not reach the payment provider, so nothing was charged. "
+            "Please try again in a few minutes."
+        ) from error
+    Seat.objects.filter(pk__in=[seat.pk for seat in unpaid]).update(order=started.order)
+    return started.url
