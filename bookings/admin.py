@@ -52,7 +52,13 @@ PAID_BY = ("price_amount", "payment_reference", "order", "credit_grant", "credit
 @admin.register(EventType)
 class EventTypeAdmin(ModelAdmin):
     list_display = [
-        "name", "kind", "seats", "duration_minutes", "price_amount", "is_active", "position"
+        "name",
+        "kind",
+        "seats",
+        "duration_minutes",
+        "price_amount",
+        "is_active",
+        "position",
     ]
     list_filter = ["kind", "is_active"]
     list_editable = ["is_active", "position"]

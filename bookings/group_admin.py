@@ -31,9 +31,9 @@ class GroupSessionForm(forms.ModelForm):
         self.fields["event_type"].queryset = EventType.objects.group()
         self.fields["capacity"].required = False
         self.fields["capacity"].help_text = "Empty: the event type's number of seats."
-        self.fields["meeting_url"].help_text = (
-            "Empty: the event type's meeting link (a fresh room when it has {room})."
-        )
+        self.fields[
+            "meeting_url"
+        ].help_text = "Empty: the event type's meeting link (a fresh room when it has {room})."
         if self.instance.pk:
             # The date is fixed once people hold seats: schedule another and let them move.
             for name in ("event_type", "cohort", "start"):
@@ -51,9 +51,11 @@ class GroupSessionForm(forms.ModelForm):
             block = Booking(event_type=event_type)
             block.place(start)
             # A friendly message first; the exclusion constraint still decides on save.
-            if Booking.objects.blocking().filter(
-                coach_id=event_type.coach_id, during__overlap=block.during
-            ).exists():
+            if (
+                Booking.objects.blocking()
+                .filter(coach_id=event_type.coach_id, during__overlap=block.during)
+                .exists()
+            ):
                 self.add_error("start", "You already have a booking at this time.")
         return data
 

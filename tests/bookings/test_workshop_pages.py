@@ -55,11 +55,10 @@ def test_booking_twice_or_a_full_date_is_a_form_error_not_a_500(
     assert again.status_code == 409 and "full" in again.content.decode()
     bad = client.post("/workshops/negotiation-workshop/book/", {**form, "email": "nope"})
     assert bad.status_code == 400
-    client.post(
-        "/workshops/negotiation-workshop/waitlist/", {**form, "email": "w@example.com"}
-    )
+    client.post("/workshops/negotiation-workshop/waitlist/", {**form, "email": "w@example.com"})
     assert WaitlistEntry.objects.get().group_session == session
-    assert "Tell me if a seat opens" in client.get("/workshops/negotiation-workshop/").content.decode()
+    page = client.get("/workshops/negotiation-workshop/").content.decode()
+    assert "Tell me if a seat opens" in page
 
 
 def test_the_attendee_moves_then_cancels_from_their_seat_page(
@@ -92,7 +91,8 @@ def test_the_coach_sees_the_attendees_schedules_a_date_and_emails_everyone(
     seats.book_seat(session=session, name="Ana Attendee", email="ana@example.com", time_zone="UTC")
     page = coach_client.get(f"/admin/bookings/groupsession/{session.pk}/change/")
     assert page.status_code == 200
-    assert "Ana Attendee" in page.content.decode() and "Email all attendees" in page.content.decode()
+    assert "Ana Attendee" in page.content.decode()
+    assert "Email all attendees" in page.content.decode()
 
     start = london(next_weekday(20), 10)
     added = coach_client.post(
@@ -114,3 +114,32 @@ def test_the_coach_sees_the_attendees_schedules_a_date_and_emails_everyone(
     assert sent.status_code == 302
     assert [m.to for m in mail.outbox] == [["ana@example.com"]]
     assert "Bring one offer letter." in mail.outbox[0].body
+
+
+def test_a_paid_seat_goes_through_the_stores_checkout_and_is_confirmed_by_the_payment(
+    client: Client, coach: Any, coach_profile: Any, settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:  # fmt: skip
+    from decimal import Decimal
+
+    from django.core import mail
+
+    settings.STRIPE_SECRET_KEY = ""  # the store's simulated checkout
+    workshop = make_workshop(coach, kind="paid", price_amount=Decimal("40.00"))
+    session = make_session(workshop)
+    response = client.post(
+        "/workshops/negotiation-workshop/book/",
+        {"session": session.pk, "name": "Pat", "email": "pat@example.com", "time_zone": "UTC"},
+    )
+    seat = Seat.objects.get()
+    assert seat.status == "pending_payment" and seat.order is not None
+    assert response["Location"].startswith("/store/checkout/simulated/")
+    session.refresh_from_db()
+    assert session.seats_taken == 1  # the seat is kept while the buyer pays
+
+    with django_capture_on_commit_callbacks(execute=True):
+        paid = client.post(response["Location"], {"action": "pay"})
+    assert paid["Location"].startswith(f"/workshops/seat/{seat_token(seat)}/")
+    seat.refresh_from_db()
+    assert seat.status == "confirmed"
+    assert [m.subject for m in mail.outbox if m.subject.startswith("Your seat")]
