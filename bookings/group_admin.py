@@ -28,7 +28,9 @@ class GroupSessionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["event_type"].queryset = EventType.objects.group()
+        event_type = self.fields["event_type"]
+        assert isinstance(event_type, forms.ModelChoiceField)
+        event_type.queryset = EventType.objects.group()
         self.fields["capacity"].required = False
         self.fields["capacity"].help_text = "Empty: the event type's number of seats."
         self.fields[
@@ -40,7 +42,7 @@ class GroupSessionForm(forms.ModelForm):
                 self.fields[name].disabled = True
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         event_type, start = data.get("event_type"), data.get("start")
         if data.get("meeting_url"):
             check_meeting_url(data["meeting_url"])

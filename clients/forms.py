@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core import signing
 
-from clients.models import Note, Outcome, Stage, Task
+from clients.models import Engagement, Note, Outcome, Stage, Task
 
 INPUT = "cl-input"
 
@@ -81,8 +81,9 @@ class OutcomeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Only this client's packages: another client's would mislabel the result.
         engagements = self.fields["engagement"]
+        assert isinstance(engagements, forms.ModelChoiceField)
         engagements.queryset = (
-            contact.engagements.all() if contact is not None else engagements.queryset.none()
+            contact.engagements.all() if contact is not None else Engagement.objects.none()
         )
 
 

@@ -17,11 +17,10 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from clients.dashboard import coach_zone
-from clients.models import Outcome, TestimonialRequest
+from clients.models import Outcome, OutcomeQuerySet, TestimonialRequest
 from coaching.emails import queue_email
 from coaching.models import Testimonial
 
@@ -184,7 +183,7 @@ def quarter(day: date) -> str:
     return f"{day.year} Q{(day.month - 1) // 3 + 1}"
 
 
-def figures(offers: QuerySet[Outcome]) -> dict[str, Any]:
+def figures(offers: OutcomeQuerySet) -> dict[str, Any]:
     """Offers per quarter, median uplift and time to offer, roles and companies."""
     rows = list(offers.offers().with_first_call().order_by("occurred_on"))
     per_quarter = Counter(quarter(o.occurred_on) for o in rows)

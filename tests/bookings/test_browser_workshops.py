@@ -12,12 +12,9 @@ from bookings import seats
 from bookings.models import Seat
 from tests.bookings.test_seats import make_session, make_workshop
 from tests.conftest import screenshot
+from tests.pagecheck import check_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def no_sideways_scroll(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def test_a_visitor_on_a_phone_books_a_seat_in_a_workshop(
@@ -40,13 +37,13 @@ def test_a_visitor_on_a_phone_books_a_seat_in_a_workshop(
     # bookings.js detected the visitor's zone and asked the server for it.
     page.wait_for_url(re.compile(r"tz=Europe%2FBerlin"))
     assert "5 seats left" in page.content()
-    assert no_sideways_scroll(page)
+    check_page(page)
     screenshot(page, "workshops-list-390")
 
     page.get_by_role("link", name="Book a seat").first.click()
     page.wait_for_url(re.compile(r"/workshops/negotiation-workshop/"))
     assert "5 of 6 seats left" in page.content()
-    assert no_sideways_scroll(page)
+    check_page(page)
     first = page.locator(".ws-session").first
     first.get_by_label("Your name").fill("Casey Candidate")
     first.get_by_label("Your email").fill("casey@example.com")
@@ -57,7 +54,7 @@ def test_a_visitor_on_a_phone_books_a_seat_in_a_workshop(
     assert "Your seat is booked" in page.content()
     assert "https://meet.example.com/negotiation" in page.content()
     assert "(Europe/Berlin)" in page.content() or "Berlin" in page.content()
-    assert no_sideways_scroll(page)
+    check_page(page)
     screenshot(page, "workshop-seat-390")
     seat = Seat.objects.get(email="casey@example.com")
     assert seat.status == "confirmed" and seat.time_zone == "Europe/Berlin"
