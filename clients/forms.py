@@ -80,11 +80,19 @@ class OutcomeForm(forms.ModelForm):
     def __init__(self, *args: Any, contact: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only this client's packages: another client's would mislabel the result.
+        self.fields["currency"].required = False
         engagements = self.fields["engagement"]
         assert isinstance(engagements, forms.ModelChoiceField)
         engagements.queryset = (
             contact.engagements.all() if contact is not None else Engagement.objects.none()
         )
+
+    def clean_currency(self) -> str:
+        """Three letters, upper case; empty means the coach's usual GBP."""
+        value = (self.cleaned_data.get("currency") or "GBP").strip().upper()
+        if len(value) != 3 or not value.isalpha():
+            raise forms.ValidationError("Use a three-letter currency code, e.g. GBP or USD.")
+        return value
 
 
 class GiveBackForm(forms.Form):

@@ -47,7 +47,7 @@ def make_session(workshop: Any, *, hour: int = 14, days_ahead: int = 5, **fields
 def count_then_insert(session: GroupSession, index: int) -> str:
     """What a seated-event scheduler without the guard does: count, then insert."""
     with transaction.atomic():
-        taken = Seat.objects.filter(session=session).holding_a_place().count()
+        taken = Seat.objects.filter(session=session).filter(status__in=Seat.TAKING).count()
         if taken >= session.capacity:
             return "full"
         clock.sleep(0.05)  # the request's other work between the count and the insert
@@ -64,7 +64,7 @@ def test_without_the_guard_fifty_people_counting_then_inserting_overbook_the_las
 ) -> None:
     session = make_session(make_workshop(coach), capacity=1)
     results = Counter(run_in_threads(lambda i: count_then_insert(session, i), RACERS))
-    attendees = Seat.objects.filter(session=session).holding_a_place().count()
+    attendees = Seat.objects.filter(session=session).filter(status__in=Seat.TAKING).count()
     assert attendees > 1, f"expected the race to overbook, results: {results}"
 
 
@@ -92,7 +92,7 @@ def test_with_the_guard_fifty_people_racing_for_the_last_seat_leave_the_session_
     results = Counter(run_in_threads(race, RACERS))
     assert results == {"booked": 1, "full": RACERS - 1}, results
     session.refresh_from_db()
-    assert Seat.objects.filter(session=session).holding_a_place().count() == 8
+    assert Seat.objects.filter(session=session).filter(status__in=Seat.TAKING).count() == 8
     assert session.seats_taken == 8 and session.seats_left == 0
 
 
