@@ -152,7 +152,7 @@ def public_entry(request: TestimonialRequest) -> dict[str, str]:
     full = request.name_shown == TestimonialRequest.NameShown.FULL and name
     author = name if full else initials(name)
     role = outcome.role or "New role"
-    if outcome.level:
+    if outcome.level and outcome.level.lower() not in role.lower():
         role = f"{role} ({outcome.level})"
     if request.show_company and outcome.company:
         role = f"{role} at {outcome.company}"
