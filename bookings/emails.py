@@ -273,3 +273,12 @@ def send_attendee_message(seat: Seat, *, subject: str, message: str, key: str) -
         template="bookings-seat-message",
         context={**seat_context(seat), "subject": subject, "message": message},
     )
+
+
+def send_seat_refunded(seat: Seat, *, amount: str) -> None:
+    queue_email(
+        key=f"bookings-seat-{seat.pk}-refunded",
+        to=seat.email,
+        template="bookings-seat-refunded",
+        context={**seat_context(seat), "amount": amount, "place_lost": seat.status == "expired"},
+    )

@@ -98,10 +98,6 @@ class GroupSession(models.Model):
     def seats_left(self) -> int:
         return max(0, self.capacity - self.seats_taken)
 
-    @property
-    def is_full(self) -> bool:
-        return self.seats_taken >= self.capacity
-
     # --- The seat counter: conditional updates, so concurrent callers queue on the row
 
     def take_a_seat(self) -> bool:
@@ -118,9 +114,6 @@ class GroupSession(models.Model):
 
 
 class SeatQuerySet(models.QuerySet["Seat"]):
-    def holding_a_place(self) -> SeatQuerySet:
-        return self.filter(status__in=Seat.TAKING)
-
     def attendees(self) -> SeatQuerySet:
         """The people the coach expects (or expected): confirmed or already marked."""
         return self.filter(status__in=Seat.ATTENDING).order_by("name", "email")
@@ -165,6 +158,11 @@ class Seat(models.Model):
         related_name="seats",
     )
     credit_returned_at = models.DateTimeField(null=True, blank=True)
+    # This seat's share of its order, given back (cancelled in time, or paid after the
+    # place was gone): set in the refund's transaction, so a retry refunds nothing more.
+    refund = models.OneToOneField(
+        "store.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="seat"
+    )
     from_waitlist = models.ForeignKey(
         "bookings.WaitlistEntry",
         on_delete=models.SET_NULL,

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # Statuses whose payment goes back: the time was lost, or cancelled in time.
 REFUNDABLE = {Booking.Status.EXPIRED, Booking.Status.CANCELLED}
+SEAT_REFUNDABLE = {Seat.Status.EXPIRED, Seat.Status.CANCELLED}
 
 
 def minor_units(amount: Decimal) -> int:
@@ -169,6 +170,20 @@ def refund_stranded_payments(*, limit: int = 50) -> int:
                 done += 1
         except stripe_gateway.GatewayError as error:
             log.warning("refund for booking %s failed: %s; retried later", booking_id, error)
+    seat_ids = list(
+        Seat.objects.filter(
+            status__in=SEAT_REFUNDABLE,
+            refund__isnull=True,
+            order__paid_at__isnull=False,
+            order__fulfilled_at__lte=timezone.now(),
+        ).values_list("pk", flat=True)[:limit]
+    )
+    for seat_id in seat_ids:
+        try:
+            if refund_seat_payment(seat_id=seat_id) == "refunded":
+                done += 1
+        except stripe_gateway.GatewayError as error:
+            log.warning("refund for seat %s failed: %s; retried later", seat_id, error)
     return done
 
 
@@ -208,3 +223,34 @@ def start_seat_payment(*, unpaid: list[Seat], success_url: str, return_url: str)
         ) from error
     Seat.objects.filter(pk__in=[seat.pk for seat in unpaid]).update(order=started.order)
     return started.url
+
+
+def refund_seat_payment(*, seat_id: int) -> str:
+    """Give back a paid seat's share of its order (a cohort's order pays several seats).
+
+    The seat and the order are locked and re-checked, and the Refund is tied to the
+    seat in the same transaction: a retry or the sweep never refunds a seat twice,
+    and a seat that still holds its place (or was cancelled late) is never refunded.
+    """
+    with transaction.atomic():
+        seat = Seat.objects.select_for_update().get(pk=seat_id)
+        if seat.order_id is None:
+            return "no order"
+        if seat.status not in SEAT_REFUNDABLE:
+            return f"not refundable ({seat.status})"
+        if seat.refund_id is not None:
+            return "already refunded"
+        order = Order.objects.select_for_update().get(pk=seat.order_id)
+        if order.paid_at is None:
+            return "not paid"
+        on_order = Seat.objects.filter(order=order)
+        unrefunded = on_order.filter(refund__isnull=True).count()
+        remaining = order.total - order.amount_refunded
+        # The last seat takes what is left, so rounding never keeps a penny.
+        share = remaining if unrefunded <= 1 else min(remaining, order.total // on_order.count())
+        if share <= 0:
+            return "nothing left to refund"
+        seat.refund = store_services.refund_order(order=order, amount=share)
+        seat.save(update_fields=["refund", "updated_at"])
+        emails.send_seat_refunded(seat, amount=order.money(share))
+    return "refunded"

@@ -32,6 +32,7 @@ from bookings.models import (
 from bookings.services import BookingError, NoCredits, PolicyError, SlotTaken, _save_taking_the_slot
 from bookings.slots import zone
 from coaching import times
+from coaching.tasks import enqueue_on_commit
 from store.models import CreditGrant
 
 
@@ -211,7 +212,11 @@ def _take_credits(seats: list[Seat], *, user: Any) -> None:
 
 
 def confirm_paid_seats(*, order_id: int, now: datetime | None = None) -> list[Seat]:
-    """The store's payment arrived: confirm the order's seats (safe to call twice)."""
+    """The store's payment arrived: confirm the order's seats (safe to call twice).
+
+    A seat whose payment window ran out before the payment came lost its place to
+    someone else: its share is refunded after commit instead.
+    """
     now = now or timezone.now()
     confirmed = []
     with transaction.atomic():
@@ -220,7 +225,15 @@ def confirm_paid_seats(*, order_id: int, now: datetime | None = None) -> list[Se
                 seat.confirm(now=now)
                 emails.send_seat_invitation(seat)
                 confirmed.append(seat)
+            elif seat.status in {Seat.Status.EXPIRED, Seat.Status.CANCELLED}:
+                _refund_after_commit(seat)
     return confirmed
+
+
+def _refund_after_commit(seat: Seat) -> None:
+    from bookings.tasks import refund_seat_payment
+
+    enqueue_on_commit(refund_seat_payment, seat.pk)
 
 
 # --- The attendee changes their own seat --------------------------------------------
@@ -248,6 +261,8 @@ def cancel_seat(*, seat: Seat, now: datetime | None = None, by_coach: bool = Fal
         except SeatStateError as error:
             raise PolicyError(str(error)) from None
         seat.session.free_a_seat()
+        if not late and seat.order_id:
+            _refund_after_commit(seat)  # the task checks the order was paid
         if not late and seat.credit_grant_id and seat.credit_returned_at is None:
             grant = CreditGrant.objects.select_for_update().get(pk=seat.credit_grant_id)
             if grant.give_back(reason="Seat cancelled in time", reference=f"seat-{seat.pk}"):

@@ -34,6 +34,11 @@ def refund_booking_payment(booking_id: int) -> str:
     return payments.refund_booking_payment(booking_id=booking_id)
 
 
+@shared_task(autoretry_for=(GatewayError,), retry_backoff=30, max_retries=5)
+def refund_seat_payment(seat_id: int) -> str:
+    return payments.refund_seat_payment(seat_id=seat_id)
+
+
 @shared_task
 def refresh_busy_calendars() -> int:
     """Beat: one task per active calendar, so that one slow server delays no other."""
