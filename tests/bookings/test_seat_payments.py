@@ -46,7 +46,8 @@ def test_a_paid_seat_cancelled_in_time_is_refunded_once(
 ) -> None:
     session = make_session(paid_workshop, days_ahead=10)
     seat = pay_for_a_seat(client, session, django_capture_on_commit_callbacks)
-    assert seat.status == "confirmed" and seat.order.paid_at is not None
+    assert seat.status == "confirmed"
+    assert seat.order is not None and seat.order.paid_at is not None
     with django_capture_on_commit_callbacks(execute=True):
         seats.cancel_seat(seat=seat)
     refund = Refund.objects.get(order=seat.order)
@@ -78,6 +79,7 @@ def test_a_payment_after_the_hold_ran_out_is_refunded_not_kept(
         {"session": session.pk, "name": "Pat", "email": "pat@example.com", "time_zone": "UTC"},
     )
     seat = Seat.objects.get()
+    assert seat.hold_expires_at is not None
     seats.expire_seat_holds(now=seat.hold_expires_at + timedelta(seconds=1))
     session.refresh_from_db()
     assert session.seats_taken == 0  # the place went back to the others

@@ -299,3 +299,19 @@ def test_a_cohort_seat_takes_a_place_in_every_session_or_in_none(
     booked = seats.book_seat(session=sessions[0], name="A", email="a@example.com", time_zone="UTC")
     assert [seat.session_id for seat in booked] == [s.pk for s in sessions]
     assert [GroupSession.objects.get(pk=s.pk).seats_taken for s in sessions] == [1, 1, 2]
+
+
+@pytest.mark.django_db
+def test_a_seat_puts_its_attendee_in_the_crm_with_the_booking_and_the_register_on_the_timeline(
+    coach: Any, coach_profile: Any
+) -> None:
+    from clients.models import Contact
+
+    session = make_session(make_workshop(coach))
+    (seat,) = seats.book_seat(session=session, name="Ana Attendee", email="ana@example.com",
+                              time_zone="UTC")  # fmt: skip
+    seats.mark_attendance(seat=seat, status=Seat.Status.ATTENDED)
+    contact = Contact.objects.get(email="ana@example.com")
+    titles = list(contact.timeline.values_list("title", flat=True))
+    assert any(t.startswith("Seat in Salary negotiation workshop") for t in titles)
+    assert "Salary negotiation workshop: attended" in titles
