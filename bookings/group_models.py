@@ -245,6 +245,14 @@ class Seat(models.Model):
         self.confirmed_at = now
         self.save(update_fields=["status", "hold_expires_at", "confirmed_at", "updated_at"])
 
+    def await_payment(self, *, until: datetime) -> None:
+        """A seat held for someone waiting, claimed: it is theirs once paid."""
+        if self.status != self.Status.HELD:
+            raise SeatStateError(f"A {self.status} seat cannot wait for payment.")
+        self.status = self.Status.PENDING_PAYMENT
+        self.hold_expires_at = until
+        self.save(update_fields=["status", "hold_expires_at", "updated_at"])
+
     def cancel(self, *, late: bool, now: datetime) -> None:
         if self.status not in {
             self.Status.CONFIRMED,

@@ -149,15 +149,7 @@ def seat_book(request: HttpRequest, slug: str) -> HttpResponse:
         )
     token = seat_token(booked[0])
     if event_type.kind == EventType.Kind.PAID:
-        back = reverse("bookings:seat", args=[token])
-        try:
-            url = payments.start_seat_payment(
-                unpaid=booked, success_url=request.build_absolute_uri(back), return_url=back
-            )
-        except services.BookingError as error:
-            messages.error(request, str(error))
-            return redirect(back)
-        return redirect(url)
+        return _pay(request, booked[0], token)
     messages.success(request, "Your seat is booked: the invitation is on its way.")
     return redirect("bookings:seat", token=token)
 
@@ -251,9 +243,41 @@ def seat_cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def seat_claim(request: HttpRequest, token: str) -> HttpResponse:
-    return _act(
-        request, token, seats.claim_held_seat, "The seat is yours: the invitation is on its way."
-    )
+    seat = _seat(token)
+    try:
+        seat = seats.claim_held_seat(seat=seat, user=request.user)
+    except services.BookingError as error:
+        messages.error(request, str(error))
+        return redirect("bookings:seat", token=token)
+    if seat.status == Seat.Status.PENDING_PAYMENT:
+        return _pay(request, seat, token)
+    messages.success(request, "The seat is yours: the invitation is on its way.")
+    return redirect("bookings:seat", token=token)
+
+
+@require_POST
+def seat_pay(request: HttpRequest, token: str) -> HttpResponse:
+    return _pay(request, _seat(token), token)
+
+
+def _pay(request: HttpRequest, seat: Seat, token: str) -> HttpResponse:
+    """To the store's checkout for this seat (and its cohort's seats on the same order)."""
+    back = reverse("bookings:seat", args=[token])
+    unpaid = [seat]
+    if seat.cohort_id is not None:
+        unpaid = list(
+            Seat.objects.filter(
+                cohort_id=seat.cohort_id, email=seat.email, status=Seat.Status.PENDING_PAYMENT
+            )
+        )
+    try:
+        url = payments.start_seat_payment(
+            unpaid=unpaid, success_url=request.build_absolute_uri(back), return_url=back
+        )
+    except services.BookingError as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    return redirect(url)
 
 
 @require_POST

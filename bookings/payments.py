@@ -191,37 +191,54 @@ def start_seat_payment(*, unpaid: list[Seat], success_url: str, return_url: str)
     """The store checkout for unpaid seats (one seat, or a cohort's seats): one order.
 
     The seats keep their places while pending payment; if the payment window runs
-    out first, beat frees them and a late payment is refunded by the store's sweep.
+    out first, beat frees them and a late payment is refunded. A second call (a
+    reload, the "Pay" button) reuses the order while its Checkout is open, so the
+    same seats are never paid through two orders.
     """
-    first = unpaid[0]
-    event_type = first.session.event_type
-    amount = event_type.price_amount
-    if amount is None:
-        raise BookingError("This workshop has no price yet: please contact the coach.")
-    try:
-        product = store_services.session_product(
-            slug=f"seat-{event_type.slug}",
-            title=event_type.name,
-            amount=minor_units(amount),
-            currency=event_type.currency,
-            refund_policy=refund_policy_text(event_type),
+    with transaction.atomic():
+        locked = list(
+            Seat.objects.select_for_update(of=("self",))
+            .select_related("session__event_type", "order")
+            .filter(pk__in=[seat.pk for seat in unpaid])
+            .order_by("pk")
         )
-        started = store_services.start_checkout(
-            product=product,
-            email=first.email,
-            user=first.user,
-            success_url=success_url,
-            cancel_url=success_url,
-            return_url=return_url,
-        )
-    except store_services.CheckoutError as error:
-        raise BookingError(str(error)) from error
-    except stripe_gateway.GatewayError as error:
-        raise BookingError(
-            "We could not reach the payment provider, so nothing was charged. "
-            "Please try again in a few minutes."
-        ) from error
-    Seat.objects.filter(pk__in=[seat.pk for seat in unpaid]).update(order=started.order)
+        if not locked or any(s.status != Seat.Status.PENDING_PAYMENT for s in locked):
+            raise BookingError("This seat is not waiting for a payment.")
+        first = locked[0]
+        order = first.order
+        if order is not None and order.paid_at is not None:
+            raise BookingError("This seat is paid: the invitation is on its way.")
+        event_type = first.session.event_type
+        amount = event_type.price_amount
+        if amount is None:
+            raise BookingError("This workshop has no price yet: please contact the coach.")
+        try:
+            url = stripe_gateway.open_checkout_url(order) if order is not None else None
+            if url:
+                return url
+            product = store_services.session_product(
+                slug=f"seat-{event_type.slug}",
+                title=event_type.name,
+                amount=minor_units(amount),
+                currency=event_type.currency,
+                refund_policy=refund_policy_text(event_type),
+            )
+            started = store_services.start_checkout(
+                product=product,
+                email=first.email,
+                user=first.user,
+                success_url=success_url,
+                cancel_url=success_url,
+                return_url=return_url,
+            )
+        except store_services.CheckoutError as error:
+            raise BookingError(str(error)) from error
+        except stripe_gateway.GatewayError as error:
+            raise BookingError(
+                "We could not reach the payment provider, so nothing was charged. "
+                "Please try again in a few minutes."
+            ) from error
+        Seat.objects.filter(pk__in=[seat.pk for seat in locked]).update(order=started.order)
     return started.url
 
 

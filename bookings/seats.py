@@ -62,8 +62,11 @@ def schedule_group_session(
         raise BookingError("Only a group event type (more than one seat) has dated sessions.")
     if start.tzinfo is None:
         raise BookingError("The start time needs a time zone.")
+    link = meeting_url or event_type.new_meeting_link()
     block = Booking(
         event_type=event_type,
+        # The coach's calendar entry for the session carries the room everyone joins.
+        meeting_url=link,
         coach_id=event_type.coach_id,
         status=Booking.Status.CONFIRMED,
         confirmed_at=now,
@@ -81,7 +84,7 @@ def schedule_group_session(
             end=block.end,
             capacity=capacity or event_type.seats,
             time_block=block,
-            meeting_url=meeting_url or event_type.new_meeting_link(),
+            meeting_url=link,
         )
 
 
@@ -287,6 +290,9 @@ def move_seat(*, seat: Seat, to: GroupSession, now: datetime | None = None) -> S
             raise PolicyError("This seat can no longer be moved online.")
         if seat.status != Seat.Status.CONFIRMED:
             raise PolicyError("Only a confirmed seat can be moved.")
+        if seat.cohort_id is not None:
+            # A cohort is bought whole: moving one of its sessions is the coach's call.
+            raise PolicyError("Seats in a cohort move with the coach: reply to your invitation.")
         if not to.take_a_seat():
             raise SessionFull("That date is full: pick another.")
         try:
@@ -347,8 +353,9 @@ def offer_freed_seat(*, session: GroupSession, now: datetime) -> Seat | None:
     return None
 
 
-def claim_held_seat(*, seat: Seat, now: datetime | None = None) -> Seat:
-    """The person waiting takes the seat held for them, before the hold runs out."""
+def claim_held_seat(*, seat: Seat, user: Any = None, now: datetime | None = None) -> Seat:
+    """The person waiting takes the seat held for them, before the hold runs out: a free
+    seat is confirmed, a package seat takes a credit, a paid seat waits for payment."""
     now = now or timezone.now()
     with transaction.atomic():
         seat = _locked(seat)
@@ -356,14 +363,17 @@ def claim_held_seat(*, seat: Seat, now: datetime | None = None) -> Seat:
             raise PolicyError("This seat is not held for you.")
         if seat.hold_expires_at <= now:
             raise PolicyError("The hold on this seat ran out: it went to the next person.")
-        if seat.session.event_type.kind != EventType.Kind.DISCOVERY:
-            # A paid or package seat is claimed by booking it (payment or credit).
-            raise PolicyError("Book this seat from the workshop page to pay for it.")
-        seat.confirm(now=now)
+        event_type = seat.session.event_type
         if seat.from_waitlist_id:
             WaitlistEntry.objects.filter(pk=seat.from_waitlist_id).update(
                 status=WaitlistEntry.Status.BOOKED
             )
+        if event_type.kind == EventType.Kind.PAID:
+            seat.await_payment(until=now + timedelta(minutes=event_type.payment_window_minutes))
+            return seat
+        if event_type.kind == EventType.Kind.PACKAGE:
+            _take_credits([seat], user=user)
+        seat.confirm(now=now)
         emails.send_seat_invitation(seat)
     return seat
 

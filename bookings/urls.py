@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("workshops/seat/<str:token>/cancel/", group_views.seat_cancel, name="seat-cancel"),
     path("workshops/seat/<str:token>/move/", group_views.seat_move, name="seat-move"),
     path("workshops/seat/<str:token>/claim/", group_views.seat_claim, name="seat-claim"),
+    path("workshops/seat/<str:token>/pay/", group_views.seat_pay, name="seat-pay"),
     path("api/slots/", api.slot_list, name="api-slots"),
     path("api/bookings/", api.booking_create, name="api-bookings"),
 ]

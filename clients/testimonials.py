@@ -20,6 +20,8 @@ class TestimonialRequestQuerySet(models.QuerySet["TestimonialRequest"]):
 
 
 class TestimonialRequest(models.Model):
+    __test__ = False  # a model, not a pytest class (its name starts with "Test")
+
     class Status(models.TextChoices):
         REQUESTED = "requested", "Asked, no answer yet"
         ANSWERED = "answered", "Answered, waiting for your approval"

@@ -88,3 +88,32 @@ def test_a_payment_after_the_hold_ran_out_is_refunded_not_kept(
     seat.refresh_from_db()
     assert seat.status == "expired" and seat.refund is not None
     assert seat.refund.amount == 4000
+
+
+def test_a_paid_seat_freed_for_the_waitlist_is_claimed_by_paying_for_it(
+    client: Client, paid_workshop: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from bookings.tokens import seat_token
+
+    session = make_session(paid_workshop, days_ahead=10, capacity=1)
+    first = pay_for_a_seat(client, session, django_capture_on_commit_callbacks)
+    seats.join_seat_waitlist(session=session, name="Wren", email="wren@example.com",
+                             time_zone="UTC")  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        seats.cancel_seat(seat=first)
+    held = Seat.objects.get(email="wren@example.com")
+    assert held.status == "held"
+    token = seat_token(held)
+    assert "Take the seat and pay" in client.get(f"/workshops/seat/{token}/").content.decode()
+
+    claimed = client.post(f"/workshops/seat/{token}/claim/")
+    assert claimed["Location"].startswith("/store/checkout/simulated/")
+    # A reload of the pay button reuses the same open checkout: one order per seat.
+    again = client.post(f"/workshops/seat/{token}/pay/")
+    assert again["Location"] == claimed["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(claimed["Location"], {"action": "pay"})
+    held.refresh_from_db()
+    assert held.status == "confirmed"
+    session.refresh_from_db()
+    assert session.seats_taken == 1
