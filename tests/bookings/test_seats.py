@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import time as clock
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from bookings import seats
@@ -44,13 +45,35 @@ def make_session(workshop: Any, *, hour: int = 14, days_ahead: int = 5, **fields
     return seats.schedule_group_session(event_type=workshop, start=start, **fields)
 
 
+@pytest.fixture
+def wide_pool() -> Iterator[None]:
+    """A connection per racer: the project's pool (4 by default) would queue the threads
+    at the database and hide the race. Restored afterwards."""
+    pool = connection.settings_dict["OPTIONS"].get("pool")
+    if not isinstance(pool, dict):  # no pool configured: every thread connects anyway
+        yield
+        return
+    postgres: Any = connection  # the PostgreSQL backend, which has a pool to close
+    postgres.close()
+    postgres.close_pool()
+    postgres.settings_dict["OPTIONS"]["pool"] = {**pool, "max_size": RACERS + 2}
+    try:
+        yield
+    finally:
+        postgres.close()
+        postgres.close_pool()
+        postgres.settings_dict["OPTIONS"]["pool"] = pool
+
+
 def count_then_insert(session: GroupSession, index: int) -> str:
     """What a seated-event scheduler without the guard does: count, then insert."""
     with transaction.atomic():
         taken = Seat.objects.filter(session=session).filter(status__in=Seat.TAKING).count()
         if taken >= session.capacity:
             return "full"
-        clock.sleep(0.05)  # the request's other work between the count and the insert
+        # The request's other work between the count and the insert; long enough that
+        # fifty threads opening connections on two cores all count before one inserts.
+        clock.sleep(0.3)
         Seat.objects.create(
             session=session, name=f"Racer {index}", email=f"racer{index}@example.com",
             time_zone="UTC",
@@ -60,17 +83,17 @@ def count_then_insert(session: GroupSession, index: int) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_without_the_guard_fifty_people_counting_then_inserting_overbook_the_last_seat(
-    coach: Any, coach_profile: Any
+    coach: Any, coach_profile: Any, wide_pool: None
 ) -> None:
     session = make_session(make_workshop(coach), capacity=1)
     results = Counter(run_in_threads(lambda i: count_then_insert(session, i), RACERS))
-    attendees = Seat.objects.filter(session=session).filter(status__in=Seat.TAKING).count()
+    attendees = Seat.objects.filter(session=session, status__in=Seat.TAKING).count()
     assert attendees > 1, f"expected the race to overbook, results: {results}"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_with_the_guard_fifty_people_racing_for_the_last_seat_leave_the_session_at_capacity(
-    coach: Any, coach_profile: Any
+    coach: Any, coach_profile: Any, wide_pool: None
 ) -> None:
     session = make_session(make_workshop(coach, seats=8))
     for index in range(7):
