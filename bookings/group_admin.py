@@ -101,11 +101,24 @@ class GroupSessionAdmin(ModelAdmin):
                 capacity=obj.capacity,
                 meeting_url=obj.meeting_url,
             )
-        except BookingError as error:
-            # A booking took the time between the form's check and this save.
-            self.message_user(request, str(error), messages.ERROR)
-            raise
+        except BookingError:
+            raise  # changeform_view turns it into a message; its transaction rolls back
         obj.pk, obj.end, obj.time_block = session.pk, session.end, session.time_block
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except BookingError as error:
+            # A booking took the time between the form's check and the save: nothing
+            # was written (the admin's transaction rolled back); say so, not a 500.
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def get_urls(self) -> list[URLPattern]:
         custom = [

@@ -143,3 +143,29 @@ def test_a_paid_seat_goes_through_the_stores_checkout_and_is_confirmed_by_the_pa
     seat.refresh_from_db()
     assert seat.status == "confirmed"
     assert [m.subject for m in mail.outbox if m.subject.startswith("Your seat")]
+
+
+def test_a_date_that_clashes_with_a_call_is_refused_in_the_admin_without_a_500(
+    coach_client: Client, coach: Any, coach_profile: Any, monkeypatch: Any
+) -> None:
+    from bookings.models import GroupSession
+    from bookings.services import book_slot
+    from tests.bookings.factories import london, make_event_type, next_weekday
+
+    workshop = make_workshop(coach)
+    call = make_event_type(coach, minimum_notice_minutes=0)
+    day = next_weekday(6)
+    book_slot(event_type=call, start=london(day, 10), name="C", email="c@example.com",
+              time_zone="UTC")  # fmt: skip
+    form = {"event_type": workshop.pk, "start_0": day.isoformat(), "start_1": "09:30",
+            "capacity": "", "meeting_url": "", "seats-TOTAL_FORMS": "0",
+            "seats-INITIAL_FORMS": "0"}  # fmt: skip
+    page = coach_client.post("/admin/bookings/groupsession/add/", form)
+    assert page.status_code == 200 and "already have a booking" in page.content.decode()
+    # The race behind the form's check: the constraint refuses, the admin says so.
+    from bookings.group_admin import GroupSessionForm
+
+    monkeypatch.setattr(GroupSessionForm, "clean", lambda form: form.cleaned_data)
+    raced = coach_client.post("/admin/bookings/groupsession/add/", form)
+    assert raced.status_code == 302
+    assert not GroupSession.objects.exists()
