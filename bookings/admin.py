@@ -51,7 +51,15 @@ PAID_BY = ("price_amount", "payment_reference", "order", "credit_grant", "credit
 
 @admin.register(EventType)
 class EventTypeAdmin(ModelAdmin):
-    list_display = ["name", "kind", "duration_minutes", "price_amount", "is_active", "position"]
+    list_display = [
+        "name",
+        "kind",
+        "seats",
+        "duration_minutes",
+        "price_amount",
+        "is_active",
+        "position",
+    ]
     list_filter = ["kind", "is_active"]
     list_editable = ["is_active", "position"]
     prepopulated_fields = {"slug": ["name"]}
@@ -59,6 +67,7 @@ class EventTypeAdmin(ModelAdmin):
     fieldsets = (
         (None, {"fields": ("coach", "kind", "name", "slug", "summary", "description", "is_active",
                            "position")}),
+        ("Group sessions", {"fields": ("seats", "series_length")}),
         ("Time", {"fields": ("duration_minutes", "buffer_before_minutes", "buffer_after_minutes",
                              "start_increment_minutes", "minimum_notice_minutes", "horizon_days",
                              "daily_cap")}),
@@ -300,3 +309,7 @@ class BusyCalendarAdmin(ModelAdmin):
                 request, "The task queue is unreachable: the next scheduled refresh "
                 "(within 15 minutes) will fetch them.", messages.WARNING,
             )  # fmt: skip
+
+
+# Group sessions, cohorts and seats: their own module, registered when this one loads.
+from bookings import group_admin  # noqa: E402, F401

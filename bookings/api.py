@@ -51,7 +51,9 @@ def slot_list(request: Request) -> Response:
     if not query.is_valid():
         return _invalid(query)
     data = query.validated_data
-    event_type = EventType.objects.filter(slug=data["event_type"], is_active=True).first()
+    event_type = (
+        EventType.objects.one_to_one().filter(slug=data["event_type"], is_active=True).first()
+    )
     if event_type is None:
         return _error("There is no such event type.", 404)
     tz = zone(data["tz"])
@@ -104,7 +106,9 @@ def booking_create(request: Request) -> Response | JsonResponse:
     wait = throttles.check(request, "booking", email=data["email"])
     if wait is not None:
         return throttles.too_many_json(wait, "Too many bookings from here or for this address.")
-    event_type = EventType.objects.filter(slug=data["event_type"], is_active=True).first()
+    event_type = (
+        EventType.objects.one_to_one().filter(slug=data["event_type"], is_active=True).first()
+    )
     if event_type is None:
         return _error("There is no such event type.", 400, fields={"event_type": ["Unknown."]})
     answers, errors = intake_errors(event_type, data.get("answers") or {})

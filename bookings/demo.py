@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -104,4 +105,48 @@ def load(command: Any) -> str:
         booking.place(free[len(free) // 3])
         booking.save()
         made += 1
-    return f"{len(EVENT_TYPES)} event types, {made} new demo bookings"
+    sessions = _workshops(coach, now)
+    return (
+        f"{len(EVENT_TYPES)} event types, {made} new demo bookings, "
+        f"{sessions} new workshop sessions"
+    )
+
+
+WORKSHOP = {
+    "slug": "negotiation-workshop", "name": "Salary negotiation workshop",
+    "summary": "Ninety minutes on the offer stage in a group of eight: anchors, counters, "
+    "equity, and the email you send tomorrow.",
+    "kind": EventType.Kind.DISCOVERY, "seats": 8, "duration_minutes": 90,
+    "meeting_url": "https://meet.jit.si/coaching-{room}", "minimum_notice_minutes": 0,
+    "position": 10,
+}  # fmt: skip
+
+
+def _workshops(coach: Any, now: datetime) -> int:
+    """A free workshop on two evenings, a few seats taken, so /workshops/ has dates."""
+    from bookings import seats
+    from bookings.availability import coach_zone_name
+    from bookings.services import BookingError
+
+    data = dict(WORKSHOP)
+    slug = data.pop("slug")
+    event_type, _ = EventType.objects.update_or_create(slug=slug, defaults={**data, "coach": coach})
+    if event_type.group_sessions.filter(start__gte=now).exists():
+        return 0
+    tz = ZoneInfo(coach_zone_name())
+    made = 0
+    for days_ahead, taken in ((10, 5), (24, 2)):
+        day = (now + timedelta(days=days_ahead)).astimezone(tz).date()
+        try:
+            session = seats.schedule_group_session(
+                event_type=event_type, start=datetime.combine(day, time(18), tzinfo=tz), now=now
+            )
+        except BookingError:
+            continue  # a demo call sits there: the coach's time is taken
+        for n in range(taken):
+            seats.take_seat(
+                session=session, name=f"Demo attendee {n + 1}",
+                email=f"attendee{n + 1}.demo@example.com", time_zone="Europe/London", now=now,
+            )  # fmt: skip
+        made += 1
+    return made

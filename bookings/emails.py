@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bookings import ics
-from bookings.models import Booking, EventType
+from bookings.models import Booking, EventType, Seat
 from bookings.signals import prep_brief_requested
 from coaching import times
 from coaching.emails import queue_email
@@ -195,4 +195,90 @@ def send_waitlist_offer(booking: Booking) -> None:
         to=booking.email,
         template="bookings-waitlist-offer",
         context=context,
+    )
+
+
+# --- Group sessions: one email per attendee, keyed by seat and SEQUENCE ----------
+
+
+def seat_context(seat: Seat) -> dict[str, Any]:
+    from bookings.availability import coach_zone_name
+    from bookings.tokens import seat_url
+
+    session = seat.session
+    coach_zone = coach_zone_name()
+    return {
+        "seat": seat,
+        "session": session,
+        "event_type": session.event_type,
+        "candidate_when": times.local_span(session.start, session.end, seat.time_zone),
+        "coach_when": times.local_span(session.start, session.end, coach_zone),
+        "candidate_zone": seat.time_zone,
+        "coach_zone": coach_zone,
+        "same_zone": coach_zone == seat.time_zone,
+        "manage_url": seat_url(seat),
+        "meeting_link": seat.meeting_link,
+        "location": seat.meeting_link or session.event_type.location_label,
+        "cancel_deadline": _when_instant(seat.cancel_deadline(), seat.time_zone),
+    }
+
+
+def _seat_key(seat: Seat, event: str) -> str:
+    return f"bookings-seat-{seat.pk}-{event}-seq{seat.sequence}"
+
+
+def send_seat_invitation(seat: Seat) -> None:
+    """The attendee's invitation: the shared meeting link and an .ics of their own."""
+    context = seat_context(seat)
+    queue_email(
+        key=_seat_key(seat, "confirmed"),
+        to=seat.email,
+        template="bookings-seat-confirmed",
+        context=context,
+        attachments=[
+            ics.attachment(
+                ics.seat_invitation(seat, description=context["manage_url"]), method="REQUEST"
+            )
+        ],
+    )
+
+
+def send_seat_cancelled(seat: Seat) -> None:
+    queue_email(
+        key=_seat_key(seat, "cancelled"),
+        to=seat.email,
+        template="bookings-seat-cancelled",
+        context=seat_context(seat),
+        attachments=[ics.attachment(ics.seat_cancellation(seat), method="CANCEL")],
+    )
+
+
+def send_seat_offer(seat: Seat) -> None:
+    """A freed seat is held for the next person waiting."""
+    context = seat_context(seat)
+    context["hold_until"] = _when_instant(seat.hold_expires_at, seat.time_zone)
+    queue_email(
+        key=f"bookings-seat-{seat.pk}-offer",
+        to=seat.email,
+        template="bookings-seat-offer",
+        context=context,
+    )
+
+
+def send_attendee_message(seat: Seat, *, subject: str, message: str, key: str) -> None:
+    """The coach's note to everyone in a session; `key` names the message, so a resend is one."""
+    queue_email(
+        key=f"bookings-seat-{seat.pk}-message-{key}",
+        to=seat.email,
+        template="bookings-seat-message",
+        context={**seat_context(seat), "subject": subject, "message": message},
+    )
+
+
+def send_seat_refunded(seat: Seat, *, amount: str) -> None:
+    queue_email(
+        key=f"bookings-seat-{seat.pk}-refunded",
+        to=seat.email,
+        template="bookings-seat-refunded",
+        context={**seat_context(seat), "amount": amount, "place_lost": seat.status == "expired"},
     )

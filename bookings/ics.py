@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from bookings.models import Booking
+from bookings.models import Booking, Seat
 
 PRODID = "-//AI Career Coach//Bookings//EN"
 
@@ -109,3 +109,43 @@ def attachment(content: str, *, method: str) -> dict[str, str]:
 
 def utc_stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _seat_event(seat: Seat, *, cancelled: bool = False, description: str = "") -> Event:
+    """One attendee's copy of a group session: the seat's own UID, the shared link."""
+    session = seat.session
+    event_type = session.event_type
+    event = Event()
+    event.add("uid", seat.ics_uid)
+    event.add("sequence", seat.sequence)
+    event.add("dtstamp", timezone.now().astimezone(UTC))
+    event.add("dtstart", session.start.astimezone(UTC))
+    event.add("dtend", session.end.astimezone(UTC))
+    event.add("summary", f"{event_type.name} with {settings.SITE_NAME}")
+    event.add("location", seat.meeting_link or event_type.location_label)
+    if seat.meeting_link and not cancelled:
+        event.add("url", seat.meeting_link)
+    if description:
+        event.add("description", description)
+    organizer = vCalAddress(f"mailto:{event_type.coach.email}")
+    organizer.params["cn"] = vText(event_type.coach.get_full_name())
+    event.add("organizer", organizer)
+    attendee = vCalAddress(f"mailto:{seat.email}")
+    attendee.params["cn"] = vText(seat.name or seat.email)
+    attendee.params["role"] = vText("REQ-PARTICIPANT")
+    attendee.params["partstat"] = vText("ACCEPTED")
+    event.add("attendee", attendee)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    return event
+
+
+def seat_invitation(seat: Seat, *, description: str = "") -> str:
+    calendar = _calendar("REQUEST")
+    calendar.add_component(_seat_event(seat, description=description))
+    return calendar.to_ical().decode()
+
+
+def seat_cancellation(seat: Seat) -> str:
+    calendar = _calendar("CANCEL")
+    calendar.add_component(_seat_event(seat, cancelled=True))
+    return calendar.to_ical().decode()

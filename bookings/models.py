@@ -26,6 +26,16 @@ from django.utils import timezone
 from coaching.money import format_money
 
 
+class EventTypeQuerySet(models.QuerySet["EventType"]):
+    def one_to_one(self) -> EventTypeQuerySet:
+        """Calls booked on slots from weekly hours (/book/)."""
+        return self.filter(seats=1)
+
+    def group(self) -> EventTypeQuerySet:
+        """Workshops and cohorts booked by the seat on dated sessions (/workshops/)."""
+        return self.filter(seats__gt=1)
+
+
 class EventType(models.Model):
     class Kind(models.TextChoices):
         DISCOVERY = "discovery", "Free discovery call"
@@ -97,16 +107,40 @@ class EventType(models.Model):
     )
     reschedule_cutoff_hours = models.PositiveSmallIntegerField(default=24)
     max_reschedules = models.PositiveSmallIntegerField(default=2)
+    # Group sessions: more than one seat makes the type a workshop given on dated
+    # sessions (bookings/group_models.py) instead of slots from weekly hours.
+    seats = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Seats per session. 1 is a one-to-one call; more makes it a group session "
+        "(a workshop) that you schedule on dates.",
+    )
+    series_length = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Group sessions only: how many dated sessions a cohort has. More than 1 "
+        "sells a seat in every session of a cohort together.",
+    )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
 
+    objects = EventTypeQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(seats__gte=1), name="event_type_has_a_seat"),
+            models.CheckConstraint(
+                condition=models.Q(series_length__gte=1), name="event_type_series_has_a_session"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
+        if self.seats == 0:
+            raise ValidationError({"seats": "A session needs at least one seat."})
+        if self.series_length > 1 and self.seats == 1:
+            raise ValidationError({"series_length": "Only group sessions come as a series."})
         if self.start_increment_minutes == 0:
             raise ValidationError({"start_increment_minutes": "Must be at least one minute."})
         if self.duration_minutes == 0:
@@ -121,6 +155,10 @@ class EventType(models.Model):
         if not self.meeting_url or self.location_kind != self.Location.VIDEO:
             return ""
         return self.meeting_url.replace(ROOM, new_room_name())
+
+    @property
+    def is_group(self) -> bool:
+        return self.seats > 1
 
     @property
     def duration(self) -> timedelta:
@@ -538,6 +576,14 @@ class WaitlistEntry(models.Model):
     earlier_than = models.DateTimeField(
         null=True, blank=True, help_text="Only times before this one are offered."
     )
+    # Waiting for a seat in a full group session instead of an earlier time.
+    group_session = models.ForeignKey(
+        "bookings.GroupSession",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="waitlist",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     created_at = models.DateTimeField(auto_now_add=True)
     offered_at = models.DateTimeField(null=True, blank=True)
@@ -683,3 +729,10 @@ class BusyInterval(models.Model):
 
     def __str__(self) -> str:
         return f"busy {self.during}"
+
+
+# Group sessions live in their own module (this one is long enough); importing them
+# here is how Django finds them.
+from bookings.group_models import Cohort, GroupSession, Seat  # noqa: E402
+
+__all__ = ["Cohort", "GroupSession", "Seat"]

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import emails
-from bookings.models import Booking, EventType
+from bookings import emails, seats
+from bookings.models import Booking, EventType, Seat
 from bookings.services import BookingError, confirm_paid_booking
 from bookings.tokens import manage_token
 from coaching.tasks import enqueue_on_commit
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # Statuses whose payment goes back: the time was lost, or cancelled in time.
 REFUNDABLE = {Booking.Status.EXPIRED, Booking.Status.CANCELLED}
+SEAT_REFUNDABLE = {Seat.Status.EXPIRED, Seat.Status.CANCELLED}
 
 
 def minor_units(amount: Decimal) -> int:
@@ -109,6 +110,8 @@ def on_order_fulfilled(order: Order) -> None:
     """
     booking = Booking.objects.filter(order=order).only("pk").first()
     if booking is None:
+        # A workshop seat (or a cohort's seats) paid through the same checkout.
+        seats.confirm_paid_seats(order_id=order.pk)
         return
     try:
         confirmed = confirm_paid_booking(booking_id=booking.pk, payment_reference=order.number)
@@ -167,4 +170,104 @@ def refund_stranded_payments(*, limit: int = 50) -> int:
                 done += 1
         except stripe_gateway.GatewayError as error:
             log.warning("refund for booking %s failed: %s; retried later", booking_id, error)
+    seat_ids = list(
+        Seat.objects.filter(
+            status__in=SEAT_REFUNDABLE,
+            refund__isnull=True,
+            order__paid_at__isnull=False,
+            order__fulfilled_at__lte=timezone.now(),
+        ).values_list("pk", flat=True)[:limit]
+    )
+    for seat_id in seat_ids:
+        try:
+            if refund_seat_payment(seat_id=seat_id) == "refunded":
+                done += 1
+        except stripe_gateway.GatewayError as error:
+            log.warning("refund for seat %s failed: %s; retried later", seat_id, error)
     return done
+
+
+def start_seat_payment(*, unpaid: list[Seat], success_url: str, return_url: str) -> str:
+    """The store checkout for unpaid seats (one seat, or a cohort's seats): one order.
+
+    The seats keep their places while pending payment; if the payment window runs
+    out first, beat frees them and a late payment is refunded. A second call (a
+    reload, the "Pay" button) reuses the order while its Checkout is open, so the
+    same seats are never paid through two orders.
+    """
+    with transaction.atomic():
+        locked = list(
+            Seat.objects.select_for_update(of=("self",))
+            .select_related("session__event_type", "order")
+            .filter(pk__in=[seat.pk for seat in unpaid])
+            .order_by("pk")
+        )
+        if not locked or any(s.status != Seat.Status.PENDING_PAYMENT for s in locked):
+            raise BookingError("This seat is not waiting for a payment.")
+        first = locked[0]
+        order = first.order
+        if order is not None and order.paid_at is not None:
+            raise BookingError("This seat is paid: the invitation is on its way.")
+        event_type = first.session.event_type
+        amount = event_type.price_amount
+        if amount is None:
+            raise BookingError("This workshop has no price yet: please contact the coach.")
+        try:
+            url = stripe_gateway.open_checkout_url(order) if order is not None else None
+            if url:
+                return url
+            product = store_services.session_product(
+                slug=f"seat-{event_type.slug}",
+                title=event_type.name,
+                amount=minor_units(amount),
+                currency=event_type.currency,
+                refund_policy=refund_policy_text(event_type),
+            )
+            started = store_services.start_checkout(
+                product=product,
+                email=first.email,
+                user=first.user,
+                success_url=success_url,
+                cancel_url=success_url,
+                return_url=return_url,
+            )
+        except store_services.CheckoutError as error:
+            raise BookingError(str(error)) from error
+        except stripe_gateway.GatewayError as error:
+            raise BookingError(
+                "We could not reach the payment provider, so nothing was charged. "
+                "Please try again in a few minutes."
+            ) from error
+        Seat.objects.filter(pk__in=[seat.pk for seat in locked]).update(order=started.order)
+    return started.url
+
+
+def refund_seat_payment(*, seat_id: int) -> str:
+    """Give back a paid seat's share of its order (a cohort's order pays several seats).
+
+    The seat and the order are locked and re-checked, and the Refund is tied to the
+    seat in the same transaction: a retry or the sweep never refunds a seat twice,
+    and a seat that still holds its place (or was cancelled late) is never refunded.
+    """
+    with transaction.atomic():
+        seat = Seat.objects.select_for_update().get(pk=seat_id)
+        if seat.order_id is None:
+            return "no order"
+        if seat.status not in SEAT_REFUNDABLE:
+            return f"not refundable ({seat.status})"
+        if seat.refund_id is not None:
+            return "already refunded"
+        order = Order.objects.select_for_update().get(pk=seat.order_id)
+        if order.paid_at is None:
+            return "not paid"
+        on_order = Seat.objects.filter(order=order)
+        unrefunded = on_order.filter(refund__isnull=True).count()
+        remaining = order.total - order.amount_refunded
+        # The last seat takes what is left, so rounding never keeps a penny.
+        share = remaining if unrefunded <= 1 else min(remaining, order.total // on_order.count())
+        if share <= 0:
+            return "nothing left to refund"
+        seat.refund = store_services.refund_order(order=order, amount=share)
+        seat.save(update_fields=["refund", "updated_at"])
+        emails.send_seat_refunded(seat, amount=order.money(share))
+    return "refunded"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from bookings import busy, payments, services
+from bookings import busy, payments, seats, services
 from bookings.models import BusyCalendar
 from coaching.tasks import enqueue
 from store.stripe_gateway import GatewayError
@@ -22,6 +22,8 @@ def send_due_reminders_task() -> int:
 @shared_task
 def expire_holds_task() -> int:
     expired = services.expire_holds()
+    # Seats held for the seat waitlist or awaiting payment run out on the same beat.
+    expired += seats.expire_seat_holds()
     # The same beat also retries refunds a Stripe outage or a dead broker left behind.
     payments.refund_stranded_payments()
     return expired
@@ -30,6 +32,11 @@ def expire_holds_task() -> int:
 @shared_task(autoretry_for=(GatewayError,), retry_backoff=30, max_retries=5)
 def refund_booking_payment_task(booking_id: int) -> str:
     return payments.refund_booking_payment(booking_id=booking_id)
+
+
+@shared_task(autoretry_for=(GatewayError,), retry_backoff=30, max_retries=5)
+def refund_seat_payment(seat_id: int) -> str:
+    return payments.refund_seat_payment(seat_id=seat_id)
 
 
 @shared_task

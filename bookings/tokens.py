@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -50,3 +51,28 @@ def coach_for_feed_key(key: str) -> int | None:
 
 def feed_url(coach_id: int) -> str:
     return f"{settings.SITE_URL}/bookings/calendar/{feed_key(coach_id)}.ics"
+
+
+SEAT_SALT = "bookings.seat"
+
+
+def seat_token(seat: Any) -> str:
+    return signing.Signer(salt=SEAT_SALT).sign(seat.uid.hex)
+
+
+def seat_for_token(token: str) -> Any:
+    """The seat a signed link names, or None (a guessed or edited token finds nothing)."""
+    from bookings.models import Seat
+
+    try:
+        uid = signing.Signer(salt=SEAT_SALT).unsign(token)
+        key = uuid.UUID(hex=uid)
+    except (signing.BadSignature, ValueError):
+        return None
+    return (
+        Seat.objects.select_related("session__event_type__coach", "cohort").filter(uid=key).first()
+    )
+
+
+def seat_url(seat: Any) -> str:
+    return f"{settings.SITE_URL}/workshops/seat/{seat_token(seat)}/"

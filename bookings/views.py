@@ -156,13 +156,13 @@ def picker_context(
 
 @require_GET
 def event_type_list(request: HttpRequest) -> HttpResponse:
-    event_types = EventType.objects.filter(is_active=True)
+    event_types = EventType.objects.one_to_one().filter(is_active=True)
     return render(request, "bookings/event_types.html", {"event_types": event_types})
 
 
 @require_GET
 def event_type_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    event_type = get_object_or_404(EventType, slug=slug, is_active=True)
+    event_type = get_object_or_404(EventType.objects.one_to_one(), slug=slug, is_active=True)
     coach_zone = coach_zone_name()
     tz_name, chosen = _visitor_zone(request, coach_zone)
     context = {
@@ -187,7 +187,7 @@ def _parse_start(value: str) -> datetime | None:
 
 @require_POST
 def hold(request: HttpRequest, slug: str) -> HttpResponse:
-    event_type = get_object_or_404(EventType, slug=slug, is_active=True)
+    event_type = get_object_or_404(EventType.objects.one_to_one(), slug=slug, is_active=True)
     wait = throttles.check(request, "slot-hold")
     if wait is not None:
         return throttles.too_many(
@@ -411,7 +411,7 @@ def invite_file(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def waitlist_join(request: HttpRequest, slug: str) -> HttpResponse:
-    event_type = get_object_or_404(EventType, slug=slug, is_active=True)
+    event_type = get_object_or_404(EventType.objects.one_to_one(), slug=slug, is_active=True)
     form = WaitlistForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Please give a name, an email address and a time zone.")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from unfold.admin import ModelAdmin, TabularInline
 
 from clients import admin_views as views
-from clients import csvio, privacy_views
+from clients import csvio, privacy_views, results, results_views
 from clients.models import (
     Contact,
     CreditAdjustment,
@@ -23,7 +23,9 @@ from clients.models import (
     Stage,
     StageChange,
     Task,
+    TestimonialRequest,
 )
+from clients.testimonials import TestimonialStateError
 from coaching.roles import EXPORT_PERMISSION
 
 # The admin index is the coach's dashboard (figures come from DASHBOARD_CALLBACK).
@@ -244,13 +246,75 @@ class EngagementAdmin(ModelAdmin):
 
 @admin.register(Outcome)
 class OutcomeAdmin(ModelAdmin):
-    list_display = ["kind", "contact", "company", "role", "level", "compensation_band",
+    list_display = ["kind", "contact", "company", "role", "level", "total", "currency",
                     "occurred_on"]  # fmt: skip
-    list_filter = ["kind"]
+    list_filter = ["kind", "engagement__title"]
     list_select_related = ["contact"]
     search_fields = ["company", "role", "contact__email", "contact__name"]
-    raw_id_fields = ["contact"]
+    raw_id_fields = ["contact", "engagement"]
     date_hierarchy = "occurred_on"
+    fieldsets = (
+        (None, {"fields": ("contact", "kind", "occurred_on", "engagement", "service", "notes")}),
+        ("The offer", {"fields": ("role", "company", "level", "currency", "base_salary", "bonus",
+                                  "equity", "total", "compensation_band")}),
+        ("Before", {"fields": ("before_role", "before_salary")}),
+    )  # fmt: skip
+
+    def save_model(self, request: HttpRequest, obj: Outcome, form: Any, change: bool) -> None:
+        # A new offer also asks the client for a testimonial (once per offer).
+        results.record_outcome(obj)
+
+    def get_urls(self) -> list[Any]:
+        custom = [
+            path(
+                "results/",
+                views.staff_view(self, results_views.dashboard, "clients.view_outcome"),
+                name="clients_outcome_results",
+            )
+        ]
+        return custom + super().get_urls()
+
+
+@admin.register(TestimonialRequest)
+class TestimonialRequestAdmin(ModelAdmin):
+    list_display = ["outcome", "status", "name_shown", "show_company", "show_figures",
+                    "answered_at"]  # fmt: skip
+    list_filter = ["status"]
+    list_select_related = ["outcome__contact"]
+    readonly_fields = ["outcome", "status", "quote", "name_shown", "show_company",
+                       "show_figures", "answered_at", "approved_at", "testimonial",
+                       "published_as"]  # fmt: skip
+    exclude = ["uid"]
+    actions = ["approve", "decline"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # asked for when an offer is recorded
+
+    @admin.display(description="Published as (the client's consent applied)")
+    def published_as(self, obj: TestimonialRequest) -> str:
+        if not obj.answered_at:
+            return "Not answered yet."
+        shown = results.public_entry(obj)
+        return " · ".join(
+            part for part in (shown["author"], shown["role"], shown["figures"]) if part
+        )
+
+    @admin.action(description="Approve and publish", permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[TestimonialRequest]) -> None:
+        done = 0
+        for item in queryset:
+            try:
+                results.approve_testimonial(request=item)
+                done += 1
+            except TestimonialStateError as error:
+                self.message_user(request, f"{item}: {error}", messages.WARNING)
+        self.message_user(request, f"Published {done} testimonial(s).", messages.SUCCESS)
+
+    @admin.action(description="Do not publish (or take down)", permissions=["change"])
+    def decline(self, request: HttpRequest, queryset: QuerySet[TestimonialRequest]) -> None:
+        for item in queryset:
+            results.decline_testimonial(request=item)
+        self.message_user(request, "Done.", messages.SUCCESS)
 
 
 @admin.register(StageChange)

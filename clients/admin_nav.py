@@ -25,6 +25,8 @@ def sidebar(request: HttpRequest) -> list[dict[str, Any]]:
              "link": reverse("admin:clients_contact_changelist")},
             {"title": "Bookings calendar", "icon": "calendar_month",
              "link": "/admin/bookings/booking/calendar/"},
+            {"title": "Results", "icon": "trending_up",
+             "link": reverse("admin:clients_outcome_results")},
         ],
     }  # fmt: skip
     groups: list[dict[str, Any]] = [workspace]

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from clients import csvio, services
+from clients import csvio, results, services
 from clients.brief import build_brief
 from clients.forms import GiveBackForm, ImportForm, MoveForm, NoteForm, OutcomeForm, TaskForm
 from clients.models import (
@@ -149,7 +149,7 @@ def workspace_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
         ),
         "note_form": NoteForm(),
         "task_form": TaskForm(initial={"due_on": timezone.localdate()}),
-        "outcome_form": OutcomeForm(initial={"kind": "offer"}),
+        "outcome_form": OutcomeForm(initial={"kind": "offer"}, contact=contact),
         "today": timezone.localdate(),
         "sees_money": money,
         "can_give_back": request.user.has_perms(
@@ -226,11 +226,12 @@ def complete_task(admin: Any, request: HttpRequest, pk: int, task_pk: int) -> Ht
 @post_only
 def add_outcome(admin: Any, request: HttpRequest, pk: int) -> HttpResponse:
     contact = _contact(pk)
-    form = OutcomeForm(request.POST)
+    form = OutcomeForm(request.POST, contact=contact)
     if form.is_valid():
         outcome = form.save(commit=False)
         outcome.contact = contact
-        outcome.save()
+        # A new offer also asks the client for a testimonial.
+        results.record_outcome(outcome)
         messages.success(request, f"Recorded: {outcome}.")
     else:
         messages.error(

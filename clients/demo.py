@@ -131,13 +131,34 @@ def _details(contact: Contact, i: int, seen: Any) -> None:
         7: [("interview", "Wayve", "Applied scientist")],
         11: [("application", "Synthesia", "AI product engineer")],
     }  # fmt: skip
+    # Offers carry figures (the results dashboard reads them): base, bonus, pay before.
+    figures = {0: (92_000, 8_000, 74_000), 4: (118_000, 12_000, 90_000)}
     for n, (kind, company, role) in enumerate(outcomes.get(i, [])):
-        Outcome.objects.create(
+        base, bonus, before = figures[i] if kind == "offer" else (None, None, None)
+        outcome = Outcome.objects.create(
             contact=contact, kind=kind, company=company, role=role,
             level="Senior" if kind == "offer" and i == 4 else ("Mid" if kind == "offer" else ""),
             compensation_band="£95–110k" if kind == "offer" else "",
+            base_salary=base, bonus=bonus, before_salary=before,
+            engagement=contact.engagements.first() if kind == "offer" else None,
             occurred_on=(seen + timedelta(days=20 + 10 * n)).date(),
         )  # fmt: skip
+        if kind == "offer" and i == 4:
+            _demo_testimonial(outcome)
+
+
+def _demo_testimonial(outcome: Outcome) -> None:
+    """One approved testimonial (initials, company, figures), so /results/ has a story."""
+    from clients import results
+    from clients.models import TestimonialRequest
+
+    request = TestimonialRequest.objects.create(outcome=outcome)
+    results.answer_testimonial(
+        request=request, name_shown="initials", show_company=True, show_figures=True,
+        quote="We rebuilt my story around two shipped projects. Three weeks later I had "
+        "two offers and negotiated the better one up by twelve thousand.",
+    )  # fmt: skip
+    results.approve_testimonial(request=request)
 
 
 def _orders(contacts: list[Contact]) -> None:

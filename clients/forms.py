@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django import forms
 from django.core import signing
 
-from clients.models import Note, Outcome, Stage, Task
+from clients.models import Engagement, Note, Outcome, Stage, Task
 
 INPUT = "cl-input"
 
@@ -46,9 +47,27 @@ class TaskForm(forms.ModelForm):
 class OutcomeForm(forms.ModelForm):
     class Meta:
         model = Outcome
-        fields = ["kind", "company", "role", "level", "compensation_band", "occurred_on", "notes"]
-        labels = {"occurred_on": "Date", "compensation_band": "Compensation band"}
+        fields = [
+            "kind", "company", "role", "level", "compensation_band", "currency", "base_salary",
+            "bonus", "equity", "total", "before_role", "before_salary", "engagement", "service",
+            "occurred_on", "notes",
+        ]  # fmt: skip
+        labels = {
+            "occurred_on": "Date",
+            "compensation_band": "Compensation band",
+            "base_salary": "Base (per year)",
+            "engagement": "Package",
+        }
         widgets = {
+            "currency": forms.TextInput(attrs={"class": INPUT, "maxlength": 3}),
+            "base_salary": forms.NumberInput(attrs={"class": INPUT}),
+            "bonus": forms.NumberInput(attrs={"class": INPUT}),
+            "equity": forms.NumberInput(attrs={"class": INPUT}),
+            "total": forms.NumberInput(attrs={"class": INPUT}),
+            "before_role": forms.TextInput(attrs={"class": INPUT}),
+            "before_salary": forms.NumberInput(attrs={"class": INPUT}),
+            "engagement": forms.Select(attrs={"class": INPUT}),
+            "service": forms.Select(attrs={"class": INPUT}),
             "kind": forms.Select(attrs={"class": INPUT}),
             "company": forms.TextInput(attrs={"class": INPUT}),
             "role": forms.TextInput(attrs={"class": INPUT}),
@@ -57,6 +76,23 @@ class OutcomeForm(forms.ModelForm):
             "occurred_on": forms.DateInput(attrs={"type": "date", "class": INPUT}),
             "notes": forms.Textarea(attrs={"rows": 2, "class": INPUT}),
         }
+
+    def __init__(self, *args: Any, contact: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only this client's packages: another client's would mislabel the result.
+        self.fields["currency"].required = False
+        engagements = self.fields["engagement"]
+        assert isinstance(engagements, forms.ModelChoiceField)
+        engagements.queryset = (
+            contact.engagements.all() if contact is not None else Engagement.objects.none()
+        )
+
+    def clean_currency(self) -> str:
+        """Three letters, upper case; empty means the coach's usual GBP."""
+        value = (self.cleaned_data.get("currency") or "GBP").strip().upper()
+        if len(value) != 3 or not value.isalpha():
+            raise forms.ValidationError("Use a three-letter currency code, e.g. GBP or USD.")
+        return value
 
 
 class GiveBackForm(forms.Form):
@@ -147,3 +183,29 @@ class ContactForm(forms.Form):
         return bool(self.cleaned_data.get("website")) or (
             started is None or started < CONTACT_MIN_SECONDS
         )
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class TestimonialForm(forms.Form):
+    """The client's words and three explicit choices: nothing is ticked for them."""
+
+    quote = forms.CharField(
+        label="In a few sentences: what changed for you?",
+        max_length=1200,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    name_shown = forms.ChoiceField(
+        label="Show my name as",
+        choices=[("full", "My full name"), ("initials", "My initials only")],
+        widget=forms.RadioSelect,
+    )
+    show_company = forms.ChoiceField(
+        label="Name the company that made the offer?", choices=YES_NO, widget=forms.RadioSelect
+    )
+    show_figures = forms.ChoiceField(
+        label="Show the figures (pay rise, salary, time to offer)?",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+    )

@@ -551,6 +551,26 @@ class Session(models.Model):
         return f"Session {self.starts_at:%Y-%m-%d} ({self.get_outcome_display()})"
 
 
+class OutcomeQuerySet(models.QuerySet["Outcome"]):
+    def offers(self) -> OutcomeQuerySet:
+        return self.filter(kind=Outcome.Kind.OFFER)
+
+    def with_first_call(self) -> OutcomeQuerySet:
+        """`first_call_at`: the contact's first call that took place (or was confirmed),
+        the start of the clock for "time to offer"."""
+        from bookings.models import Booking
+
+        first = (
+            Booking.objects.filter(
+                email__iexact=models.OuterRef("contact__email"),
+                status__in=[Booking.Status.CONFIRMED, Booking.Status.COMPLETED],
+            )
+            .order_by("start")
+            .values("start")[:1]
+        )
+        return self.annotate(first_call_at=models.Subquery(first))
+
+
 class Outcome(models.Model):
     class Kind(models.TextChoices):
         GOAL = "goal", "Goal"
@@ -564,9 +584,40 @@ class Outcome(models.Model):
     role = models.CharField(max_length=150, blank=True)
     level = models.CharField(max_length=60, blank=True)
     compensation_band = models.CharField(max_length=80, blank=True, help_text="e.g. £90–110k")
+    # An offer's figures, per year in whole units of `currency`: the results
+    # dashboard and /results/ are computed from these, never from the band text.
+    currency = models.CharField(max_length=3, default="GBP")
+    base_salary = models.PositiveIntegerField("base", null=True, blank=True)
+    bonus = models.PositiveIntegerField(null=True, blank=True)
+    equity = models.PositiveIntegerField(null=True, blank=True, help_text="Per year.")
+    total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: base + bonus + equity."
+    )
+    before_role = models.CharField("role before", max_length=150, blank=True)
+    before_salary = models.PositiveIntegerField(
+        "salary before", null=True, blank=True, help_text="Total per year, same currency."
+    )
+    engagement = models.ForeignKey(
+        "Engagement",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outcomes",
+        help_text="The package the client was on (the results dashboard filters by it).",
+    )
+    service = models.ForeignKey(
+        "coaching.CoachingOffer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="client_outcomes",
+        help_text="The service page a published result shows on.",
+    )
     occurred_on = models.DateField(default=timezone.localdate)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OutcomeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_on", "-pk"]
@@ -575,6 +626,19 @@ class Outcome(models.Model):
     def __str__(self) -> str:
         bits = [self.get_kind_display(), self.role, self.company]
         return " · ".join(bit for bit in bits if bit)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        parts = [self.base_salary, self.bonus, self.equity]
+        if self.total is None and any(part is not None for part in parts):
+            self.total = sum(part or 0 for part in parts)
+        super().save(*args, **kwargs)
+
+    @property
+    def uplift_percent(self) -> float | None:
+        """How much more the offer pays than the situation before, in per cent."""
+        if not self.total or not self.before_salary:
+            return None
+        return (self.total - self.before_salary) * 100 / self.before_salary
 
 
 # --- Timeline ------------------------------------------------------------------------
@@ -632,3 +696,9 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d} {self.title}"
+
+
+# Testimonial requests live in their own module; importing them here is how Django finds them.
+from clients.testimonials import TestimonialRequest  # noqa: E402
+
+__all__ = ["TestimonialRequest"]

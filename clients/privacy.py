@@ -181,7 +181,7 @@ def _rows(queryset: Any, *fields: str) -> list[dict[str, Any]]:
 
 def person_data(person: Person) -> dict[str, Any]:
     """Everything held about the person, as plain JSON-ready data."""
-    from bookings.models import Booking, WaitlistEntry
+    from bookings.models import Booking, Seat, WaitlistEntry
     from guides.models import GuideView
     from newsletter.models import Delivery, Subscriber, Subscription, Suppression
     from store.models import CreditGrant, Entitlement, Order
@@ -209,6 +209,17 @@ def person_data(person: Person) -> dict[str, Any]:
             "answers",
             "created_at",
             "confirmed_at",
+            "cancelled_at",
+        ),
+        "workshop_seats": _rows(
+            Seat.objects.filter(person.by_email_or_user()).order_by("session__start"),
+            "session__event_type__name",
+            "session__start",
+            "status",
+            "name",
+            "email",
+            "time_zone",
+            "created_at",
             "cancelled_at",
         ),
         "waitlist": _rows(
@@ -459,6 +470,20 @@ def _cancel_upcoming(person: Person) -> list[int]:
     return cancelled
 
 
+def _cancel_upcoming_seats(person: Person) -> int:
+    """Workshop seats too, with their emails; each freed seat goes to the next person waiting."""
+    from bookings.models import Seat
+    from bookings.seats import cancel_seat
+
+    upcoming = Seat.objects.filter(
+        person.by_email_or_user(), status__in=[Seat.Status.CONFIRMED, Seat.Status.HELD,
+        Seat.Status.PENDING_PAYMENT], session__start__gt=timezone.now(),
+    )  # fmt: skip
+    for seat in upcoming:
+        cancel_seat(seat=seat, by_coach=True)
+    return len(upcoming)
+
+
 def _send_pending_about(person: Person) -> None:
     """Cancellation emails go out before their rows are erased. A send that fails here
     is dropped with the rest: the person asked for their data to go."""
@@ -481,8 +506,8 @@ def erase_person(*, email: str) -> dict[str, int]:
     the address stays on the suppression list so that nothing is ever sent to it again."""
     from django.contrib.admin.models import LogEntry
 
-    from bookings.models import Booking, WaitlistEntry
-    from coaching.models import OutboundEmail
+    from bookings.models import Booking, Seat, WaitlistEntry
+    from coaching.models import OutboundEmail, Testimonial
     from guides.models import GuideView
     from newsletter.models import Subscriber, Suppression
     from store.models import Order, StampedFile, StripeEvent
@@ -491,7 +516,10 @@ def erase_person(*, email: str) -> dict[str, int]:
     if person.user is not None and person.user.is_staff:
         # The coach's own account holds the calendar and everyone's bookings.
         raise ClientsError("Staff accounts are not erased here: remove their staff status first.")
-    counts: dict[str, int] = {"cancelled": len(_cancel_upcoming(person))}
+    counts: dict[str, int] = {
+        "cancelled": len(_cancel_upcoming(person)),
+        "seats_cancelled": _cancel_upcoming_seats(person),
+    }
     _send_pending_about(person)
     person = find_person(email)  # the cancellations may have written to the timeline
     pattern = _redactor(person)
@@ -520,6 +548,11 @@ def erase_person(*, email: str) -> dict[str, int]:
         counts["bookings"] = bookings.count()
         bookings.delete()
         WaitlistEntry.objects.filter(person.by_email()).delete()
+        counts["seats"] = Seat.objects.filter(person.by_email_or_user()).delete()[0]
+        # A published quote carries their name or initials: it goes with them.
+        Testimonial.objects.filter(
+            request__outcome__contact__in=Contact.objects.filter(person.by_email_or_user())
+        ).delete()
         counts["emails"] = OutboundEmail.objects.filter(person.by_email("to")).delete()[0]
         for sent in OutboundEmail.objects.filter(
             _mentions(person, "subject", "body_text", "body_html", "attachments")

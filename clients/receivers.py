@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_save
 
-from bookings.models import Booking, EventType
+from bookings.models import Booking, EventType, Seat
 from clients import services, timeline
 from clients.models import (
     Contact,
@@ -188,6 +188,24 @@ def on_booking(booking: Any, *, created: bool) -> None:
         services.record_session_outcome(session=session, outcome=Session.Outcome.CANCELLED)
 
 
+def on_seat(seat: Any, *, created: bool) -> None:
+    """A workshop seat makes (or finds) the contact and goes on their timeline."""
+    if seat.status in {"held", "pending_payment", "expired"}:
+        return
+    contact = services.contact_for(
+        email=seat.email,
+        name=seat.name,
+        time_zone=seat.time_zone,
+        user=seat.user,
+        source=Source.BOOKING,
+        detail=seat.session.event_type.name,
+    )
+    if contact is None:
+        return
+    for event in timeline.seat_events(seat):
+        timeline.record(contact, event)
+
+
 def on_booking_moved(booking: Any, *, created: bool, old_start: Any, old_end: Any) -> None:
     contact = Contact.objects.for_email(booking.email) if booking.email else None
     if contact is not None:
@@ -272,6 +290,7 @@ def connect() -> None:
         (Order, on_order),
         (CreditGrant, on_credit_grant),
         (Booking, on_booking),
+        (Seat, on_seat),
         (Subscriber, on_subscriber),
         (Click, on_click),
         (Comment, on_comment),

@@ -186,6 +186,32 @@ def booking_events(booking: Any, zone_name: str | None = None) -> list[Event]:
     return events
 
 
+def seat_events(seat: Any, zone_name: str | None = None) -> list[Event]:
+    """A workshop seat, on the same lines as a call: booked, the register, cancelled."""
+    session = seat.session
+    name = session.event_type.name
+    when = times.short_datetime(session.start, zone_name or coach_zone())
+    events = []
+    if seat.confirmed_at:
+        events.append(
+            Event(Kind.BOOKING, seat.confirmed_at, f"Seat in {name} on {when}", label(seat),
+                  seat.pk, link=admin_link(seat))
+        )  # fmt: skip
+    if seat.status in {"attended", "no_show"}:
+        events.append(
+            Event(Kind.BOOKING_OUTCOME, session.start,
+                  f"{name}: {seat.get_status_display().lower()}", label(seat), seat.pk,
+                  link=admin_link(seat))
+        )  # fmt: skip
+    if seat.status in {"cancelled", "late_cancel"}:
+        events.append(
+            Event(Kind.BOOKING_CANCELLED, seat.cancelled_at or seat.updated_at,
+                  f"Cancelled the seat in {name} on {when}", label(seat), seat.pk,
+                  link=admin_link(seat))
+        )  # fmt: skip
+    return events
+
+
 def booking_moved_event(
     booking: Any, old_start: datetime, occurred_at: datetime, zone_name: str | None = None
 ) -> Event:

@@ -12,6 +12,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("portal/privacy/", privacy_views.portal_privacy, name="portal-privacy"),
     path("portal/privacy/export/", privacy_views.portal_export, name="portal-privacy-export"),
     path("portal/privacy/erase/", privacy_views.portal_erase_request, name="portal-privacy-erase"),
+    path("results/", views.results_page, name="results"),
+    path("results/testimonial/<str:token>/", views.testimonial_form, name="testimonial"),
     path("privacy/", privacy_views.policy, name="privacy"),
     path("privacy/erase/<str:token>/", privacy_views.erase_confirm, name="privacy-erase-confirm"),
 ]

@@ -7,6 +7,8 @@ that contact only, so another person's id answers 404, never their data.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,9 +18,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clients.forms import CONTACT_TOPICS, ContactForm, contact_form_token
+from clients import results
+from clients.forms import CONTACT_TOPICS, ContactForm, TestimonialForm, contact_form_token
 from clients.models import Contact, Engagement, Note
 from clients.services import receive_contact_message
+from clients.testimonials import TestimonialStateError
 from coaching import seo, throttles
 from coaching.pagecache import cache_for_visitors
 
@@ -138,3 +142,51 @@ def contact(request: HttpRequest) -> HttpResponse:
 @cache_for_visitors()
 def contact_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "clients/contact_thanks.html")
+
+
+# --- Results: the public page and the testimonial form ---------------------------------
+
+
+@require_GET
+def results_page(request: HttpRequest) -> HttpResponse:
+    """Approved testimonials, each worded as its client consented, and headline figures
+    over the offers whose clients allowed their figures to be shown."""
+    # Each testimonial was worded at approval from its client's consent (results.public_entry).
+    context: dict[str, Any] = {
+        "testimonials": [r.testimonial for r in results.published()],
+        "figures": results.public_figures(),
+    }
+    if context["figures"]["median_days_to_offer"] is not None:
+        context["median_weeks"] = results.weeks(int(context["figures"]["median_days_to_offer"]))
+    return render(request, "clients/results.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def testimonial_form(request: HttpRequest, token: str) -> HttpResponse:
+    found = results.request_for_token(token)
+    if found is None:
+        raise Http404("No testimonial request for this link.")
+    decided = found.status in {found.Status.APPROVED, found.Status.DECLINED}
+    initial = {
+        "quote": found.quote,
+        "name_shown": found.name_shown if found.answered_at else None,
+        "show_company": ("yes" if found.show_company else "no") if found.answered_at else None,
+        "show_figures": ("yes" if found.show_figures else "no") if found.answered_at else None,
+    }
+    form = TestimonialForm(request.POST or None, initial=initial)
+    if request.method == "POST" and not decided and form.is_valid():
+        data = form.cleaned_data
+        try:
+            results.answer_testimonial(
+                request=found, quote=data["quote"], name_shown=data["name_shown"],
+                show_company=data["show_company"] == "yes",
+                show_figures=data["show_figures"] == "yes",
+            )  # fmt: skip
+        except TestimonialStateError as error:
+            form.add_error(None, str(error))
+        else:
+            return render(request, "clients/testimonial_thanks.html", {"found": found})
+    status = 400 if request.method == "POST" and form.errors else 200
+    context = {"form": form, "found": found, "outcome": found.outcome, "decided": decided}
+    return render(request, "clients/testimonial_form.html", context, status=status)

@@ -134,6 +134,8 @@ PAGES = [
 FOOTER_MENU = [
     ("All guides", "/guides/", None),
     ("Coaching", "/coaching/", None),
+    ("Workshops", "/workshops/", None),
+    ("Results", "/results/", None),
     ("About", "/about/", None),
     ("", "", "speaking"),
     ("", "", "papers"),

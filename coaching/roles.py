@@ -40,6 +40,12 @@ ASSISTANT_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "waitlistentry": ("view", "change"),
         "busycalendar": ("view",),
         "busyinterval": ("view",),
+        # Workshops are calendar work: dates, the attendee list, the register, the
+        # note to all attendees (a change of the session). A seat's price is the
+        # event type's, which the Assistant only views.
+        "groupsession": ("view", "add", "change"),
+        "cohort": ("view", "add", "change"),
+        "seat": ("view", "change"),
     },
     "clients": {
         "contact": ("view", "add", "change"),
@@ -52,6 +58,8 @@ ASSISTANT_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # (a CreditAdjustment) and engagements' credit figures are money.
         "session": ("view", "change"),
         "outcome": ("view",),
+        # Publishing a client's words is the coach's decision.
+        "testimonialrequest": ("view",),
         "timelineevent": ("view",),
     },
 }

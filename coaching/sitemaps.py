@@ -12,7 +12,10 @@ class PageSitemap(Sitemap):
     priority = 0.5
 
     def items(self) -> list[str]:
-        return ["/", "/guides/", "/about/", "/coaching/", "/store/", "/book/", "/contact/"]
+        return [
+            "/", "/guides/", "/about/", "/coaching/", "/store/", "/book/", "/workshops/",
+            "/results/", "/contact/",
+        ]  # fmt: skip
 
     def location(self, item: str) -> str:
         return item

@@ -17,14 +17,16 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from bookings import seats
 from bookings.models import Booking
-from clients import privacy
+from clients import privacy, results
 from clients.models import Contact, Note, Outcome
 from coaching.models import CoachProfile, OutboundEmail, User
 from guides.models import GuideView
 from newsletter import services as newsletter_services
 from newsletter.models import Delivery, Subscriber, Subscription, Suppression, erased_marker
 from store.models import Order, StripeEvent
+from tests.bookings.test_seats import make_session, make_workshop
 from tests.clients.factories import book, buy_package
 from tests.conftest import make_user
 from tests.guides.factories import GuideFactory
@@ -56,7 +58,17 @@ def person(coach: Any, profile: CoachProfile) -> User:
     contact = Contact.objects.get(email=EMAIL)
     Note.objects.create(contact=contact, body="Shared: practise system design.", is_shared=True)
     Note.objects.create(contact=contact, body="Private: seems nervous about salary.")
-    Outcome.objects.create(contact=contact, kind="offer", company="Acme AI", role="ML Engineer")
+    offer = results.record_outcome(
+        Outcome(contact=contact, kind="offer", company="Acme AI", role="ML Engineer")
+    )
+    # A published quote under their full name, and a seat in a workshop.
+    results.answer_testimonial(
+        request=offer.testimonial_request, quote="It worked.", name_shown="full",
+        show_company=True, show_figures=False,
+    )  # fmt: skip
+    results.approve_testimonial(request=offer.testimonial_request)
+    session = make_session(make_workshop(coach), days_ahead=9, hour=18)
+    seats.book_seat(session=session, name=NAME, email=EMAIL, time_zone="UTC", user=user)
     weekly = MailingListFactory()
     subscriber = Subscriber.objects.create(
         email=EMAIL, name=NAME, status=Subscriber.Status.CONFIRMED, consent_at=timezone.now(),
@@ -188,7 +200,8 @@ def test_erasing_a_person_leaves_their_address_and_name_in_no_text_column(
     for place in ["clients_contact.email", "store_order.email", "bookings_booking.email",
                   "newsletter_subscriber.email", "newsletter_subscriber.consent_ip",
                   "coaching_outboundemail.to", "store_stripeevent.payload",
-                  "django_admin_log.object_repr", "coaching_user.email"]:  # fmt: skip
+                  "django_admin_log.object_repr", "coaching_user.email",
+                  "bookings_seat.email", "coaching_testimonial.author"]:  # fmt: skip
         assert any(found.startswith(place) for found in before), place
 
     privacy.erase_person(email=EMAIL.upper())
@@ -201,13 +214,15 @@ def test_an_erasure_cancels_upcoming_calls_with_the_usual_emails_and_keeps_order
 ) -> None:
     order = Order.objects.get(email=EMAIL)
     counts = privacy.erase_person(email=EMAIL)
-    assert counts["cancelled"] == 1
+    assert counts["cancelled"] == 1 and counts["seats_cancelled"] == 1
     assert any(EMAIL in m.to and "ancel" in m.subject for m in mail.outbox)
+    assert any(EMAIL in m.to and m.subject.startswith("Seat cancelled") for m in mail.outbox)
     assert any("coach@example.com" in m.to for m in mail.outbox)
     kept = Order.objects.get(pk=order.pk)
     assert kept.email.endswith("@erased.invalid") and kept.user is None
     assert kept.business_name == "" and kept.total == 45000 and kept.paid_at is not None
-    assert not Booking.objects.exists()
+    # What stays is the coach's own time for the workshop, which names nobody.
+    assert not Booking.objects.filter(group_session__isnull=True).exists()
     assert not User.objects.filter(email=EMAIL).exists()
     assert not Contact.objects.filter(email=EMAIL).exists()
     assert not GuideView.objects.filter(user__isnull=False).exclude(user__is_staff=True).exists()
