@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "newsletter",
     "clients",
     "comments",
+    "members",
 ]
 
 MIDDLEWARE = [
