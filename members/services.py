@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from coaching.models import User
 from members import billing, clock, emails
@@ -262,11 +263,8 @@ def tiers_for_user(user: Any) -> list[str]:
     tiers = Tier.objects.all()
     if held is None:
         return list(tiers.free().values_list("slug", flat=True))
-    return list(
-        tiers.filter(rank__lte=held.rank)
-        .values_list("slug", flat=True)
-        .union(tiers.free().values_list("slug", flat=True))
-    )
+    free = Q(monthly_amount__isnull=True, yearly_amount__isnull=True)
+    return list(tiers.filter(Q(rank__lte=held.rank) | free).values_list("slug", flat=True))
 
 
 def discount_percent(user: Any) -> int:
