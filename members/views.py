@@ -26,7 +26,7 @@ def pricing(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "members/pricing.html",
-        {"tiers": tiers, "held": held, "held_interval": membership.interval if held else ""},
+        {"tiers": tiers, "held": held},
     )
 
 
@@ -36,7 +36,7 @@ def pricing(request: HttpRequest) -> HttpResponse:
 def subscribe(request: HttpRequest) -> HttpResponseBase:
     form = PlanForm(request.POST)
     if not form.is_valid():
-        return _back_to_pricing(request, " ".join(form.errors.get("__all__", ["Choose a plan."])))
+        return _back_to_pricing(request, _form_error(form))
     account = request.build_absolute_uri(reverse("members:account"))
     try:
         url = services.start_subscription(
@@ -49,6 +49,10 @@ def subscribe(request: HttpRequest) -> HttpResponseBase:
     except services.MembershipError as error:
         return _back_to_pricing(request, str(error))
     return redirect(url)
+
+
+def _form_error(form: PlanForm) -> str:
+    return " ".join(str(error) for error in form.non_field_errors()) or "Choose a plan."
 
 
 def _back_to_pricing(request: HttpRequest, message: str) -> HttpResponse:
@@ -99,7 +103,7 @@ def change(request: HttpRequest) -> HttpResponse:
     membership = _own_membership(request)
     form = PlanForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("__all__", ["Choose a plan."])))
+        messages.error(request, _form_error(form))
         return redirect("members:account")
     return _member_request(
         request,

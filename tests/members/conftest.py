@@ -1,4 +1,4 @@
-"""Memberships' fixtures: tiers, a members-only guide, and the simulated provider at a clean clock."""
+"""Memberships' fixtures: tiers, tier-gated guides, the simulated provider."""
 
 from __future__ import annotations
 
@@ -51,4 +51,6 @@ def tier_guide(db: None, member_tier: Tier) -> Any:
 
 @pytest.fixture
 def pro_guide(db: None, pro_tier: Tier) -> Any:
-    return GuideFactory(title="The pro playbook", slug="pro-playbook", visibility="tier", tier="pro")
+    return GuideFactory(
+        title="The pro playbook", slug="pro-playbook", visibility="tier", tier="pro"
+    )
