@@ -28,8 +28,10 @@ def _deliver(event: dict[str, Any]) -> None:
 def _process_pending() -> None:
     """The store's sweep: every recorded event not yet handled, until none is left to try."""
     for _round in range(3):
-        for pk in StripeEvent.objects.filter(processed_at=None).order_by("pk").values_list(
-            "pk", flat=True
+        for pk in (
+            StripeEvent.objects.filter(processed_at=None)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         ):
             webhooks.process(pk)
 
@@ -48,9 +50,7 @@ def _final_state(user: Any) -> dict[str, Any]:
     }
 
 
-def _scenario(
-    user: Any, tier: Any, pro_tier: Any, on_step: Any = None
-) -> list[tuple[str, int]]:
+def _scenario(user: Any, tier: Any, pro_tier: Any, on_step: Any = None) -> list[tuple[str, int]]:
     """Trial, renewal, a failed renewal, the card fixed, an upgrade, cancel, end.
 
     Returns (step, number of events so far) after each step.
@@ -115,9 +115,11 @@ def test_every_prefix_of_a_membership_s_events_shuffled_and_repeated_ends_in_the
             StripeEvent.objects.all().delete()
             # Each event twice: once re-sent under its own id (recorded once), once as
             # Stripe's retry might come under a new id; all in a random order.
-            deliveries = prefix + prefix + [
-                {**e, "id": f"{e['id']}_again"} for e in rng.sample(prefix, len(prefix) // 2)
-            ]
+            deliveries = (
+                prefix
+                + prefix
+                + [{**e, "id": f"{e['id']}_again"} for e in rng.sample(prefix, len(prefix) // 2)]
+            )
             rng.shuffle(deliveries)
             for event in deliveries:
                 _deliver(event)
@@ -128,9 +130,7 @@ def test_every_prefix_of_a_membership_s_events_shuffled_and_repeated_ends_in_the
     assert expected["tier"] == "pro"
 
 
-def test_the_in_order_walk_gives_access_exactly_while_the_membership_is_good(
-    member_tier, pro_tier
-):
+def test_the_in_order_walk_gives_access_exactly_while_the_membership_is_good(member_tier, pro_tier):
     user = make_user("member@example.com")
     access = []
 
