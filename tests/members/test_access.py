@@ -77,10 +77,12 @@ def test_a_membership_canceled_at_period_end_reads_until_the_end_and_not_after(
 ):
     user = make_user("member@example.com")
     membership = _member(user, member_tier, cancel_at_period_end=True)
-    time_machine.move_to(membership.current_period_end - dt.timedelta(minutes=1))
+    period_end = membership.current_period_end
+    assert period_end is not None
+    time_machine.move_to(period_end - dt.timedelta(minutes=1))
     assert _reads(client, user, tier_guide) == (True, True)
     # Even before Stripe's deleted event arrives, the period paid for is over.
-    time_machine.move_to(membership.current_period_end + dt.timedelta(minutes=1))
+    time_machine.move_to(period_end + dt.timedelta(minutes=1))
     assert _reads(client, user, tier_guide) == (False, False)
 
 
