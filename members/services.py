@@ -285,6 +285,11 @@ def start_subscription(
     membership = current_membership(user)
     if membership is not None and has_access(membership):
         raise MembershipError("You are already a member: change your plan from your account.")
+    if membership is not None and membership.status in {Status.PAST_DUE, Status.UNPAID}:
+        # A second subscription would bill twice; paying the first one opens it again.
+        raise MembershipError(
+            "Your membership's last payment failed: update your card from your account."
+        )
     trial_days = tier.trial_days if not had_trial(user) else 0
     try:
         return billing.create_checkout(

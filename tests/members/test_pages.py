@@ -104,6 +104,13 @@ def test_a_bad_plan_or_a_second_subscription_is_refused_with_a_message_not_an_er
     )
     assert "already a member" in response.content.decode()
     assert SimulatedSubscription.objects.count() == 1
+    # Nor while the payment is overdue and the grace period is over.
+    Membership.objects.filter(user=user).update(status="unpaid")
+    response = client.post(
+        "/account/membership/subscribe/", {"tier": "member", "interval": "year"}, follow=True
+    )
+    assert "last payment failed" in response.content.decode()
+    assert SimulatedSubscription.objects.count() == 1
 
 
 def test_someone_else_s_simulated_checkout_page_is_not_found(client, member_tier):
