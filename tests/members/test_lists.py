@@ -7,15 +7,15 @@ import json
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from coaching.models import OutboundEmail
 from members import simulator
-from newsletter.models import Subscriber, Subscription
+from newsletter.models import MailingList, Subscriber, Subscription
 from newsletter.segments import apply_segment
 from store import stripe_gateway, webhooks
 from store.models import StripeEvent
 from tests.conftest import make_user
-from tests.newsletter.factories import MailingListFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +37,17 @@ def _join(user: Any, tier: Any) -> None:
 def test_a_confirmed_subscriber_joins_the_tier_s_list_and_leaves_it_when_the_membership_ends(
     member_tier,
 ):
-    letter = MailingListFactory(slug="members-letter", name="Members' letter", is_default=False)
+    letter = MailingList.objects.create(slug="members-letter", name="Members' letter")
     member_tier.newsletter_lists.add(letter)
     user = make_user("member@example.com")
-    subscriber = SubscriberFactory(email="member@example.com", user=user)
+    subscriber = Subscriber.objects.create(
+        email="member@example.com",
+        user=user,
+        status=Subscriber.Status.CONFIRMED,
+        confirmed_at=timezone.now(),
+        consent_at=timezone.now(),
+        consent_text="test",
+    )
     _join(user, member_tier)
     row = Subscription.objects.get(subscriber=subscriber, mailing_list=letter)
     assert row.status == Subscription.Status.SUBSCRIBED
@@ -56,7 +63,7 @@ def test_a_confirmed_subscriber_joins_the_tier_s_list_and_leaves_it_when_the_mem
 
 
 def test_a_new_address_is_asked_to_confirm_before_the_members_letter_reaches_it(member_tier):
-    letter = MailingListFactory(slug="members-letter", name="Members' letter", is_default=False)
+    letter = MailingList.objects.create(slug="members-letter", name="Members' letter")
     member_tier.newsletter_lists.add(letter)
     user = make_user("new.member@example.com")
     _join(user, member_tier)
