@@ -44,9 +44,7 @@ def test_members_by_tier_mrr_churn_and_trial_conversion(member_tier, pro_tier):
         amount_due=1500,
         created=now - dt.timedelta(days=1),
     )
-    lapsed = _member(
-        6, member_tier, status=Status.CANCELED, trial_end=now - dt.timedelta(days=10)
-    )
+    lapsed = _member(6, member_tier, status=Status.CANCELED, trial_end=now - dt.timedelta(days=10))
     Membership.objects.filter(pk=lapsed.pk).update(
         ended_at=now, started_at=now - dt.timedelta(days=90)
     )
