@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from coaching.models import OutboundEmail
-from members import services, simulator
+from members import clock, services, simulator
 from members.models import Membership, MembershipInvoice, SimulatedSubscription
 from store import stripe_gateway, webhooks
 from store.models import StripeEvent
@@ -188,3 +188,40 @@ def test_an_older_subscription_s_late_event_never_replaces_a_newer_subscription(
     membership = Membership.objects.get(user=user)
     assert membership.interval == "year" and membership.status == "active"
     assert membership.stripe_subscription_id != first.stripe_id
+
+
+def test_a_live_subscription_is_matched_to_its_tier_by_price_in_either_api_shape(
+    member_tier, pro_tier
+):
+    """Stripe's live objects: the tier from the Price id; the period on the subscription
+    (before API 2025-03-31) or on its item (since)."""
+    pro_tier.stripe_yearly_price_id = "price_pro_yearly"
+    pro_tier.save()
+    user = make_user("member@example.com")
+    start = int(clock.now().timestamp())
+    subscription = {
+        "id": "sub_live_1",
+        "object": "subscription",
+        "customer": "cus_live_1",
+        "status": "active",
+        "created": start,
+        "cancel_at_period_end": False,
+        "metadata": {"user_id": str(user.pk)},
+        "current_period_start": start,
+        "current_period_end": start + 365 * 86400,
+        "items": {"data": [{"id": "si_1", "price": {"id": "price_pro_yearly"}}]},
+    }
+    services.apply_subscription(subscription=subscription, event_created=start)
+    membership = Membership.objects.get(user=user)
+    assert (membership.tier, membership.interval) == (pro_tier, "year")
+    assert membership.current_period_end is not None
+    assert int(membership.current_period_end.timestamp()) == start + 365 * 86400
+    assert services.has_access(membership)
+
+    # A payment failure and its recovery in the same period, delivered backwards.
+    later = {**subscription, "status": "active"}
+    earlier = {**subscription, "status": "past_due"}
+    services.apply_subscription(subscription=later, event_created=start + 20)
+    services.apply_subscription(subscription=earlier, event_created=start + 10)
+    membership.refresh_from_db()
+    assert membership.status == "active"
