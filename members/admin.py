@@ -16,6 +16,16 @@ class TierAdmin(ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["newsletter_lists"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Tier | None = None) -> list[str]:
+        # Guides name their tier by slug (guides never imports members): a renamed
+        # slug would silently lock its guides away from the members who paid for them.
+        return ["slug"] if obj is not None else []
+
+    def get_prepopulated_fields(
+        self, request: HttpRequest, obj: Tier | None = None
+    ) -> dict[str, list[str]]:
+        return {} if obj is not None else {"slug": ["name"]}
+
 
 @admin.register(MembershipSettings)
 class MembershipSettingsAdmin(ModelAdmin):
