@@ -125,3 +125,22 @@ def test_members_pay_their_tier_s_discount_in_the_store_and_others_do_not(member
     member_tier.product_discount_percent = 100
     member_tier.save()
     assert member_discount(user=member, subtotal=2900) == 2850
+
+
+def test_a_member_s_checkout_in_the_store_carries_the_tier_s_discount(member_tier):
+    from store.models import Product
+    from store.services import start_checkout
+    from tests.store.factories import ProductFactory
+
+    member = make_user("member@example.com")
+    _member(member, member_tier)
+    ProductFactory(slug="sprint-notes", price=2900)
+    product = Product.objects.get(slug="sprint-notes")
+    started = start_checkout(
+        product=product,
+        email=member.email,
+        user=member,
+        success_url="http://testserver/store/checkout/success/",
+        cancel_url="http://testserver/store/",
+    )
+    assert (started.order.discount, started.order.total) == (580, 2320)
