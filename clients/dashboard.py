@@ -219,7 +219,7 @@ def membership_charts(found: dict[str, Any] | None) -> list[tuple[str, Any]]:
     )
     return [
         (
-            f"Revenue: members by tier (MRR {money(found['mrr'])})",
+            f"Members by tier (MRR {money(found['mrr'])})",
             charts.hbar_chart(
                 "Members by tier",
                 found["tiers"],
@@ -344,5 +344,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
         # Staff without the money permission (an Assistant) see the same page,
         # without the revenue figure and charts.
         context["revenue_this_month"] = None
-        context["charts"] = [c for c in context["charts"] if not c[0].startswith("Revenue")]
+        context["charts"] = [
+            c for c in context["charts"] if not c[0].startswith("Revenue") and "MRR" not in c[0]
+        ]
     return context

@@ -61,5 +61,15 @@ def test_members_by_tier_mrr_churn_and_trial_conversion(member_tier, pro_tier):
 def test_the_charts_page_shows_the_membership_figures(coach_client: Client, member_tier):
     _member(1, member_tier)
     page = coach_client.get("/admin/").content.decode()
-    assert "members by tier (MRR £15)" in page
+    assert "Members by tier (MRR £15)" in page
     assert "Members lost per month" in page
+
+
+def test_an_assistant_sees_the_churn_chart_but_not_the_mrr(client: Client, member_tier):
+    from tests.security.conftest import make_staff
+
+    _member(1, member_tier)
+    client.force_login(make_staff("assistant@example.com", "Assistant"))
+    page = client.get("/admin/").content.decode()
+    assert "Members lost per month" in page
+    assert "MRR" not in page
