@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -186,6 +187,15 @@ def subscriber_growth(now: datetime) -> dict[str, Any]:
     return {"months": [m.strftime("%b %y") for m in months], "totals": totals}
 
 
+def memberships() -> dict[str, Any] | None:
+    """Members by tier, MRR, churn and trial conversion, while the members app is installed."""
+    if not apps.is_installed("members"):
+        return None
+    from members.metrics import figures as membership_figures
+
+    return membership_figures()
+
+
 def figures(now: datetime | None = None) -> dict[str, Any]:
     now = (now or timezone.now()).astimezone(coach_zone())
     return {
@@ -195,7 +205,40 @@ def figures(now: datetime | None = None) -> dict[str, Any]:
         "funnel": funnel(),
         "time_in_stage": time_in_stage(),
         "growth": subscriber_growth(now),
+        "members": memberships(),
     }
+
+
+def membership_charts(found: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    if not found:
+        return []
+    conversion = (
+        f"{found['trial_conversion']:.0f}% of {found['trials_over']} ended trials converted"
+        if found["trial_conversion"] is not None
+        else "no trial has ended yet"
+    )
+    return [
+        (
+            f"Members by tier (MRR {money(found['mrr'])})",
+            charts.hbar_chart(
+                "Members by tier",
+                found["tiers"],
+                found["members"],
+                notes=[f"{money(value)} MRR" for value in found["mrr_by_tier"]],
+            ),
+        ),
+        (
+            f"Members lost per month and churn rate ({conversion})",
+            charts.bar_chart(
+                "Members lost per month",
+                found["months"],
+                found["churned"],
+                line=found["churn_rates"],
+                line_label="churn",
+                empty_text="No member has left",
+            ),
+        ),
+    ]
 
 
 def refresh() -> dict[str, Any]:
@@ -291,6 +334,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
                     "Subscribers",
                     charts.line_chart("Subscribers", growth["months"], growth["totals"]),
                 ),
+                *membership_charts(data.get("members")),
             ],  # fmt: skip
             "board_url": reverse("admin:clients_contact_board"),
             "calendar_url": "/admin/bookings/booking/calendar/",
@@ -300,5 +344,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
         # Staff without the money permission (an Assistant) see the same page,
         # without the revenue figure and charts.
         context["revenue_this_month"] = None
-        context["charts"] = [c for c in context["charts"] if not c[0].startswith("Revenue")]
+        context["charts"] = [
+            c for c in context["charts"] if not c[0].startswith("Revenue") and "MRR" not in c[0]
+        ]
     return context

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "clients",
     "comments",
     "automations",
+    "members",
 ]
 
 MIDDLEWARE = [

@@ -50,6 +50,7 @@ urlpatterns = [
     path("", include("newsletter.urls")),
     path("", include("clients.urls")),
     path("", include("comments.urls")),
+    path("", include("members.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -25,7 +25,7 @@ from guides.models import Guide
 
 def _get_guide(slug: str) -> Guide:
     return get_object_or_404(
-        Guide.objects.published().only("pk", "slug", "title", "visibility"), slug=slug
+        Guide.objects.published().only("pk", "slug", "title", "visibility", "tier"), slug=slug
     )
 
 

@@ -12,7 +12,12 @@ from typing import Any
 
 from coaching.hooks import answers
 from guides.models import Guide
-from guides.signals import paid_guides_for_session, paid_guides_for_user, paywall_offers_for
+from guides.signals import (
+    paid_guides_for_session,
+    paid_guides_for_user,
+    paywall_offers_for,
+    tiers_for_user,
+)
 
 
 def session_entitled_guide_ids(session: Any) -> set[int]:
@@ -37,6 +42,20 @@ def entitled_guide_ids(user: Any) -> set[int]:
     return ids
 
 
+def held_tiers(user: Any) -> set[str]:
+    """The membership tiers (slugs) an account holds now, each lower tier included."""
+    if user is None or not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_held_tiers", None)
+    if cached is not None:
+        return cached
+    slugs: set[str] = set()
+    for found in answers(tiers_for_user, Guide, user=user):
+        slugs.update(found)
+    user._held_tiers = slugs
+    return slugs
+
+
 @dataclass(frozen=True)
 class ReadingRights:
     """Which guides one reader may read in full: public ones, and beyond them these.
@@ -48,12 +67,14 @@ class ReadingRights:
     everything: bool = False  # the coach (staff)
     members: bool = False  # any signed-in reader
     entitled: frozenset[int] = frozenset()  # paid guides unlocked by a purchase
+    tiers: frozenset[str] = frozenset()  # membership tiers held (slugs), lower ones included
 
-    def can_read(self, visibility: str, guide_id: int) -> bool:
+    def can_read(self, visibility: str, guide_id: int, tier: str = "") -> bool:
         return (
             visibility == Guide.Visibility.PUBLIC
             or self.everything
             or (self.members and visibility == Guide.Visibility.MEMBERS)
+            or (visibility == Guide.Visibility.TIER and tier in self.tiers)
             or guide_id in self.entitled
         )
 
@@ -61,7 +82,9 @@ class ReadingRights:
     # guide aliased `g`, with `sql_params()`. Written next to `can_read` so the two
     # change together; tests/guides/test_access.py checks they agree on every case.
     SQL = """(%(everything)s OR g.visibility = %(public)s
-        OR (%(members)s AND g.visibility = %(members_only)s) OR g.id = ANY(%(entitled)s))"""
+        OR (%(members)s AND g.visibility = %(members_only)s)
+        OR (g.visibility = %(tier_only)s AND g.tier = ANY(%(tiers)s))
+        OR g.id = ANY(%(entitled)s))"""
 
     def sql_params(self) -> dict[str, Any]:
         return {
@@ -70,6 +93,8 @@ class ReadingRights:
             "entitled": sorted(self.entitled),
             "public": Guide.Visibility.PUBLIC.value,
             "members_only": Guide.Visibility.MEMBERS.value,
+            "tiers": sorted(self.tiers),
+            "tier_only": Guide.Visibility.TIER.value,
         }
 
 
@@ -87,13 +112,17 @@ def reading_rights(user: Any, session: Any = None) -> ReadingRights:
     paid_here = session_entitled_guide_ids(session)
     if user is None or not user.is_authenticated:
         return ReadingRights(entitled=frozenset(paid_here))
-    return ReadingRights(members=True, entitled=frozenset(entitled_guide_ids(user) | paid_here))
+    return ReadingRights(
+        members=True,
+        entitled=frozenset(entitled_guide_ids(user) | paid_here),
+        tiers=frozenset(held_tiers(user)),
+    )
 
 
 def can_view(user: Any, guide: Guide, session: Any = None) -> bool:
     if guide.visibility == Guide.Visibility.PUBLIC:
         return True  # without looking up the reader's purchases
-    return reading_rights(user, session).can_read(guide.visibility, guide.pk)
+    return reading_rights(user, session).can_read(guide.visibility, guide.pk, guide.tier)
 
 
 def paywall_offers(guide: Guide) -> list[dict[str, str]]:

@@ -123,13 +123,15 @@ class GuideAdminForm(forms.ModelForm):
         model = Guide
         # The fields this form's rule reads; GuideAdmin's fieldsets decide the rest
         # (the admin builds the form from them).
-        fields = ["body", "status", "visibility"]
+        fields = ["body", "status", "visibility", "tier"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
         going_out = data.get("status") in {Guide.Status.PUBLISHED, Guide.Status.SCHEDULED}
         gated = data.get("visibility", Guide.Visibility.PUBLIC) != Guide.Visibility.PUBLIC
         body = data.get("body") or ""
+        if data.get("visibility") == Guide.Visibility.TIER and not data.get("tier"):
+            self.add_error("tier", "Name the tier whose members read this guide.")
         if going_out and gated and (words := preview_over_bound(body)) is not None:
             self.add_error(
                 "body",
@@ -162,7 +164,8 @@ class GuideAdmin(ModelAdmin):
             "guide; a line with only &lt;!-- cta --&gt; places the call to action."
         )}),
         ("Publishing", {"fields": (
-            "status", "published_at", "updated_at", "change_note", "visibility", "is_featured",
+            "status", "published_at", "updated_at", "change_note", "visibility", "tier",
+            "is_featured",
         )}),
         ("Format", {"fields": ("kind", "level", "read_time_low_minutes", "read_time_minutes",
                                "word_count", "view_count", "cover_image")}),
@@ -268,7 +271,7 @@ class GuideAdmin(ModelAdmin):
             reader = "visitor"
         can_read = {
             "visitor": guide.visibility == Guide.Visibility.PUBLIC,
-            "member": guide.visibility != Guide.Visibility.PAID,
+            "member": guide.visibility not in {Guide.Visibility.PAID, Guide.Visibility.TIER},
             "buyer": True,
         }[reader]
         response = render_guide_page(request, guide, can_read=can_read)

@@ -151,6 +151,7 @@ class Guide(models.Model):
         PUBLIC = "public", "Public"
         MEMBERS = "members", "Members (signed in)"
         PAID = "paid", "Paid"
+        TIER = "tier", "Members of a tier"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -210,6 +211,14 @@ class Guide(models.Model):
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
     )
+    # With visibility "tier": the membership tier (its slug) whose members, and
+    # members of every higher tier, read the whole guide. A slug, not a key: the
+    # tiers belong to an app above guides (members), which guides never imports.
+    tier = models.SlugField(
+        max_length=60,
+        blank=True,
+        help_text="For 'Members of a tier': the tier's slug (see Memberships › Tiers).",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(
@@ -257,6 +266,10 @@ class Guide(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="guide_published_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(visibility="tier") | ~Q(tier=""),
+                name="guide_tier_gated_names_tier",
             ),
         ]
 

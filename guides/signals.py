@@ -14,3 +14,6 @@ paid_guides_for_session = Signal()
 # What would unlock this paid guide? Sent with `guide`; a receiver returns dicts of
 # title, price, url and summary for the paywall.
 paywall_offers_for = Signal()
+# Which membership tiers does this account hold (their slugs, each lower tier
+# included)? Sent with `user`; a receiver returns tier slugs.
+tiers_for_user = Signal()

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from coaching.hooks import answers
 from coaching.models import User
 from coaching.money import format_money
 from coaching.tasks import enqueue_on_commit
@@ -33,7 +34,7 @@ from store.models import (
     StampedFile,
 )
 from store.plans import write_schedule
-from store.signals import order_fulfilled
+from store.signals import discount_percent_for, order_fulfilled
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ def start_checkout(
             if not coupon.has_room():
                 raise CheckoutError("That coupon has been used up.", field="coupon")
         subtotal, discount = quote(product=product, amount=amount, coupon=coupon)
+        # A membership's discount replaces a smaller coupon's (they never add up).
+        discount = max(discount, member_discount(user=user, subtotal=subtotal))
         price = product.price
         assert price is not None  # quote() checked
         order = Order.objects.create(
@@ -152,6 +155,15 @@ def start_checkout(
         order.stripe_checkout_session_id = session["id"]
         order.save(update_fields=["stripe_checkout_session_id"])
     return CheckoutStart(order=order, url=session["url"])
+
+
+def member_discount(*, user: Any, subtotal: int) -> int:
+    """What an account's membership takes off (store.signals.discount_percent_for), in minor
+    units, leaving at least the 0.50 a card payment needs."""
+    if user is None or not user.is_authenticated:
+        return 0
+    percent = max([0, *answers(discount_percent_for, Order, user=user)])
+    return max(0, min(subtotal * min(percent, 100) // 100, subtotal - 50))
 
 
 def buyer_for(email: str) -> User:

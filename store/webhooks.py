@@ -13,9 +13,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from coaching.hooks import answers
 from coaching.tasks import enqueue_on_commit
 from store import instalments, services, stripe_gateway
 from store.models import Order, StripeEvent
+from store.signals import stripe_event, stripe_event_types
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +98,23 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
+def handled_elsewhere(event_type: str) -> bool:
+    """Whether an app above the store (members) handles this type (store/signals.py)."""
+    return any(event_type in types for types in answers(stripe_event_types, StripeEvent))
+
+
+def _handle_elsewhere(event: dict[str, Any]) -> str:
+    results = [found for found in answers(stripe_event, StripeEvent, event=event) if found]
+    return "; ".join(results) if results else "ignored"
+
+
 def receive(payload: bytes, signature: str | None) -> tuple[int, dict[str, Any]]:
     """Verify, record once, hand to Celery. Returns (HTTP status, JSON body)."""
     try:
         event = stripe_gateway.construct_event(payload, signature)
     except stripe_gateway.InvalidSignature as error:
         return 400, {"error": "invalid signature", "detail": str(error)[:200]}
-    handled = event["type"] in HANDLERS
+    handled = event["type"] in HANDLERS or handled_elsewhere(event["type"])
     try:
         with transaction.atomic():
             row = StripeEvent.objects.create(
@@ -134,7 +146,7 @@ def process(event_pk: int) -> str:
         handler = HANDLERS.get(event.type)
         try:
             with transaction.atomic():
-                result = handler(event.data_object) if handler else "ignored"
+                result = handler(event.data_object) if handler else _handle_elsewhere(event.payload)
         except Exception as error:  # noqa: BLE001 - kept for the sweep to retry
             event.attempts += 1
             event.last_error = f"{type(error).__name__}: {error}"[:2000]

@@ -27,7 +27,7 @@ def test_the_dashboard_shows_todays_figures_and_svg_charts(
     book(coach, email="lead@example.com")
     page = coach_client.get("/admin/").content.decode()
     assert "New leads this week" in page and "£450" in page  # revenue this month
-    assert page.count('<svg class="cl-chart"') == 6
+    assert page.count('<svg class="cl-chart"') == 8  # six, and two for memberships
     assert "Revenue by month" in page and "Funnel" in page and "Subscribers" in page
     assert "<script" not in page.split("data-dashboard")[1].split("</main>")[0]
 

@@ -3,6 +3,7 @@
 import pytest
 
 from guides.access import can_view
+from guides.models import Guide
 
 pytestmark = pytest.mark.django_db
 
@@ -121,16 +122,31 @@ def test_the_gating_rule_in_sql_agrees_with_the_rule_in_python_in_every_case(
 
     from guides.access import ReadingRights
 
-    guides = [public_guide, members_guide, paid_guide]
-    for everything, members, entitled in product(
-        [False, True], [False, True], [(), (paid_guide.pk,)]
+    tier_guide = Guide.objects.create(
+        title="For members",
+        slug="for-members",
+        summary="s",
+        category=public_guide.category,
+        visibility=Guide.Visibility.TIER,
+        tier="member",
+    )
+    guides = [public_guide, members_guide, paid_guide, tier_guide]
+    for everything, members, entitled, tiers in product(
+        [False, True], [False, True], [(), (paid_guide.pk,)], [(), ("free",), ("free", "member")]
     ):
-        rights = ReadingRights(everything=everything, members=members, entitled=frozenset(entitled))
+        rights = ReadingRights(
+            everything=everything,
+            members=members,
+            entitled=frozenset(entitled),
+            tiers=frozenset(tiers),
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT g.id, {ReadingRights.SQL} FROM guides_guide g",  # noqa: S608
                 rights.sql_params(),
             )
             in_sql = dict(cursor.fetchall())
-        in_python = {guide.pk: rights.can_read(guide.visibility, guide.pk) for guide in guides}
+        in_python = {
+            guide.pk: rights.can_read(guide.visibility, guide.pk, guide.tier) for guide in guides
+        }
         assert in_sql == in_python, rights

@@ -103,6 +103,14 @@ def url(name: str, *args: str) -> Callable[[World], str]:
 
 
 TABLE: list[Row] = [
+    # members: the pricing page is public; each account sees only its own membership.
+    Row("pricing page", named("members:pricing"), same(200)),
+    Row(
+        "membership page (each account's own)",
+        named("members:account"),
+        same(200) | {"anon": LOGIN},
+    ),
+    Row("update card without a membership", named("members:card"), same(404) | {"anon": LOGIN}),
     # guides: the page always answers; only the entitled see the paid text.
     Row(
         "paid guide page",

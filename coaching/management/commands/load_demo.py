@@ -10,7 +10,7 @@ from django.db import transaction
 
 # Each app that has demo data has a `demo.py` with `load(command)`; order matters
 # because later apps refer to earlier rows (products unlock guides, and so on).
-DEMO_APPS = ["coaching", "guides", "store", "bookings", "newsletter", "clients"]
+DEMO_APPS = ["coaching", "guides", "store", "bookings", "newsletter", "clients", "members"]
 
 
 class Command(BaseCommand):
