@@ -1,0 +1,208 @@
+"""Semantic retrieval: guides' passages embedded on save, searched in-process.
+
+- Writing: `embed_guide_passages` (run by the `embed_guide` task after every
+  save that changes a guide's text) replaces the guide's `GuidePassage` rows.
+- Reading: each process keeps one matrix of the passages of published guides,
+  loaded on first use and again when the content version changes
+  (`coaching.pagecache.current_version`, which the task bumps). A query's
+  embedding times that matrix is a few milliseconds even at 10,000 guides
+  (bench/search_quality.py measures it); PostgreSQL here has no vector type.
+- Gating: a passage may match only if it is public (title, summary, preview)
+  or the reader may read its guide in full: `ReadingRights.can_read`, the one
+  rule, asked once per gated guide. The SQL that fetches the passage for the
+  snippet checks the same rule again in its SQL form.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import connection, transaction
+
+from coaching.pagecache import bump_version, current_version
+from guides.access import ReadingRights
+from guides.embeddings import DIMENSIONS, embed, from_bytes, guide_passages, to_bytes
+from guides.models import Guide, GuidePassage
+
+# Below this cosine a passage says nothing about the query: the guide is left
+# to the text ranking (tuned on bench/search_eval.yaml).
+MIN_SIMILARITY = 0.30
+# How many guides the semantic side proposes at most.
+SEMANTIC_DEPTH = 20
+
+
+def embed_guide_passages(guide_id: int) -> int:
+    """Replace a guide's passages and their vectors; how many were written.
+
+    The guide's row is locked while its text is read and its passages written,
+    so two saves in quick succession leave the passages of the later text.
+    """
+    with transaction.atomic():
+        guide = Guide.objects.select_for_update().filter(pk=guide_id).first()
+        if guide is None:
+            return 0
+        passages = guide_passages(guide)
+        vectors = embed([p.text for p in passages])
+        GuidePassage.objects.filter(guide_id=guide_id).delete()
+        GuidePassage.objects.bulk_create(
+            GuidePassage(
+                guide_id=guide_id,
+                position=n,
+                public=p.public,
+                text=p.text,
+                vector=to_bytes(vectors[n]),
+            )
+            for n, p in enumerate(passages)
+        )
+        transaction.on_commit(bump_version)
+    return len(passages)
+
+
+@dataclass
+class _Index:
+    version: int = -1
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, DIMENSIONS), np.float32))
+    passage_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    public: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    guide_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    guide_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    visibility: list[str] = field(default_factory=list)  # per guide row
+
+
+_index = _Index()
+_index_lock = threading.Lock()
+
+_LOAD = """
+SELECT p.id, p.guide_id, p.position, p.public, p.vector, g.visibility
+  FROM guides_guidepassage p JOIN guides_guide g ON g.id = p.guide_id
+ WHERE g.status = %(published)s AND g.published_at <= now()
+ ORDER BY p.guide_id, p.position
+"""
+
+
+def _load(version: int) -> _Index:
+    with connection.cursor() as cursor:
+        cursor.execute(_LOAD, {"published": Guide.Status.PUBLISHED.value})
+        rows = cursor.fetchall()
+    index = _Index(version=version)
+    if not rows:
+        return index
+    guide_row: dict[int, int] = {}
+    rows_of_passages = []
+    for _pid, gid, _pos, _public, _vec, visibility in rows:
+        if gid not in guide_row:
+            guide_row[gid] = len(guide_row)
+            index.visibility.append(visibility)
+        rows_of_passages.append(guide_row[gid])
+    index.vectors = np.vstack([from_bytes(row[4]) for row in rows]).astype(np.float32)
+    index.passage_ids = np.fromiter((row[0] for row in rows), np.int64, len(rows))
+    index.positions = np.fromiter((row[2] for row in rows), np.int64, len(rows))
+    index.public = np.fromiter((row[3] for row in rows), bool, len(rows))
+    index.guide_rows = np.asarray(rows_of_passages, dtype=np.int64)
+    index.guide_ids = np.fromiter(guide_row, np.int64, len(guide_row))
+    return index
+
+
+def passage_index() -> _Index:
+    """This process's matrix of passages, reloaded when the content version moves."""
+    global _index
+    version = current_version()
+    if _index.version != version:
+        with _index_lock:
+            if _index.version != version:
+                _index = _load(version)
+    return _index
+
+
+def _readable_guides(index: _Index, rights: ReadingRights) -> np.ndarray:
+    """Per guide row: may this reader read it in full? Asked of the one rule."""
+    readable = np.fromiter(
+        (v == Guide.Visibility.PUBLIC for v in index.visibility), bool, len(index.visibility)
+    )
+    for row in np.flatnonzero(~readable):
+        readable[row] = rights.can_read(index.visibility[row], int(index.guide_ids[row]))
+    return readable
+
+
+@dataclass(frozen=True)
+class SemanticHit:
+    guide_id: int
+    passage_id: int
+    position: int
+    similarity: float
+
+
+def semantic_ranking(
+    text: str, rights: ReadingRights, depth: int = SEMANTIC_DEPTH, exclude: int | None = None
+) -> list[SemanticHit]:
+    """Guides whose best passage the reader may see is nearest the text, best first."""
+    index = passage_index()
+    if not len(index.passage_ids):
+        return []
+    query = embed([text])[0]
+    if not query.any():
+        return []
+    return _nearest(index, query, _visible(index, rights), depth, exclude)
+
+
+def _visible(index: _Index, rights: ReadingRights) -> np.ndarray:
+    return index.public | _readable_guides(index, rights)[index.guide_rows]
+
+
+def _nearest(
+    index: _Index, query: np.ndarray, visible: np.ndarray, depth: int, exclude: int | None
+) -> list[SemanticHit]:
+    scores = index.vectors @ query
+    scores[~visible] = -1.0
+    if exclude is not None:
+        scores[index.guide_ids[index.guide_rows] == exclude] = -1.0
+    # The best passages first; a guide's rank is that of its best passage.
+    reach = min(len(scores), depth * 30)
+    top = np.argpartition(-scores, reach - 1)[:reach]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    hits: list[SemanticHit] = []
+    seen: set[int] = set()
+    for row in top:
+        score = float(scores[row])
+        if score < MIN_SIMILARITY:
+            break
+        guide_id = int(index.guide_ids[index.guide_rows[row]])
+        if guide_id in seen:
+            continue
+        seen.add(guide_id)
+        hits.append(
+            SemanticHit(guide_id, int(index.passage_ids[row]), int(index.positions[row]), score)
+        )
+        if len(hits) == depth:
+            break
+    return hits
+
+
+def similar_guides(guide: Guide, limit: int = 3) -> list[int]:
+    """Ids of the published guides nearest this one ("more like this"), best first.
+
+    Compared on what anyone may read (public passages), so the list is the same
+    for every reader and can be cached; each guide's centroid of public passages
+    against the others'.
+    """
+    index = passage_index()
+    if not len(index.passage_ids):
+        return []
+    mine = index.public & (index.guide_ids[index.guide_rows] == guide.pk)
+    if not mine.any():
+        return []
+    centroid = index.vectors[mine].mean(axis=0)
+    norm = float(np.linalg.norm(centroid))
+    if not norm:
+        return []
+    sums = np.zeros((len(index.guide_ids), DIMENSIONS), np.float32)
+    np.add.at(sums, index.guide_rows[index.public], index.vectors[index.public])
+    norms = np.linalg.norm(sums, axis=1)
+    norms[norms == 0] = 1.0
+    scores = (sums / norms[:, None]) @ (centroid / norm)
+    scores[index.guide_ids == guide.pk] = -2.0
+    order = np.argsort(-scores, kind="stable")[:limit]
+    return [int(index.guide_ids[row]) for row in order if scores[row] > -2.0]
