@@ -35,7 +35,10 @@ from guides.semantic import SemanticHit, semantic_ranking
 RRF_K = 10
 TEXT_WEIGHT = 1.0
 SEMANTIC_WEIGHT = 1.0
-TEXT_DEPTH = 100  # text hits fused at most: deeper ones come after, in text order
+TEXT_DEPTH = 100
+# Where guides matched only in their body stand, after those matched in their
+# public vector: as if this many places further down.
+BODY_ONLY_OFFSET = 10  # text hits fused at most: deeper ones come after, in text order
 
 _TEXT_RANKING = f"""
 WITH matched AS (
@@ -45,12 +48,12 @@ WITH matched AS (
     SELECT g.id, false FROM guides_guide g
      WHERE g.full_search_vector @@ websearch_to_tsquery('english', %(query)s) AND {_READABLE}
 )
-SELECT g.id
+SELECT g.id, CASE WHEN m.in_public THEN ts_rank(g.search_vector,
+       websearch_to_tsquery('english', %(query)s)) ELSE 0 END AS rank
   FROM (SELECT id, bool_or(in_public) AS in_public FROM matched GROUP BY id) m
   JOIN guides_guide g ON g.id = m.id
  WHERE g.status = %(published)s AND g.published_at <= now()
- ORDER BY CASE WHEN m.in_public THEN ts_rank(g.search_vector,
-          websearch_to_tsquery('english', %(query)s)) ELSE 0 END DESC, g.published_at DESC, g.id
+ ORDER BY rank DESC, g.published_at DESC, g.id
 """  # noqa: S608 (only the constant _READABLE is formatted in)
 
 # The page's guides in the fused order, with what a hit shows. The passage comes
@@ -79,42 +82,66 @@ SELECT g.id, g.slug, g.title, g.summary, c.name, g.visibility, g.read_time_minut
 """  # noqa: S608 (only the constant _READABLE is formatted in)
 
 
-def _text_ranking(query: str, rights: ReadingRights) -> list[int]:
+def _text_ranking(query: str, rights: ReadingRights) -> list[tuple[int, float]]:
+    """Guide ids and text ranks, best first; rank 0: matched only beyond the public vector."""
     params = {"query": query, **rights.sql_params(), "published": Guide.Status.PUBLISHED.value}
     with _index_only(), connection.cursor() as cursor:
         cursor.execute(_TEXT_RANKING, params)
-        return [row[0] for row in cursor.fetchall()]
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
-def fuse(text: list[int], semantic: list[SemanticHit]) -> list[int]:
-    """Reciprocal rank fusion of the two rankings; text order breaks ties and goes on past both."""
+def _fusion_ranks(ranking: list[tuple[int, float]]) -> list[tuple[int, int]]:
+    """Rank positions for fusion: guides matched only in their body share one rank.
+
+    Their order among themselves is by date, which says nothing about the query:
+    a question's common words match deep in most long guides, and the newest
+    of them must not get the credit of a first place.
+    """
+    ranked = [(guide_id, n) for n, (guide_id, rank) in enumerate(ranking, start=1) if rank > 0]
+    tied = len(ranked) + BODY_ONLY_OFFSET
+    return ranked + [(guide_id, tied) for guide_id, rank in ranking if rank <= 0]
+
+
+def fuse(
+    text: list[tuple[int, float]],
+    semantic: list[SemanticHit],
+    respelled: list[tuple[int, float]] | None = None,
+) -> list[int]:
+    """Reciprocal rank fusion of the rankings; text order breaks ties and goes on past them.
+
+    `respelled` is the text ranking of the query with its unknown words
+    corrected, fused as a third list when the typed query's own text matches
+    were partial ("data sceince interveiw" matches "data" alone).
+    """
     score: dict[int, float] = {}
-    for rank, guide_id in enumerate(text[:TEXT_DEPTH], start=1):
-        score[guide_id] = TEXT_WEIGHT / (RRF_K + rank)
+    for ranking in (text, respelled or []):
+        for guide_id, rank in _fusion_ranks(ranking[:TEXT_DEPTH]):
+            score[guide_id] = score.get(guide_id, 0.0) + TEXT_WEIGHT / (RRF_K + rank)
     for rank, hit in enumerate(semantic, start=1):
         score[hit.guide_id] = score.get(hit.guide_id, 0.0) + SEMANTIC_WEIGHT / (RRF_K + rank)
-    text_rank = {guide_id: n for n, guide_id in enumerate(text)}
+    text_rank = {guide_id: n for n, (guide_id, _) in enumerate(text)}
     fused = sorted(score, key=lambda g: (-score[g], text_rank.get(g, len(text))))
-    return fused + [g for g in text[TEXT_DEPTH:] if g not in score]
+    return fused + [g for g, _ in text[TEXT_DEPTH:] if g not in score]
 
 
 def hybrid_search(query: str, rights: ReadingRights, *, limit: int, offset: int) -> SearchResults:
     results = SearchResults(query=query)
     text = _text_ranking(query, rights)
-    corrected = correct_spelling(query) if not text else None
-    if corrected:
-        text = _text_ranking(corrected, rights)
-        results.corrected = corrected if text else None
+    # Unknown words replaced by the likeliest known ones (cached per content
+    # version): the whole search uses it when the query as typed matches nothing,
+    # otherwise it is fused in beside the typed query's own text ranking.
+    corrected = correct_spelling(query)
+    respelled = _text_ranking(corrected, rights) if corrected else []
+    if not text and respelled:
+        results.corrected, text, respelled = corrected, respelled, []
     semantic = semantic_ranking(corrected or query, rights)
-    if corrected and not text and not semantic:
-        results.corrected = None
-    order = fuse(text, semantic)
+    order = fuse(text, semantic, respelled)
     results.total = len(order)
     page = order[offset : offset + limit]
     if not page:
         return results
     answered = {hit.guide_id: hit.passage_id for hit in semantic}
-    texts = set(text)
+    texts = {guide_id for guide_id, _ in text + respelled}
     params = {
         "ids": page,
         "passages": [answered.get(g) for g in page],

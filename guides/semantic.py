@@ -31,6 +31,14 @@ from guides.models import Guide, GuidePassage
 MIN_SIMILARITY = 0.30
 # How many guides the semantic side proposes at most.
 SEMANTIC_DEPTH = 20
+# A guide's score: this share from its best passage, the rest from the centroid
+# of the passages the reader may see. The best passage alone favours the longest
+# guides (more passages, more chances of one near any query); the centroid says
+# what the guide is about as a whole.
+BEST_PASSAGE_SHARE = 0.5
+# Guides whose passages are compared one by one, chosen by centroid: all of them
+# up to this many; at 10,000 guides it keeps the scan to a few thousand rows.
+CANDIDATE_GUIDES = 300
 
 
 def embed_guide_passages(guide_id: int) -> int:
@@ -70,6 +78,12 @@ class _Index:
     guide_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     guide_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     visibility: list[str] = field(default_factory=list)  # per guide row
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per guide row
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    centroid_all: np.ndarray = field(default_factory=lambda: np.zeros((0, DIMENSIONS), np.float32))
+    centroid_public: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, DIMENSIONS), np.float32)
+    )
 
 
 _index = _Index()
@@ -103,7 +117,27 @@ def _load(version: int) -> _Index:
     index.public = np.fromiter((row[3] for row in rows), bool, len(rows))
     index.guide_rows = np.asarray(rows_of_passages, dtype=np.int64)
     index.guide_ids = np.fromiter(guide_row, np.int64, len(guide_row))
+    _summarise(index)
     return index
+
+
+def _normalised(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (rows / norms).astype(np.float32)
+
+
+def _summarise(index: _Index) -> None:
+    """Per guide: where its passages are (rows are ordered by guide) and its centroids."""
+    guides = len(index.guide_ids)
+    index.counts = np.bincount(index.guide_rows, minlength=guides).astype(np.int64)
+    index.starts = np.concatenate(([0], np.cumsum(index.counts)[:-1])).astype(np.int64)
+    every = np.zeros((guides, DIMENSIONS), np.float32)
+    np.add.at(every, index.guide_rows, index.vectors)
+    public = np.zeros((guides, DIMENSIONS), np.float32)
+    np.add.at(public, index.guide_rows[index.public], index.vectors[index.public])
+    index.centroid_all = _normalised(every)
+    index.centroid_public = _normalised(public)
 
 
 def passage_index() -> _Index:
@@ -136,49 +170,48 @@ class SemanticHit:
 
 
 def semantic_ranking(
-    text: str, rights: ReadingRights, depth: int = SEMANTIC_DEPTH, exclude: int | None = None
+    text: str, rights: ReadingRights, depth: int = SEMANTIC_DEPTH
 ) -> list[SemanticHit]:
-    """Guides whose best passage the reader may see is nearest the text, best first."""
+    """Guides nearest the text in what the reader may see of them, best first."""
     index = passage_index()
     if not len(index.passage_ids):
         return []
     query = embed([text])[0]
     if not query.any():
         return []
-    return _nearest(index, query, _visible(index, rights), depth, exclude)
+    return nearest(index, query, _readable_guides(index, rights), depth)
 
 
-def _visible(index: _Index, rights: ReadingRights) -> np.ndarray:
-    return index.public | _readable_guides(index, rights)[index.guide_rows]
+def nearest(index: _Index, query: np.ndarray, readable: np.ndarray, depth: int) -> list[SemanticHit]:
+    """The `depth` best guides for a query vector; `readable` per guide row.
 
-
-def _nearest(
-    index: _Index, query: np.ndarray, visible: np.ndarray, depth: int, exclude: int | None
-) -> list[SemanticHit]:
-    scores = index.vectors @ query
-    scores[~visible] = -1.0
-    if exclude is not None:
-        scores[index.guide_ids[index.guide_rows] == exclude] = -1.0
-    # The best passages first; a guide's rank is that of its best passage.
-    reach = min(len(scores), depth * 30)
-    top = np.argpartition(-scores, reach - 1)[:reach]
-    top = top[np.argsort(-scores[top], kind="stable")]
-    hits: list[SemanticHit] = []
-    seen: set[int] = set()
-    for row in top:
-        score = float(scores[row])
-        if score < MIN_SIMILARITY:
-            break
-        guide_id = int(index.guide_ids[index.guide_rows[row]])
-        if guide_id in seen:
+    A passage counts only if it is public or its guide readable; a guide's
+    centroid is that of the passages that count.
+    """
+    centroid = np.where(readable, index.centroid_all @ query, index.centroid_public @ query)
+    reach = min(len(centroid), CANDIDATE_GUIDES)
+    candidates = np.argpartition(-centroid, reach - 1)[:reach]
+    counts = index.counts[candidates]
+    offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rows = np.repeat(index.starts[candidates] - offsets, counts) + np.arange(counts.sum())
+    scores = index.vectors[rows] @ query
+    scores[~(index.public[rows] | readable[index.guide_rows[rows]])] = -1.0
+    found: list[tuple[float, SemanticHit]] = []
+    for n, guide_row in enumerate(candidates):
+        segment = scores[offsets[n] : offsets[n] + counts[n]]
+        best = int(segment.argmax())
+        if segment[best] < MIN_SIMILARITY:
             continue
-        seen.add(guide_id)
-        hits.append(
-            SemanticHit(guide_id, int(index.passage_ids[row]), int(index.positions[row]), score)
+        row = rows[offsets[n] + best]
+        score = BEST_PASSAGE_SHARE * float(segment[best]) + (1 - BEST_PASSAGE_SHARE) * float(
+            centroid[guide_row]
         )
-        if len(hits) == depth:
-            break
-    return hits
+        hit = SemanticHit(
+            int(index.guide_ids[guide_row]), int(index.passage_ids[row]), int(index.positions[row]), score
+        )
+        found.append((score, hit))
+    found.sort(key=lambda pair: -pair[0])
+    return [hit for _, hit in found[:depth]]
 
 
 def similar_guides(guide: Guide, limit: int = 3) -> list[int]:
@@ -189,20 +222,10 @@ def similar_guides(guide: Guide, limit: int = 3) -> list[int]:
     against the others'.
     """
     index = passage_index()
-    if not len(index.passage_ids):
+    mine = np.flatnonzero(index.guide_ids == guide.pk)
+    if not len(mine) or not index.centroid_public[mine[0]].any():
         return []
-    mine = index.public & (index.guide_ids[index.guide_rows] == guide.pk)
-    if not mine.any():
-        return []
-    centroid = index.vectors[mine].mean(axis=0)
-    norm = float(np.linalg.norm(centroid))
-    if not norm:
-        return []
-    sums = np.zeros((len(index.guide_ids), DIMENSIONS), np.float32)
-    np.add.at(sums, index.guide_rows[index.public], index.vectors[index.public])
-    norms = np.linalg.norm(sums, axis=1)
-    norms[norms == 0] = 1.0
-    scores = (sums / norms[:, None]) @ (centroid / norm)
-    scores[index.guide_ids == guide.pk] = -2.0
+    scores = index.centroid_public @ index.centroid_public[mine[0]]
+    scores[mine[0]] = -2.0
     order = np.argsort(-scores, kind="stable")[:limit]
     return [int(index.guide_ids[row]) for row in order if scores[row] > -2.0]
