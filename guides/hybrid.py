@@ -54,6 +54,7 @@ SELECT g.id, CASE WHEN m.in_public THEN ts_rank(g.search_vector,
   JOIN guides_guide g ON g.id = m.id
  WHERE g.status = %(published)s AND g.published_at <= now()
  ORDER BY rank DESC, g.published_at DESC, g.id
+ LIMIT %(depth)s
 """  # noqa: S608 (only the constant _READABLE is formatted in)
 
 # The page's guides in the fused order, with what a hit shows. The passage comes
@@ -84,7 +85,12 @@ SELECT g.id, g.slug, g.title, g.summary, c.name, g.visibility, g.read_time_minut
 
 def _text_ranking(query: str, rights: ReadingRights) -> list[tuple[int, float]]:
     """Guide ids and text ranks, best first; rank 0: matched only beyond the public vector."""
-    params = {"query": query, **rights.sql_params(), "published": Guide.Status.PUBLISHED.value}
+    params = {
+        "query": query,
+        **rights.sql_params(),
+        "published": Guide.Status.PUBLISHED.value,
+        "depth": TEXT_DEPTH,
+    }
     with _index_only(), connection.cursor() as cursor:
         cursor.execute(_TEXT_RANKING, params)
         return [(row[0], row[1]) for row in cursor.fetchall()]
@@ -107,7 +113,7 @@ def fuse(
     semantic: list[SemanticHit],
     respelled: list[tuple[int, float]] | None = None,
 ) -> list[int]:
-    """Reciprocal rank fusion of the rankings; text order breaks ties and goes on past them.
+    """Reciprocal rank fusion of the rankings; text order breaks ties.
 
     `respelled` is the text ranking of the query with its unknown words
     corrected, fused as a third list when the typed query's own text matches
@@ -115,13 +121,12 @@ def fuse(
     """
     score: dict[int, float] = {}
     for ranking in (text, respelled or []):
-        for guide_id, rank in _fusion_ranks(ranking[:TEXT_DEPTH]):
+        for guide_id, rank in _fusion_ranks(ranking):
             score[guide_id] = score.get(guide_id, 0.0) + TEXT_WEIGHT / (RRF_K + rank)
     for rank, hit in enumerate(semantic, start=1):
         score[hit.guide_id] = score.get(hit.guide_id, 0.0) + SEMANTIC_WEIGHT / (RRF_K + rank)
     text_rank = {guide_id: n for n, (guide_id, _) in enumerate(text)}
-    fused = sorted(score, key=lambda g: (-score[g], text_rank.get(g, len(text))))
-    return fused + [g for g, _ in text[TEXT_DEPTH:] if g not in score]
+    return sorted(score, key=lambda g: (-score[g], text_rank.get(g, len(text))))
 
 
 def hybrid_search(query: str, rights: ReadingRights, *, limit: int, offset: int) -> SearchResults:

@@ -38,7 +38,7 @@ SEMANTIC_DEPTH = 20
 BEST_PASSAGE_SHARE = 0.5
 # Guides whose passages are compared one by one, chosen by centroid: all of them
 # up to this many; at 10,000 guides it keeps the scan to a few thousand rows.
-CANDIDATE_GUIDES = 300
+CANDIDATE_GUIDES = 200
 
 
 def embed_guide_passages(guide_id: int) -> int:
@@ -191,23 +191,26 @@ def nearest(index: _Index, query: np.ndarray, readable: np.ndarray, depth: int) 
     centroid = np.where(readable, index.centroid_all @ query, index.centroid_public @ query)
     reach = min(len(centroid), CANDIDATE_GUIDES)
     candidates = np.argpartition(-centroid, reach - 1)[:reach]
-    counts = index.counts[candidates]
-    offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    rows = np.repeat(index.starts[candidates] - offsets, counts) + np.arange(counts.sum())
-    scores = index.vectors[rows] @ query
-    scores[~(index.public[rows] | readable[index.guide_rows[rows]])] = -1.0
     found: list[tuple[float, SemanticHit]] = []
-    for n, guide_row in enumerate(candidates):
-        segment = scores[offsets[n] : offsets[n] + counts[n]]
+    for guide_row in candidates:
+        # A guide's passages are contiguous rows: a slice, not a gathered copy.
+        first = int(index.starts[guide_row])
+        last = first + int(index.counts[guide_row])
+        segment = index.vectors[first:last] @ query
+        if not readable[guide_row]:
+            segment[~index.public[first:last]] = -1.0
         best = int(segment.argmax())
         if segment[best] < MIN_SIMILARITY:
             continue
-        row = rows[offsets[n] + best]
         score = BEST_PASSAGE_SHARE * float(segment[best]) + (1 - BEST_PASSAGE_SHARE) * float(
             centroid[guide_row]
         )
+        row = first + best
         hit = SemanticHit(
-            int(index.guide_ids[guide_row]), int(index.passage_ids[row]), int(index.positions[row]), score
+            int(index.guide_ids[guide_row]),
+            int(index.passage_ids[row]),
+            int(index.positions[row]),
+            score,
         )
         found.append((score, hit))
     found.sort(key=lambda pair: -pair[0])
