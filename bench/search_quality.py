@@ -27,7 +27,8 @@ TOP = 3
 
 def load_corpus() -> None:
     from guides.importer import import_directory
-    from guides.models import Guide
+    from guides.models import Guide, SearchTerm
+    from guides.search import count_public_words
     from guides.semantic import embed_guide_passages
 
     corpus = CONTENT
@@ -36,6 +37,10 @@ def load_corpus() -> None:
     import_directory(corpus / "articles", index=corpus / "index.yaml")
     slugs = {p.stem for p in (corpus / "articles").glob("*.md")}
     Guide.objects.exclude(slug__in=slugs).exclude(kind=Guide.Kind.VIDEO).delete()
+    # The spelling dictionary counted afresh: guides_pages copies guides in SQL
+    # without counting their words, and deleting the copies took them away.
+    SearchTerm.objects.all().delete()
+    count_public_words(list(Guide.objects.values_list("pk", flat=True)), sign=1)
     for pk in Guide.objects.filter(passages__isnull=True).values_list("pk", flat=True):
         embed_guide_passages(pk)
 
