@@ -52,7 +52,9 @@ def evaluate(queries: list[dict[str, Any]], mode: str) -> dict[str, dict[str, fl
 
     per_kind: dict[str, list[tuple[bool, float]]] = defaultdict(list)
     for item in queries:
-        slugs = [h.slug for h in search_guides(item["q"], AnonymousUser(), limit=10, mode=mode).hits]
+        slugs = [
+            h.slug for h in search_guides(item["q"], AnonymousUser(), limit=10, mode=mode).hits
+        ]
         ranks = [n for n, slug in enumerate(slugs, start=1) if slug in item["expect"]]
         first = ranks[0] if ranks else None
         group = "held_out" if item.get("held_out") else item["kind"]
@@ -133,7 +135,7 @@ def main() -> int:
     scale = scan_at_scale()
     emit("search.semantic_scan_p95_at_10000_guides", scale["p95_ms"], "ms", better="lower",
          target="< 20 ms", met=scale["p95_ms"] < 20,
-         note=f"query embedding + scan of 200,000 passages ({scale['mb']:.0f} MB float32)")  # fmt: skip
+         note=f"query embedding + scan of 200,000 passages ({scale['mb']:.0f} MB)")  # fmt: skip
     if (PEERS / "data" / "article.json").exists():
         load_w1_guides()  # leave the W1 data set as bench/guides_pages.py expects it
         bump_version()

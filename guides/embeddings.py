@@ -34,7 +34,7 @@ STOPWORDS = frozenset(
     its they them their this that these those what which who whom whose when where
     why how there here not no yes any some all more most much many very just also
     than too get got make want need know like one way good best really thing things
-    s t don ll ve re d m""".split()
+    s t don ll ve re d m""".split()  # noqa: SIM905 - reads as the word list it is
 )
 PASSAGE_WORDS = 120  # words a body chunk holds (more for long guides, see MAX_CHUNKS)
 MAX_CHUNKS = 60  # body chunks a guide gets at most: long guides get longer chunks
@@ -65,7 +65,9 @@ def _load() -> _Model:
     folder = _package_dir()
     with safe_open(str(folder / "weights" / "l2_supercat_256.safetensors"), "np") as f:
         table = f.get_tensor("embedding.weight").astype(np.float16)
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizers" / "l2_supercat_tokenizer_config.json"))
+    tokenizer = Tokenizer.from_file(
+        str(folder / "tokenizers" / "l2_supercat_tokenizer_config.json")
+    )
     tokenizer.no_padding()
     tokenizer.no_truncation()
     weight = np.ones(table.shape[0], dtype=np.float32)

@@ -164,8 +164,10 @@ def hybrid_search(query: str, rights: ReadingRights, *, limit: int, offset: int)
     for row in rows:
         guide_id, slug, title, summary, category, visibility, minutes, full = row[:8]
         lexemes, text_source, passage, position = row[8:]
-        use_passage = bool(passage) and position != 0 and (
-            guide_id not in texts or _mentions(passage, lexemes)
+        use_passage = (
+            bool(passage)
+            and position != 0
+            and (guide_id not in texts or _mentions(passage, lexemes))
         )
         snippet = make_snippet(passage if use_passage else (text_source or ""), lexemes)
         results.hits.append(

@@ -182,7 +182,9 @@ def semantic_ranking(
     return nearest(index, query, _readable_guides(index, rights), depth)
 
 
-def nearest(index: _Index, query: np.ndarray, readable: np.ndarray, depth: int) -> list[SemanticHit]:
+def nearest(
+    index: _Index, query: np.ndarray, readable: np.ndarray, depth: int
+) -> list[SemanticHit]:
     """The `depth` best guides for a query vector; `readable` per guide row.
 
     A passage counts only if it is public or its guide readable; a guide's

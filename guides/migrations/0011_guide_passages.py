@@ -5,24 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('guides', '0010_bound_stored_previews'),
+        ("guides", "0010_bound_stored_previews"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GuidePassage',
+            name="GuidePassage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('public', models.BooleanField()),
-                ('text', models.TextField()),
-                ('vector', models.BinaryField()),
-                ('guide', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='passages', to='guides.guide')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("public", models.BooleanField()),
+                ("text", models.TextField()),
+                ("vector", models.BinaryField()),
+                (
+                    "guide",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="passages",
+                        to="guides.guide",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('guide', 'position'), name='passage_position_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("guide", "position"), name="passage_position_unique"
+                    )
+                ],
             },
         ),
     ]

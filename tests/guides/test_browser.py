@@ -64,9 +64,7 @@ def test_a_visitor_finds_a_guide_by_searching_a_misspelled_query(page, live_serv
     assert page.js_errors == []
 
 
-def test_on_a_phone_a_visitor_asks_a_question_and_opens_the_guide_that_answers(
-    page, live_server
-):
+def test_on_a_phone_a_visitor_asks_a_question_and_opens_the_guide_that_answers(page, live_server):
     answer = GuideFactory(
         title="Negotiating your offer",
         summary="Salary, equity and bonus: what to ask for.",
