@@ -94,7 +94,7 @@ def _text_ranking(query: str, rights: ReadingRights) -> list[tuple[int, float]]:
         "published": Guide.Status.PUBLISHED.value,
         "depth": TEXT_DEPTH,
     }
-    with _index_only(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_TEXT_RANKING, params)
         return [(row[0], row[1]) for row in cursor.fetchall()]
 
@@ -133,6 +133,12 @@ def fuse(
 
 
 def hybrid_search(query: str, rights: ReadingRights, *, limit: int, offset: int) -> SearchResults:
+    # One transaction and one `SET LOCAL` for every statement of the search.
+    with _index_only():
+        return _hybrid_search(query, rights, limit=limit, offset=offset)
+
+
+def _hybrid_search(query: str, rights: ReadingRights, *, limit: int, offset: int) -> SearchResults:
     results = SearchResults(query=query)
     text = _text_ranking(query, rights)
     # Unknown words replaced by the likeliest known ones (cached per content

@@ -38,7 +38,7 @@ SEMANTIC_DEPTH = 20
 BEST_PASSAGE_SHARE = 0.5
 # Guides whose passages are compared one by one, chosen by centroid: all of them
 # up to this many; at 10,000 guides it keeps the scan to a few thousand rows.
-CANDIDATE_GUIDES = 200
+CANDIDATE_GUIDES = 100
 
 
 def embed_guide_passages(guide_id: int) -> int:
