@@ -138,3 +138,27 @@ def test_related_guides_are_the_nearest_by_meaning(client, saved):
     from guides.models import Guide
 
     assert Guide.objects.get(pk=nearest[0]).title == "Salary bands at AI labs"
+
+
+def test_the_model_loads_from_its_package_without_the_network(monkeypatch, tmp_path):
+    import socket
+
+    from guides import embeddings
+
+    def refuse(*args, **kwargs):
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(embeddings, "_model", None)
+    vectors = embeddings.embed(["how do I negotiate an offer", "salary negotiation"])
+    assert vectors.shape == (2, embeddings.DIMENSIONS)
+    assert float(vectors[0] @ vectors[1]) > 0.3
+    assert list(tmp_path.iterdir()) == []  # nothing cached or downloaded
+
+
+def test_question_words_alone_do_not_decide_the_embedding():
+    from guides.embeddings import embed
+
+    a, b, c = embed(["how do I get a job", "how do I negotiate salary", "salary negotiation"])
+    assert float(b @ c) > float(a @ b)
