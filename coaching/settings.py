@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         ("send-pending-outbox", "coaching.tasks.send_pending_outbox", MINUTE),
         ("purge-throttle-counters", "coaching.tasks.purge_throttle_counters", DAY),
         ("publish-scheduled-guides", "guides.tasks.publish_scheduled_guides", MINUTE),
+        # Semantic search's passages whose task a broker outage lost.
+        ("guides-embed-stale", "guides.tasks.embed_stale_guides", 5 * MINUTE),
         ("bookings-send-due-reminders", "bookings.tasks.send_due_reminders", MINUTE),
         ("bookings-expire-holds", "bookings.tasks.expire_holds", MINUTE),
         # The coach's own calendars (ICS addresses): fetched in the background only.

@@ -434,6 +434,9 @@ class GuidePassage(models.Model):
     text = models.TextField()
     # float32 little-endian, L2-normalised (guides.embeddings.DIMENSIONS values).
     vector = models.BinaryField()
+    # Against the guide's modified_at: passages older than the guide's last save
+    # were lost with a broker outage and are redone by `embed_stale_guides`.
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import F, Max, Q
 
 from coaching.pagecache import bump_version, current_version
 from guides.access import ReadingRights
@@ -71,6 +72,16 @@ def embed_guide_passages(guide_id: int) -> int:
         )
         transaction.on_commit(bump_version)
     return len(passages)
+
+
+def stale_guide_ids(limit: int = 50) -> list[int]:
+    """Guides saved since their passages were written, or never embedded: oldest first."""
+    return list(
+        Guide.objects.annotate(embedded=Max("passages__created_at"))
+        .filter(Q(embedded__isnull=True) | Q(embedded__lt=F("modified_at")))
+        .order_by("modified_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 @dataclass

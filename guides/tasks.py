@@ -15,3 +15,11 @@ def embed_guide(guide_id: int) -> int:
     from guides.semantic import embed_guide_passages
 
     return embed_guide_passages(guide_id)
+
+
+@shared_task
+def embed_stale_guides() -> int:
+    """Beat: embed guides whose task was lost (broker down at save), a batch at a time."""
+    from guides.semantic import embed_guide_passages, stale_guide_ids
+
+    return sum(1 for pk in stale_guide_ids() if embed_guide_passages(pk))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from guides.models import GuidePassage
+from guides.models import Guide, GuidePassage
 from tests.conftest import make_user
 from tests.guides.factories import GuideFactory
 
@@ -135,8 +135,6 @@ def test_related_guides_are_the_nearest_by_meaning(client, saved):
     from guides.semantic import similar_guides
 
     nearest = similar_guides(offer, limit=1)
-    from guides.models import Guide
-
     assert Guide.objects.get(pk=nearest[0]).title == "Salary bands at AI labs"
 
 
@@ -162,3 +160,16 @@ def test_question_words_alone_do_not_decide_the_embedding():
 
     a, b, c = embed(["how do I get a job", "how do I negotiate salary", "salary negotiation"])
     assert float(b @ c) > float(a @ b)
+
+
+def test_beat_embeds_the_guides_whose_task_was_lost(saved):
+    from guides.semantic import stale_guide_ids
+    from guides.tasks import embed_stale_guides
+
+    fresh = saved(title="Embedded on save", summary="Done.")
+    # On-commit work never ran for this one, as when the broker is down at save.
+    lost = GuideFactory(title="Saved while the broker was down")
+    assert stale_guide_ids() == [lost.pk]
+    assert embed_stale_guides() == 1
+    assert lost.passages.exists() and stale_guide_ids() == []
+    assert fresh.passages.exists()
