@@ -102,8 +102,26 @@ def load_thousand_guides() -> int:
                 "where id = any(%s) on conflict (slug) do nothing",
                 [originals],
             )
+        # Semantic search's passages: the originals embedded as a save would,
+        # the copies given their original's rows.
+        from guides.semantic import embed_guide_passages
+
+        for pk in Guide.objects.filter(pk__in=originals, passages__isnull=True).values_list(
+            "pk", flat=True
+        ):
+            embed_guide_passages(pk)
+        cursor.execute(
+            "insert into guides_guidepassage (guide_id, position, public, text, vector) "
+            "select c.id, p.position, p.public, p.text, p.vector from guides_guide c "
+            "join guides_guide o on substring(c.slug from "
+            f"'^{REPLICA_PREFIX}[0-9]+-(.*)$') = o.slug "
+            "join guides_guidepassage p on p.guide_id = o.id "
+            "where o.id = any(%s) on conflict do nothing",
+            [originals],
+        )
         # As autovacuum would soon after such a load: no dead rows, fresh statistics.
         cursor.execute("VACUUM ANALYZE guides_guide")
+        cursor.execute("VACUUM ANALYZE guides_guidepassage")
     return Guide.objects.count()
 
 

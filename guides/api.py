@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from coaching import throttles
 from coaching.api import THROTTLED, ErrorSerializer
-from guides.search import MAX_PAGE, MAX_QUERY_LENGTH, clean_query, search_guides
+from guides.search import MAX_PAGE, MAX_QUERY_LENGTH, MODES, clean_query, search_guides
 
 
 class SearchParams(serializers.Serializer):
@@ -24,6 +24,7 @@ class SearchParams(serializers.Serializer):
 
     page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=50, default=20)
+    mode = serializers.ChoiceField(choices=MODES, default="hybrid")
 
 
 class HitSerializer(serializers.Serializer):
@@ -53,11 +54,20 @@ class SearchResponse(serializers.Serializer):
         OpenApiParameter("q", OpenApiTypes.STR, required=True, description="Words to find"),
         OpenApiParameter("page", OpenApiTypes.INT),
         OpenApiParameter("page_size", OpenApiTypes.INT),
+        OpenApiParameter(
+            "mode",
+            OpenApiTypes.STR,
+            enum=list(MODES),
+            default="hybrid",
+            description="`hybrid` (default): full text and meaning (sentence embeddings), "
+            "fused; answers questions in plain language. `text`: exact keyword search only.",
+        ),
     ],
     responses={200: SearchResponse, 400: ErrorSerializer, 429: THROTTLED},
     summary="Search guides",
-    description="Full-text search; gated guides match and show snippets from their "
-    "public part only, unless the signed-in reader may read them in full.",
+    description="Hybrid search (full text and sentence embeddings) or full text only; "
+    "gated guides match and show snippets from their public part only, unless the "
+    "signed-in reader may read them in full. The search page shows the same ranking.",
 )
 @api_view(["GET"])
 def search(request: Request) -> Response | JsonResponse:
@@ -73,6 +83,7 @@ def search(request: Request) -> Response | JsonResponse:
         limit=size,
         offset=(page - 1) * size,
         session=request.session,
+        mode=params.validated_data["mode"],
     )
     payload = {
         "query": results.query,

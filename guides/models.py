@@ -353,6 +353,12 @@ class Guide(models.Model):
             super().save(*args, **kwargs)
             if changes is None or {"body", "title", "summary"} & changes:
                 Guide.objects.filter(pk=self.pk).update_search_vectors()
+                from coaching.tasks import enqueue_on_commit
+                from guides.tasks import embed_guide
+
+                # Semantic search's passages follow in Celery; until they are
+                # written the guide is found by its text.
+                enqueue_on_commit(embed_guide, self.pk)
             if recount:
                 count_public_words([self.pk], sign=1)
 
@@ -423,6 +429,35 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class GuidePassage(models.Model):
+    """One passage of a guide and its sentence embedding, for semantic search.
+
+    Written by the `embed_guide` task after each save (guides/embeddings.py):
+    the title, summary, headings and body in chunks. `public` says the passage
+    is part of what anyone may read (title, summary, the preview): for a reader
+    who may not read the guide in full only those may match or show
+    (`guides.access.ReadingRights`).
+    """
+
+    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="passages")
+    position = models.PositiveIntegerField()
+    public = models.BooleanField()
+    text = models.TextField()
+    # float32 little-endian, L2-normalised (guides.embeddings.DIMENSIONS values).
+    vector = models.BinaryField()
+    # Against the guide's modified_at: passages older than the guide's last save
+    # were lost with a broker outage and are redone by `embed_stale_guides`.
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["guide", "position"], name="passage_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guide_id}#{self.position}"
 
 
 class GuideRevision(models.Model):

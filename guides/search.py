@@ -272,15 +272,32 @@ def _search(
     return (corrected if found.total else None), found
 
 
+MODES = ("hybrid", "text")
+
+
 def search_guides(
-    raw_query: str, user: Any, *, limit: int = 20, offset: int = 0, session: Any = None
+    raw_query: str,
+    user: Any,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    session: Any = None,
+    mode: str = "hybrid",
 ) -> SearchResults:
+    """One page of results: `hybrid` (text and semantic, fused) or `text` only."""
+    if mode not in MODES:
+        raise ValueError(f"unknown search mode {mode!r}")
     query = clean_query(raw_query)
     results = SearchResults(query=query)
     if not query:
         return results
+    rights = reading_rights(user, session)
+    if mode == "hybrid":
+        from guides.hybrid import hybrid_search
+
+        return hybrid_search(query, rights, limit=limit, offset=offset)
     with _index_only():
-        results.corrected, found = _search(query, reading_rights(user, session), limit, offset)
+        results.corrected, found = _search(query, rights, limit, offset)
     results.total = found.total
     for slug, title, summary, category, visibility, minutes, full, lexemes, text in found.rows:
         snippet = make_snippet(text or "", lexemes)

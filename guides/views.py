@@ -22,6 +22,7 @@ from guides.interactive import contents_with_parts
 from guides.models import Category, Guide, GuideView, Role, Tag
 from guides.rendering import CTA_PLACEHOLDER
 from guides.search import MAX_PAGE, search_guides
+from guides.semantic import similar_guides
 from guides.structure import hub_sections
 from guides.video import embed_for, player_context, video_csp
 
@@ -115,12 +116,18 @@ def _body_with_call_to_action(guide: Guide, html: str, request: HttpRequest) -> 
 
 
 def related_guides(guide: Guide) -> list[Guide]:
-    """Related guides change only when content does: remembered per content version."""
-    ids = remember(
-        "related",
-        str(guide.pk),
-        lambda: list(Guide.objects.related_to(guide).values_list("pk", flat=True)),
-    )
+    """Related guides change only when content does: remembered per content version.
+
+    The nearest guides by meaning (their public passages' embeddings, the same
+    for every reader); the same category and roles while the guide has none yet.
+    """
+
+    def nearest() -> list[int]:
+        return similar_guides(guide) or list(
+            Guide.objects.related_to(guide).values_list("pk", flat=True)
+        )
+
+    ids = remember("related", str(guide.pk), nearest)
     found = {g.pk: g for g in Guide.objects.listed().filter(pk__in=ids)}
     return [found[pk] for pk in ids if pk in found]
 

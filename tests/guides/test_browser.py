@@ -62,3 +62,24 @@ def test_a_visitor_finds_a_guide_by_searching_a_misspelled_query(page, live_serv
     page.get_by_role("link", name="The transformer interview guide").click()
     assert page.locator("h1").inner_text() == "The transformer interview guide"
     assert page.js_errors == []
+
+
+def test_on_a_phone_a_visitor_asks_a_question_and_opens_the_guide_that_answers(page, live_server):
+    answer = GuideFactory(
+        title="Negotiating your offer",
+        summary="Salary, equity and bonus: what to ask for.",
+        body="Anchor high, ask for equity and a signing bonus.\n",
+    )
+    GuideFactory(title="Federated learning in hospitals", summary="Training without sharing.")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/guides/")
+    page.get_by_label("Search the guides").fill(
+        "how much money should I ask for when they make me an offer"
+    )
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search/?q=*")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.locator(".search-hit a").first.click()
+    page.wait_for_url(f"**/guides/{answer.slug}/")
+    assert page.get_by_role("heading", name="Negotiating your offer").first.is_visible()
+    assert page.js_errors == []

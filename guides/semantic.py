@@ -1,0 +1,253 @@
+"""Semantic retrieval: guides' passages embedded on save, searched in-process.
+
+- Writing: `embed_guide_passages` (run by the `embed_guide` task after every
+  save that changes a guide's text) replaces the guide's `GuidePassage` rows.
+- Reading: each process keeps one matrix of the passages of published guides,
+  loaded on first use and again when the content version changes
+  (`coaching.pagecache.current_version`, which the task bumps). A query's
+  embedding times that matrix is a few milliseconds even at 10,000 guides
+  (bench/search_quality.py measures it); PostgreSQL here has no vector type.
+- Gating: a passage may match only if it is public (title, summary, preview)
+  or the reader may read its guide in full: `ReadingRights.can_read`, the one
+  rule, asked once per gated guide. The SQL that fetches the passage for the
+  snippet checks the same rule again in its SQL form.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import F, Max, Q
+
+from coaching.pagecache import bump_version, current_version
+from guides.access import ReadingRights
+from guides.embeddings import DIMENSIONS, embed, from_bytes, guide_passages, to_bytes
+from guides.models import Guide, GuidePassage
+
+# Below this cosine a passage says nothing about the query: the guide is left
+# to the text ranking (tuned on bench/search_eval.yaml).
+MIN_SIMILARITY = 0.30
+# How many guides the semantic side proposes at most.
+SEMANTIC_DEPTH = 20
+# A guide's score: this share from its best passage, the rest from the centroid
+# of the passages the reader may see. The best passage alone favours the longest
+# guides (more passages, more chances of one near any query); the centroid says
+# what the guide is about as a whole.
+BEST_PASSAGE_SHARE = 0.3
+# Guides whose passages are compared one by one, chosen by centroid: all of them
+# up to this many; at 10,000 guides it keeps the scan to a few thousand rows.
+CANDIDATE_GUIDES = 100
+# Share of the score from the title or summary (a guide's first two passages,
+# always public), whichever is nearer: what the guide says it is about. With
+# BEST_PASSAGE_SHARE, chosen on the tuning part of bench/search_eval.yaml (top-3
+# rate, then MRR): 0.35 and 0.3 gave 98.4 % (without the head: 96.8 %).
+HEAD_SHARE = 0.35
+
+
+def embed_guide_passages(guide_id: int) -> int:
+    """Replace a guide's passages and their vectors; how many were written.
+
+    The guide's row is locked while its text is read and its passages written,
+    so two saves in quick succession leave the passages of the later text.
+    """
+    with transaction.atomic():
+        guide = Guide.objects.select_for_update().filter(pk=guide_id).first()
+        if guide is None:
+            return 0
+        passages = guide_passages(guide)
+        vectors = embed([p.text for p in passages])
+        GuidePassage.objects.filter(guide_id=guide_id).delete()
+        GuidePassage.objects.bulk_create(
+            GuidePassage(
+                guide_id=guide_id,
+                position=n,
+                public=p.public,
+                text=p.text,
+                vector=to_bytes(vectors[n]),
+            )
+            for n, p in enumerate(passages)
+        )
+        transaction.on_commit(bump_version)
+    return len(passages)
+
+
+def stale_guide_ids(limit: int = 50) -> list[int]:
+    """Guides saved since their passages were written, or never embedded: oldest first."""
+    return list(
+        Guide.objects.annotate(embedded=Max("passages__created_at"))
+        .filter(Q(embedded__isnull=True) | Q(embedded__lt=F("modified_at")))
+        .order_by("modified_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@dataclass
+class _Index:
+    version: int = -1
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, DIMENSIONS), np.float32))
+    passage_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    public: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    guide_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    guide_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    visibility: list[str] = field(default_factory=list)  # per guide row
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per guide row
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    centroid_all: np.ndarray = field(default_factory=lambda: np.zeros((0, DIMENSIONS), np.float32))
+    centroid_public: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, DIMENSIONS), np.float32)
+    )
+
+
+_index = _Index()
+_index_lock = threading.Lock()
+
+_LOAD = """
+SELECT p.id, p.guide_id, p.position, p.public, p.vector, g.visibility
+  FROM guides_guidepassage p JOIN guides_guide g ON g.id = p.guide_id
+ WHERE g.status = %(published)s AND g.published_at <= now()
+ ORDER BY p.guide_id, p.position
+"""
+
+
+def _load(version: int) -> _Index:
+    with connection.cursor() as cursor:
+        cursor.execute(_LOAD, {"published": Guide.Status.PUBLISHED.value})
+        rows = cursor.fetchall()
+    index = _Index(version=version)
+    if not rows:
+        return index
+    guide_row: dict[int, int] = {}
+    rows_of_passages = []
+    for _pid, gid, _pos, _public, _vec, visibility in rows:
+        if gid not in guide_row:
+            guide_row[gid] = len(guide_row)
+            index.visibility.append(visibility)
+        rows_of_passages.append(guide_row[gid])
+    index.vectors = np.vstack([from_bytes(row[4]) for row in rows]).astype(np.float32)
+    index.passage_ids = np.fromiter((row[0] for row in rows), np.int64, len(rows))
+    index.positions = np.fromiter((row[2] for row in rows), np.int64, len(rows))
+    index.public = np.fromiter((row[3] for row in rows), bool, len(rows))
+    index.guide_rows = np.asarray(rows_of_passages, dtype=np.int64)
+    index.guide_ids = np.fromiter(guide_row, np.int64, len(guide_row))
+    _summarise(index)
+    return index
+
+
+def _normalised(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (rows / norms).astype(np.float32)
+
+
+def _summarise(index: _Index) -> None:
+    """Per guide: where its passages are (rows are ordered by guide) and its centroids."""
+    guides = len(index.guide_ids)
+    index.counts = np.bincount(index.guide_rows, minlength=guides).astype(np.int64)
+    index.starts = np.concatenate(([0], np.cumsum(index.counts)[:-1])).astype(np.int64)
+    every = np.zeros((guides, DIMENSIONS), np.float32)
+    np.add.at(every, index.guide_rows, index.vectors)
+    public = np.zeros((guides, DIMENSIONS), np.float32)
+    np.add.at(public, index.guide_rows[index.public], index.vectors[index.public])
+    index.centroid_all = _normalised(every)
+    index.centroid_public = _normalised(public)
+
+
+def passage_index() -> _Index:
+    """This process's matrix of passages, reloaded when the content version moves."""
+    global _index
+    version = current_version()
+    if _index.version != version:
+        with _index_lock:
+            if _index.version != version:
+                _index = _load(version)
+    return _index
+
+
+def _readable_guides(index: _Index, rights: ReadingRights) -> np.ndarray:
+    """Per guide row: may this reader read it in full? Asked of the one rule."""
+    readable = np.fromiter(
+        (v == Guide.Visibility.PUBLIC for v in index.visibility), bool, len(index.visibility)
+    )
+    for row in np.flatnonzero(~readable):
+        readable[row] = rights.can_read(index.visibility[row], int(index.guide_ids[row]))
+    return readable
+
+
+@dataclass(frozen=True)
+class SemanticHit:
+    guide_id: int
+    passage_id: int
+    position: int
+    similarity: float
+
+
+def semantic_ranking(
+    text: str, rights: ReadingRights, depth: int = SEMANTIC_DEPTH
+) -> list[SemanticHit]:
+    """Guides nearest the text in what the reader may see of them, best first."""
+    index = passage_index()
+    if not len(index.passage_ids):
+        return []
+    query = embed([text])[0]
+    if not query.any():
+        return []
+    return nearest(index, query, _readable_guides(index, rights), depth)
+
+
+def nearest(
+    index: _Index, query: np.ndarray, readable: np.ndarray, depth: int
+) -> list[SemanticHit]:
+    """The `depth` best guides for a query vector; `readable` per guide row.
+
+    A passage counts only if it is public or its guide readable; a guide's
+    centroid is that of the passages that count.
+    """
+    centroid = np.where(readable, index.centroid_all @ query, index.centroid_public @ query)
+    reach = min(len(centroid), CANDIDATE_GUIDES)
+    candidates = np.argpartition(-centroid, reach - 1)[:reach]
+    found: list[tuple[float, SemanticHit]] = []
+    for guide_row in candidates:
+        # A guide's passages are contiguous rows: a slice, not a gathered copy.
+        first = int(index.starts[guide_row])
+        last = first + int(index.counts[guide_row])
+        segment = index.vectors[first:last] @ query
+        if not readable[guide_row]:
+            segment[~index.public[first:last]] = -1.0
+        best = int(segment.argmax())
+        if segment[best] < MIN_SIMILARITY:
+            continue
+        score = (1 - HEAD_SHARE) * (
+            BEST_PASSAGE_SHARE * float(segment[best])
+            + (1 - BEST_PASSAGE_SHARE) * float(centroid[guide_row])
+        ) + HEAD_SHARE * float(segment[:2].max())
+        row = first + best
+        hit = SemanticHit(
+            int(index.guide_ids[guide_row]),
+            int(index.passage_ids[row]),
+            int(index.positions[row]),
+            score,
+        )
+        found.append((score, hit))
+    found.sort(key=lambda pair: -pair[0])
+    return [hit for _, hit in found[:depth]]
+
+
+def similar_guides(guide: Guide, limit: int = 3) -> list[int]:
+    """Ids of the published guides nearest this one ("more like this"), best first.
+
+    Compared on what anyone may read (public passages), so the list is the same
+    for every reader and can be cached; each guide's centroid of public passages
+    against the others'.
+    """
+    index = passage_index()
+    mine = np.flatnonzero(index.guide_ids == guide.pk)
+    if not len(mine) or not index.centroid_public[mine[0]].any():
+        return []
+    scores = index.centroid_public @ index.centroid_public[mine[0]]
+    scores[mine[0]] = -2.0
+    order = np.argsort(-scores, kind="stable")[:limit]
+    return [int(index.guide_ids[row]) for row in order if scores[row] > -2.0]
