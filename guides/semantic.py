@@ -94,6 +94,7 @@ class _Index:
     guide_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     guide_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     visibility: list[str] = field(default_factory=list)  # per guide row
+    tier: list[str] = field(default_factory=list)  # per guide row (members' tier guides)
     starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per guide row
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     centroid_all: np.ndarray = field(default_factory=lambda: np.zeros((0, DIMENSIONS), np.float32))
@@ -106,7 +107,7 @@ _index = _Index()
 _index_lock = threading.Lock()
 
 _LOAD = """
-SELECT p.id, p.guide_id, p.position, p.public, p.vector, g.visibility
+SELECT p.id, p.guide_id, p.position, p.public, p.vector, g.visibility, g.tier
   FROM guides_guidepassage p JOIN guides_guide g ON g.id = p.guide_id
  WHERE g.status = %(published)s AND g.published_at <= now()
  ORDER BY p.guide_id, p.position
@@ -122,10 +123,11 @@ def _load(version: int) -> _Index:
         return index
     guide_row: dict[int, int] = {}
     rows_of_passages = []
-    for _pid, gid, _pos, _public, _vec, visibility in rows:
+    for _pid, gid, _pos, _public, _vec, visibility, tier in rows:
         if gid not in guide_row:
             guide_row[gid] = len(guide_row)
             index.visibility.append(visibility)
+            index.tier.append(tier)
         rows_of_passages.append(guide_row[gid])
     index.vectors = np.vstack([from_bytes(row[4]) for row in rows]).astype(np.float32)
     index.passage_ids = np.fromiter((row[0] for row in rows), np.int64, len(rows))
@@ -173,7 +175,9 @@ def _readable_guides(index: _Index, rights: ReadingRights) -> np.ndarray:
         (v == Guide.Visibility.PUBLIC for v in index.visibility), bool, len(index.visibility)
     )
     for row in np.flatnonzero(~readable):
-        readable[row] = rights.can_read(index.visibility[row], int(index.guide_ids[row]))
+        readable[row] = rights.can_read(
+            index.visibility[row], int(index.guide_ids[row]), index.tier[row]
+        )
     return readable
 
 

@@ -144,3 +144,32 @@ def test_a_member_s_checkout_in_the_store_carries_the_tier_s_discount(member_tie
         cancel_url="http://testserver/store/",
     )
     assert (started.order.discount, started.order.total) == (580, 2320)
+
+
+def test_a_tier_guides_paid_passages_answer_a_question_by_meaning_only_for_its_members(
+    client, member_tier, django_capture_on_commit_callbacks
+):
+    """The semantic side asks the same rule, tier included (guides/semantic.py)."""
+    from tests.guides.factories import GuideFactory
+
+    secret = "Counter every salary offer: ask for equity, a signing bonus and a higher base."
+    with django_capture_on_commit_callbacks(execute=True):  # the embedding task runs
+        guide = GuideFactory(
+            title="Mountain notes",
+            summary="Packing.",
+            body=f"Pack layers for the weather.\n\n<!-- more -->\n\n{secret}\n",
+            visibility="tier",
+            tier="member",
+        )
+    question = "how do I negotiate a higher salary and equity"
+
+    def snippets() -> list[str]:
+        results = client.get("/api/guides/search/", {"q": question}).json()["results"]
+        return [r["snippet"] for r in results if r["slug"] == guide.slug]
+
+    client.force_login(make_user("free@example.com"))
+    assert not any("equity" in s for s in snippets())
+    member = make_user("member@example.com")
+    _member(member, member_tier)
+    client.force_login(member)
+    assert any("equity" in s for s in snippets())
