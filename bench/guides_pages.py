@@ -111,8 +111,10 @@ def load_thousand_guides() -> int:
         ):
             embed_guide_passages(pk)
         cursor.execute(
-            "insert into guides_guidepassage (guide_id, position, public, text, vector) "
-            "select c.id, p.position, p.public, p.text, p.vector from guides_guide c "
+            "insert into guides_guidepassage "
+            "(guide_id, position, public, text, vector, created_at) "
+            "select c.id, p.position, p.public, p.text, p.vector, p.created_at "
+            "from guides_guide c "
             "join guides_guide o on substring(c.slug from "
             f"'^{REPLICA_PREFIX}[0-9]+-(.*)$') = o.slug "
             "join guides_guidepassage p on p.guide_id = o.id "
