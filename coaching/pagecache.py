@@ -13,8 +13,9 @@ change (guides.apps, coaching.apps) makes all of it stale at once.
    headers (the CSP nonce) stay fresh. A page is stored under its path and only the
    query parameters its view reads (`params=...`): `?utm_source=x` or a random
    string shares the page's one entry instead of filling Redis.
-2. In-process copies (`LocalPages`): each process keeps its hottest shared pages in
-   memory for a few seconds, so a hit usually costs no Redis round trip at all.
+2. In-process copies (`LocalPages`): each process keeps its hottest shared pages
+   (and tier 3's fragments) in memory for a few seconds, so a hit usually costs no
+   Redis round trip at all.
 3. Fragments (`remember`): parts of pages that are the same for every reader with
    the same access, for pages that cannot be shared whole (a signed-in reader's
    guide page has their name and CSRF token): the guide row, its related guides,
@@ -25,6 +26,7 @@ change (guides.apps, coaching.apps) makes all of it stale at once.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -69,12 +71,21 @@ def _fresh_version() -> int:
 
 
 def remember[T](kind: str, key: str, compute: Callable[[], T], timeout: int = 3600) -> T:
-    """Tier 3: `compute()`'s value for `key`, kept until the content version changes."""
+    """Tier 3: `compute()`'s value for `key`, kept until the content version changes.
+
+    Also kept in this process for a few seconds (tier 2's rule), as pickled bytes
+    so every caller gets its own copy: a signed-in guide page reads four fragments,
+    and their Redis round trips were a fifth of its time.
+    """
     full_key = f"pagecache:{kind}:{current_version()}:{key}"
+    local = local_fragments.get(full_key)
+    if local is not None:
+        return pickle.loads(local[0])  # noqa: S301 - our own bytes, written below
     value: T | None = cache.get(full_key)
     if value is None:
         value = compute()
         cache.set(full_key, value, timeout)
+    local_fragments.put(full_key, (pickle.dumps(value, pickle.HIGHEST_PROTOCOL), kind))
     return value
 
 
@@ -85,6 +96,7 @@ def bump_version() -> None:
         cache.set(VERSION_KEY, _fresh_version(), timeout=None)
     _memo.update(version=0, read_at=0.0)
     local_pages.clear()
+    local_fragments.clear()
 
 
 # Body, content type and the view's own Content-Security-Policy (None: the site's).
@@ -141,6 +153,7 @@ class LocalPages:
 
 
 local_pages = LocalPages(ttl=settings.PAGE_CACHE_LOCAL_SECONDS)
+local_fragments = LocalPages(ttl=settings.PAGE_CACHE_LOCAL_SECONDS)  # for `remember`
 
 
 def _stored_page(key: str) -> Stored | None:

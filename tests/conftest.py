@@ -39,6 +39,7 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     pagecache._memo.update(version=0, read_at=0.0)
     pagecache.local_pages.clear()
+    pagecache.local_fragments.clear()
     yield
 
 
