@@ -67,39 +67,68 @@ def start_payment(*, booking: Booking, success_url: str, return_url: str) -> str
         order = booking.order
         if order is not None and order.paid_at is not None:
             raise BookingError("This booking is paid: its confirmation is on its way.")
-        try:
-            url = stripe_gateway.open_checkout_url(order) if order is not None else None
-            if url:
-                return url
-            event_type = booking.event_type
-            amount = booking.price_amount or event_type.price_amount
-            if amount is None:
-                raise BookingError("This session has no price yet: please contact the coach.")
-            product = store_services.session_product(
-                slug=f"session-{event_type.slug}",
-                title=event_type.name,
-                amount=minor_units(amount),
-                currency=event_type.currency,
-                refund_policy=refund_policy_text(event_type),
-            )
-            started = store_services.start_checkout(
-                product=product,
-                email=booking.email,
-                user=booking.user,
-                success_url=success_url,
-                cancel_url=success_url,
-                return_url=return_url,
-            )
-        except store_services.CheckoutError as error:
-            raise BookingError(str(error)) from error
-        except stripe_gateway.GatewayError as error:
-            raise BookingError(
-                "We could not reach the payment provider, so nothing was charged. "
-                "Please try again in a few minutes."
-            ) from error
-        booking.order = started.order
-        booking.save(update_fields=["order", "updated_at"])
-    return started.url
+        event_type = booking.event_type
+        url, new_order = _session_checkout(
+            order=order,
+            slug=f"session-{event_type.slug}",
+            event_type=event_type,
+            amount=booking.price_amount or event_type.price_amount,
+            no_price="This session has no price yet: please contact the coach.",
+            buyer=booking,
+            success_url=success_url,
+            return_url=return_url,
+        )
+        if new_order is not None:
+            booking.order = new_order
+            booking.save(update_fields=["order", "updated_at"])
+    return url
+
+
+def _session_checkout(
+    *,
+    order: Order | None,
+    slug: str,
+    event_type: EventType,
+    amount: Decimal | None,
+    no_price: str,
+    buyer: Booking | Seat,
+    success_url: str,
+    return_url: str,
+) -> tuple[str, Order | None]:
+    """The order's Checkout while it is open, else a new one for a session product.
+
+    Returns the URL and the new order (None when the open one is reused). Store and
+    gateway errors become the booking's own, so pages show a sentence.
+    """
+    try:
+        url = stripe_gateway.open_checkout_url(order) if order is not None else None
+        if url:
+            return url, None
+        if amount is None:
+            raise BookingError(no_price)
+        product = store_services.session_product(
+            slug=slug,
+            title=event_type.name,
+            amount=minor_units(amount),
+            currency=event_type.currency,
+            refund_policy=refund_policy_text(event_type),
+        )
+        started = store_services.start_checkout(
+            product=product,
+            email=buyer.email,
+            user=buyer.user,
+            success_url=success_url,
+            cancel_url=success_url,
+            return_url=return_url,
+        )
+    except store_services.CheckoutError as error:
+        raise BookingError(str(error)) from error
+    except stripe_gateway.GatewayError as error:
+        raise BookingError(
+            "We could not reach the payment provider, so nothing was charged. "
+            "Please try again in a few minutes."
+        ) from error
+    return started.url, started.order
 
 
 def on_order_fulfilled(order: Order) -> None:
@@ -209,37 +238,22 @@ def start_seat_payment(*, unpaid: list[Seat], success_url: str, return_url: str)
         if order is not None and order.paid_at is not None:
             raise BookingError("This seat is paid: the invitation is on its way.")
         event_type = first.session.event_type
-        amount = event_type.price_amount
-        if amount is None:
-            raise BookingError("This workshop has no price yet: please contact the coach.")
-        try:
-            url = stripe_gateway.open_checkout_url(order) if order is not None else None
-            if url:
-                return url
-            product = store_services.session_product(
-                slug=f"seat-{event_type.slug}",
-                title=event_type.name,
-                amount=minor_units(amount),
-                currency=event_type.currency,
-                refund_policy=refund_policy_text(event_type),
-            )
-            started = store_services.start_checkout(
-                product=product,
-                email=first.email,
-                user=first.user,
-                success_url=success_url,
-                cancel_url=success_url,
-                return_url=return_url,
-            )
-        except store_services.CheckoutError as error:
-            raise BookingError(str(error)) from error
-        except stripe_gateway.GatewayError as error:
-            raise BookingError(
-                "We could not reach the payment provider, so nothing was charged. "
-                "Please try again in a few minutes."
-            ) from error
-        Seat.objects.filter(pk__in=[seat.pk for seat in locked]).update(order=started.order)
-    return started.url
+        no_price = "This workshop has no price yet: please contact the coach."
+        if event_type.price_amount is None:
+            raise BookingError(no_price)
+        url, new_order = _session_checkout(
+            order=order,
+            slug=f"seat-{event_type.slug}",
+            event_type=event_type,
+            amount=event_type.price_amount,
+            no_price=no_price,
+            buyer=first,
+            success_url=success_url,
+            return_url=return_url,
+        )
+        if new_order is not None:
+            Seat.objects.filter(pk__in=[seat.pk for seat in locked]).update(order=new_order)
+    return url
 
 
 def refund_seat_payment(*, seat_id: int) -> str:
