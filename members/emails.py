@@ -51,10 +51,14 @@ def send_cancellation(membership: Membership, *, ended: bool) -> None:
     )
 
 
-def send_renewal(invoice: MembershipInvoice) -> None:
+def _membership_of(invoice: MembershipInvoice) -> Membership | None:
     from members.models import Membership
 
-    membership = Membership.objects.select_related("tier").filter(user=invoice.user_id).first()
+    return Membership.objects.select_related("tier").filter(user=invoice.user_id).first()
+
+
+def send_renewal(invoice: MembershipInvoice) -> None:
+    membership = _membership_of(invoice)
     if membership is None:
         return
     queue_email(
@@ -66,9 +70,9 @@ def send_renewal(invoice: MembershipInvoice) -> None:
 
 
 def send_payment_failed(invoice: MembershipInvoice) -> None:
-    from members.models import Membership, MembershipSettings
+    from members.models import MembershipSettings
 
-    membership = Membership.objects.select_related("tier").filter(user=invoice.user_id).first()
+    membership = _membership_of(invoice)
     if membership is None:
         return
     queue_email(
