@@ -127,17 +127,22 @@ def load_thousand_guides() -> int:
     return Guide.objects.count()
 
 
-def signed_in_cookie() -> str:
+def signed_in_cookie(*, personal: bool = False) -> str:
+    """A reader's session; `personal` keeps their pages out of every cache (as a guest
+    buyer's are), so a figure measures the page's own work."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
     from coaching.models import User
+    from coaching.pagecache import PERSONAL_SESSION_KEY
+    from coaching.sessions import SessionStore
 
     user, _ = User.objects.get_or_create(email="reader@example.com")
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if personal:
+        session[PERSONAL_SESSION_KEY] = True
     session.create()
     return f"sessionid={session.session_key}"
 
@@ -189,9 +194,11 @@ def run_side_by_side() -> None:
          peer_name="wagtail-cached", better="lower", target="< 100 ms at 16 connections",
          met=p99("w1_ours") < 100)  # fmt: skip
     emit("guides.w1_page_signed_in_vs_wagtail", rps("w1_ours_signed_in"), "req/s",
-         peer=rps("w1_wagtail"), peer_name="wagtail", target=">= 3x",
-         met=rps("w1_ours_signed_in") >= 3 * rps("w1_wagtail"),
-         note="no shared cache for signed-in readers")  # fmt: skip
+         peer=rps("w1_wagtail"), peer_name="wagtail", target=">= 5x",
+         met=rps("w1_ours_signed_in") >= 5 * rps("w1_wagtail"),
+         note="readers' pages per access class, each with its own token")  # fmt: skip
+    emit("guides.w1_page_signed_in_p99", p99("w1_ours_signed_in"), "ms", better="lower",
+         target="< 100 ms at 16 connections", met=p99("w1_ours_signed_in") < 100)  # fmt: skip
     w2_size = figures["w2_ours"][0].get("bytes_per_req")
     w2_note = f"median of {ROUNDS} rounds; ours {w2_size} B/req"
     emit("guides.w2_list_anonymous_vs_cached_wagtail", rps("w2_ours"), "req/s",
@@ -199,7 +206,10 @@ def run_side_by_side() -> None:
     emit("guides.w2_list_anonymous_vs_wagtail", rps("w2_ours"), "req/s",
          peer=rps("w2_wagtail"), peer_name="wagtail", note=w2_note)  # fmt: skip
     emit("guides.w2_list_signed_in_vs_wagtail", rps("w2_ours_signed_in"), "req/s",
-         peer=rps("w2_wagtail"), peer_name="wagtail")  # fmt: skip
+         peer=rps("w2_wagtail"), peer_name="wagtail", target=">= 3x",
+         met=rps("w2_ours_signed_in") >= 3 * rps("w2_wagtail"))  # fmt: skip
+    emit("guides.w2_list_signed_in_p99", p99("w2_ours_signed_in"), "ms", better="lower",
+         target="< 100 ms at 16 connections", met=p99("w2_ours_signed_in") < 100)  # fmt: skip
 
 
 def run_thousand() -> None:
@@ -207,7 +217,7 @@ def run_thousand() -> None:
 
     total = load_thousand_guides()
     bump_version()
-    cookie = {"Cookie": signed_in_cookie()}
+    cookie = {"Cookie": signed_in_cookie(personal=True)}
     with app_server() as app:
         hub = sequential_latency(f"{app}/guides/", headers=cookie)
         hub_filtered = sequential_latency(
@@ -223,7 +233,8 @@ def run_thousand() -> None:
         api = sequential_latency(f"{app}/api/guides/search/?q=transformer+interview")
     emit("guides.hub_p95_at_1000_guides", hub["p95_ms"], "ms", better="lower",
          target="< 50 ms", met=hub["p95_ms"] < 50,
-         note=f"{total} guides, signed-in (uncached), one client")  # fmt: skip
+         note=f"{total} guides, rendered per request (a session kept out of caches), "
+              "one client")  # fmt: skip
     emit("guides.hub_filtered_p95_at_1000_guides", hub_filtered["p95_ms"], "ms",
          better="lower", target="< 50 ms", met=hub_filtered["p95_ms"] < 50)  # fmt: skip
     note = f"worst p95 of {len(SEARCH_QUERIES)} queries (one misspelled), 30 requests each"

@@ -17,7 +17,9 @@ class CoachingConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self) -> None:
-        from coaching import accounts  # noqa: F401 - connects the sign-in receivers
+        # Imported for their receivers: sign-in events, and dropping a changed
+        # account's cached snapshot.
+        from coaching import accounts, sessions  # noqa: F401
         from coaching.checks import refuse_unsafe_production
         from coaching.models import CoachingOffer, CoachProfile, MenuItem, Page, Testimonial
         from coaching.roles import sync_roles_after_migrate

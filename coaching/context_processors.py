@@ -80,3 +80,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "footer_links": SimpleLazyObject(footer_links),
         "nav_signed_in": signed_in,
     }
+
+
+def csrf_for_reader_pages(request: HttpRequest) -> dict[str, Any]:
+    """While a reader page is rendered to be shared (coaching/pagecache.py, tier 4),
+    `{% csrf_token %}` writes a placeholder that each request fills with its own token."""
+    if getattr(request, pagecache.RENDERING_READER_PAGE, False):
+        return {"csrf_token": pagecache.CSRF_PLACEHOLDER}
+    return {}

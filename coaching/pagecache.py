@@ -21,6 +21,13 @@ change (guides.apps, coaching.apps) makes all of it stale at once.
    guide page has their name and CSRF token): the guide row, its related guides,
    the rendered article per access level. A fragment never holds anything of the
    reader; who may see which fragment is decided per request (guides.access).
+4. Reader pages (`cache_for_visitors(readers=...)`): whole pages as signed-in readers
+   see them, one per access class the view names (a guide page: may read it all, or
+   only its preview). The reader's own parts are punched out: the page is rendered
+   with a placeholder for the CSRF token, filled with this reader's token on every
+   request, and only views whose pages show nothing else of the reader opt in. Staff,
+   a guest's paid session and any flash message never share one. The HTTP answer
+   stays `private, no-store`: no cache outside this server keeps it.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.urls import Resolver404, resolve
 
 VERSION_KEY = "pagecache:version"
@@ -267,19 +275,96 @@ def _cacheable_response(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
+# What a reader page holds where the reader's CSRF token goes (tier 4). Rendered by
+# `{% csrf_token %}` through coaching.context_processors.csrf_for_reader_pages.
+CSRF_PLACEHOLDER = "pagecache-csrf-token-placeholder"
+RENDERING_READER_PAGE = "_page_cache_reader_page"
+
+
+def _shareable_reader(request: HttpRequest) -> bool:
+    """A signed-in reader whose page shows nothing of them but the CSRF token."""
+    user = getattr(request, "user", None)
+    session = getattr(request, "session", None)
+    return (
+        request.method == "GET"
+        and user is not None
+        and user.is_authenticated
+        # The coach's pages carry moderation and preview controls.
+        and not user.is_staff
+        and session is not None
+        and not session.get(PERSONAL_SESSION_KEY)
+        and CookieStorage.cookie_name not in request.COOKIES
+        and not session.get(SessionStorage.session_key)
+    )
+
+
+def _reader_page(
+    request: HttpRequest, key: str, timeout: int, render: Callable[[], HttpResponse]
+) -> HttpResponse:
+    stored = _stored_page(key)
+    if stored is not None:
+        response = _hit(stored)
+    else:
+        response, storable = _render_reader_page(request, render)
+        if storable:
+            policy = getattr(response, "_csp_config", None)
+            _store_page(key, (response.content, response["Content-Type"], policy), timeout)
+            response[HEADER] = "miss"
+    if CSRF_PLACEHOLDER.encode() in response.content:
+        # One fresh mask of this reader's secret for the whole page; also renews the
+        # CSRF cookie on the way out, as `{% csrf_token %}` would have.
+        token = get_token(request).encode()
+        response.content = response.content.replace(CSRF_PLACEHOLDER.encode(), token)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _render_reader_page(
+    request: HttpRequest, render: Callable[[], HttpResponse]
+) -> tuple[HttpResponse, bool]:
+    """The view's page with the placeholder for the token, and whether it may be kept.
+
+    Fails closed: if anything asked for the real token (a form rendered in Python,
+    a template tag of its own), the page holds this reader's token and is not kept.
+    """
+    asked_before = request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", False)
+    setattr(request, RENDERING_READER_PAGE, True)
+    try:
+        response = render()
+    finally:
+        setattr(request, RENDERING_READER_PAGE, False)
+    asked = bool(request.META.get("CSRF_COOKIE_NEEDS_UPDATE"))
+    if asked_before:
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    return response, not asked and _cacheable_response(request, response)
+
+
 def cache_for_visitors(
-    timeout: int = 300, params: tuple[str, ...] = ()
+    timeout: int = 300,
+    params: tuple[str, ...] = (),
+    readers: Callable[..., str] | None = None,
 ) -> Callable[[Callable[..., HttpResponse]], Any]:
     """Keep the view's anonymous pages for `timeout` seconds, one per value of `params`.
 
     `params` names every query parameter the view (and its template) reads; any
     other parameter is ignored, so it cannot multiply the stored pages.
+
+    `readers(request, *args, **kwargs)` opts signed-in readers in (tier 4): it names
+    the reader's access class, and readers of one class share the page. Only for
+    views whose page shows nothing of the reader but the header's signed-in links
+    and CSRF tokens.
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not _cacheable_request(request):
+                if readers is not None and _shareable_reader(request):
+                    access = readers(request, *args, **kwargs)
+                    key = f"{_key(request, current_version(), params)}:reader:{access}"
+                    return _reader_page(
+                        request, key, timeout, lambda: view(request, *args, **kwargs)
+                    )
                 response = view(request, *args, **kwargs)
                 response.headers.setdefault("Cache-Control", "private, no-store")
                 return response

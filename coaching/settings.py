@@ -140,7 +140,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, reading the account through Redis (coaching/sessions.py).
+    "coaching.sessions.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "coaching.middleware.StaffMustUseMFAMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -169,6 +170,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "coaching.context_processors.site",
                 "coaching.context_processors.navigation",
+                "coaching.context_processors.csrf_for_reader_pages",
             ],
         },
     },
@@ -205,7 +207,8 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's cached sessions with a bounded copy in Redis (coaching/sessions.py).
+SESSION_ENGINE = "coaching.sessions"
 # How long each process serves a cached page from its own memory before asking
 # Redis again (coaching/pagecache.py); 0 turns the process copies off.
 PAGE_CACHE_LOCAL_SECONDS = env_int("PAGE_CACHE_LOCAL_SECONDS", 5)

@@ -59,7 +59,7 @@ def _filters(request: HttpRequest) -> dict[str, str]:
 
 
 @require_GET
-@cache_for_visitors(params=(*HUB_FILTERS, "page"))
+@cache_for_visitors(params=(*HUB_FILTERS, "page"), readers=lambda request: "reader")
 def hub(request: HttpRequest) -> HttpResponse:
     chosen = _filters(request)
     guides = Guide.objects.listed()
@@ -254,8 +254,15 @@ def _interactive_context(guide: Guide, can_read: bool) -> dict[str, Any]:
     return {"parts": parts, "toc": contents_with_parts(guide.toc, parts)}
 
 
+def _reading_class(request: HttpRequest, slug: str) -> str:
+    """Signed-in readers share a guide's page when they may read the same of it: the
+    page shows nothing else of them (coaching/pagecache.py, tier 4)."""
+    guide = _get_published_guide(slug)
+    return "full" if can_view(request.user, guide, request.session) else "preview"
+
+
 @require_GET
-@cache_for_visitors()
+@cache_for_visitors(readers=_reading_class)
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     guide = _get_published_guide(slug)
     return render_guide_page(
