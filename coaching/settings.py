@@ -296,7 +296,7 @@ THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
         "ip": (env_int("ACCOUNT_RESET_LIMIT_IP", 20), HOUR),
         "email": (env_int("ACCOUNT_RESET_LIMIT_EMAIL", 5), HOUR),
     },
-    "refund-request": {"account": (5, 24 * HOUR)},
+    "refund-request": {"ip": (20, 24 * HOUR), "email": (5, 24 * HOUR)},
     "stamp-retry": {"account": (5, HOUR)},
     "view-beacon": {"ip": (env_int("THROTTLE_VIEWS_PER_IP", 300), HOUR)},
     "search": {"ip": (env_int("THROTTLE_SEARCHES_PER_IP", 120), 60)},

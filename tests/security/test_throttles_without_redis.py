@@ -15,7 +15,6 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from django.conf import settings as project_settings
 from django.core import mail
 from django.http import HttpResponse
 from django.test import Client
@@ -52,6 +51,8 @@ class Action:
     refusal: str  # the sentence on the page, or the API's error
     api: bool = False
     signed_in: bool = False
+    # Limited per network, and per address wherever one is given.
+    per: tuple[str, ...] = ("ip", "email")
     # Past the limit for one address the page looks the same and nothing is sent, so a
     # stranger cannot learn whether an address is known (the newsletter's signup).
     quiet_per_address: bool = False
@@ -136,6 +137,10 @@ def ask_for_a_refund(browser: Client, scene: Scene, email: str, n: int) -> HttpR
     return browser.post(f"/library/orders/{order.number}/refund/", {"reason": "Not for me."})
 
 
+def start_a_membership_checkout(browser: Client, scene: Scene, email: str, n: int) -> HttpResponse:
+    return browser.post("/account/membership/subscribe/", {"tier": "member", "interval": "month"})
+
+
 def count_a_view(browser: Client, scene: Scene, email: str, n: int) -> HttpResponse:
     return browser.post(f"{scene.world.paid_guide.get_absolute_url()}viewed/")
 
@@ -150,10 +155,19 @@ def search_through_the_api(browser: Client, scene: Scene, email: str, n: int) ->
 
 ACTIONS = {
     "slot hold": Action(
-        "slot-hold", hold_a_time, "Too many times were held from here in a short while."
+        "slot-hold",
+        hold_a_time,
+        "Too many times were held from here in a short while.",
+        per=("ip",),  # a hold names no one yet
     ),
-    "workshop seat": Action(
-        "slot-hold", take_a_workshop_seat, "Too many seats were booked from here."
+    "workshop seat hold": Action(
+        "slot-hold", take_a_workshop_seat, "Too many seats were booked from here.", per=("ip",)
+    ),
+    # A seat is booked in the same step, invitation and all: a booking like any other.
+    "workshop seat booking": Action(
+        "booking",
+        take_a_workshop_seat,
+        "Too many bookings were made from here or for this address.",
     ),
     "booking page": Action(
         "booking", book_on_the_page, "Too many bookings were made from here or for this address."
@@ -168,6 +182,12 @@ ACTIONS = {
         "waitlist", join_a_workshop_waitlist, "Too many waiting-list requests from here."
     ),
     "checkout": Action("checkout", start_a_checkout, "Too many checkouts were started from here."),
+    "membership checkout": Action(
+        "checkout",
+        start_a_membership_checkout,
+        "Too many checkouts were started from here.",
+        signed_in=True,
+    ),
     "newsletter signup": Action(
         "newsletter-signup",
         sign_up_for_the_newsletter,
@@ -183,24 +203,34 @@ ACTIONS = {
     "refund request": Action(
         "refund-request", ask_for_a_refund, "Too many refund requests in a day.", signed_in=True
     ),
-    "view beacon": Action("view-beacon", count_a_view, "Too many views from here.", True),
-    "search page": Action("search", search_the_guides, "Too many searches from here just now."),
+    "view beacon": Action(
+        "view-beacon", count_a_view, "Too many views from here.", True, per=("ip",)
+    ),
+    "search page": Action(
+        "search", search_the_guides, "Too many searches from here just now.", per=("ip",)
+    ),
     "search API": Action(
-        "search", search_through_the_api, "Too many searches from here just now.", True
+        "search",
+        search_through_the_api,
+        "Too many searches from here just now.",
+        True,
+        per=("ip",),
     ),
 }
 
 CASES = [
     pytest.param(name, kind, id=f"{name} per {kind}")
     for name, action in ACTIONS.items()
-    for kind in project_settings.THROTTLE_LIMITS[action.limit]
+    for kind in action.per
 ]
 
 
 @pytest.fixture
 def scene(world: Any, coach: Any) -> Scene:
+    from members.models import Tier
     from tests.bookings.test_seats import make_session, make_workshop
 
+    Tier.objects.create(name="Member", slug="member", rank=10, monthly_amount=1500)
     return Scene(world=world, session=make_session(make_workshop(coach)))
 
 
