@@ -287,7 +287,12 @@ THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
     "comment": {"ip": (30, HOUR), "account": (10, HOUR)},
     # The sign-in pages (coaching/accounts.py `throttled`), in place of allauth's own.
     "account-login": {"ip": (env_int("ACCOUNT_LOGIN_LIMIT_IP", 120), HOUR)},
-    "account-signup": {"ip": (env_int("ACCOUNT_SIGNUP_LIMIT_IP", 20), HOUR)},
+    # A sign-up mails the address given (a confirmation, or "you already have an
+    # account"), so it is limited per address as well.
+    "account-signup": {
+        "ip": (env_int("ACCOUNT_SIGNUP_LIMIT_IP", 20), HOUR),
+        "email": (env_int("ACCOUNT_SIGNUP_LIMIT_EMAIL", 5), HOUR),
+    },
     "account-request_login_code": {
         "ip": (env_int("ACCOUNT_CODE_LIMIT_IP", 30), HOUR),
         "email": (env_int("ACCOUNT_CODE_LIMIT_EMAIL", 5), HOUR),

@@ -119,6 +119,14 @@ def ask_for_a_sign_in_code(browser: Client, scene: Scene, email: str, n: int) ->
     return browser.post("/accounts/login/code/", {"email": email})
 
 
+def sign_up(browser: Client, scene: Scene, email: str, n: int) -> HttpResponse:
+    from tests.conftest import PASSWORD
+
+    return browser.post(
+        "/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+    )
+
+
 def write_to_the_coach(browser: Client, scene: Scene, email: str, n: int) -> HttpResponse:
     from tests.clients.test_contact_form import message
 
@@ -197,6 +205,8 @@ ACTIONS = {
     "sign-in code": Action(
         "account-request_login_code", ask_for_a_sign_in_code, "Too many attempts from here."
     ),
+    # Not in the list of throttled actions, but it mails the address given: the same rule.
+    "sign-up": Action("account-signup", sign_up, "Too many attempts from here."),
     "contact form": Action(
         "contact", write_to_the_coach, "Several messages were sent from here just now."
     ),
