@@ -119,6 +119,12 @@ def seat_book(request: HttpRequest, slug: str) -> HttpResponse:
         context = _detail_context(request, event_type, form)
         return render(request, "bookings/workshop.html", context, status=400)
     data = form.cleaned_data
+    # A seat is booked, and its invitation sent, in this one step: a booking like any other.
+    wait = throttles.check(request, "booking", email=data["email"])
+    if wait is not None:
+        return throttles.too_many(
+            request, wait, message="Too many bookings were made from here or for this address."
+        )
     session = (
         GroupSession.objects.upcoming()
         .filter(event_type=event_type, pk=data["session"])

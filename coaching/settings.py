@@ -290,7 +290,12 @@ THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
     "comment": {"ip": (30, HOUR), "account": (10, HOUR)},
     # The sign-in pages (coaching/accounts.py `throttled`), in place of allauth's own.
     "account-login": {"ip": (env_int("ACCOUNT_LOGIN_LIMIT_IP", 120), HOUR)},
-    "account-signup": {"ip": (env_int("ACCOUNT_SIGNUP_LIMIT_IP", 20), HOUR)},
+    # A sign-up mails the address given (a confirmation, or "you already have an
+    # account"), so it is limited per address as well.
+    "account-signup": {
+        "ip": (env_int("ACCOUNT_SIGNUP_LIMIT_IP", 20), HOUR),
+        "email": (env_int("ACCOUNT_SIGNUP_LIMIT_EMAIL", 5), HOUR),
+    },
     "account-request_login_code": {
         "ip": (env_int("ACCOUNT_CODE_LIMIT_IP", 30), HOUR),
         "email": (env_int("ACCOUNT_CODE_LIMIT_EMAIL", 5), HOUR),
@@ -299,7 +304,7 @@ THROTTLE_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
         "ip": (env_int("ACCOUNT_RESET_LIMIT_IP", 20), HOUR),
         "email": (env_int("ACCOUNT_RESET_LIMIT_EMAIL", 5), HOUR),
     },
-    "refund-request": {"account": (5, 24 * HOUR)},
+    "refund-request": {"ip": (20, 24 * HOUR), "email": (5, 24 * HOUR)},
     "stamp-retry": {"account": (5, HOUR)},
     "view-beacon": {"ip": (env_int("THROTTLE_VIEWS_PER_IP", 300), HOUR)},
     "search": {"ip": (env_int("THROTTLE_SEARCHES_PER_IP", 120), 60)},

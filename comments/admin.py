@@ -26,15 +26,18 @@ def _each(service: Callable[..., bool], name: str, verb: str) -> Action:
     return action
 
 
-approve = admin.action(description="Approve (and trust their author)")(
+approve = admin.action(description="Approve (and trust their author)", permissions=["change"])(
     _each(services.approve, "approve", "Approved")
 )
-hide = admin.action(description="Hide")(_each(services.hide, "hide", "Hid"))
-show = admin.action(description="Show again")(_each(services.show, "show", "Showed"))
-pin = admin.action(description="Pin")(_each(services.pin, "pin", "Pinned"))
+hide = admin.action(description="Hide", permissions=["change"])(_each(services.hide, "hide", "Hid"))
+show = admin.action(description="Show again", permissions=["change"])(
+    _each(services.show, "show", "Showed")
+)
+pin = admin.action(description="Pin", permissions=["change"])(_each(services.pin, "pin", "Pinned"))
 
 
-@admin.action(description="Delete, with replies")
+# "change", not "delete": the admin's own delete is off (has_delete_permission).
+@admin.action(description="Delete, with replies", permissions=["change"])
 def delete(modeladmin: ModelAdmin, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
     count = 0
     for comment in queryset:

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from coaching import throttles
+from coaching.admin_site import permission_required_or_403
 from comments import services
 from comments.forms import CommentForm
 from comments.models import Comment
@@ -110,6 +111,7 @@ ACTIONS = {
 
 @staff_member_required
 @require_POST
+@permission_required_or_403("comments.change_comment")
 def moderate(request: HttpRequest, pk: int) -> HttpResponse:
     """The coach's buttons under a comment on the page (the admin has the same actions)."""
     comment = get_object_or_404(Comment.objects.select_related("guide"), pk=pk)

@@ -290,9 +290,11 @@ def record_view(request: HttpRequest, slug: str) -> JsonResponse:
     Nothing identifies an anonymous reader; a signed-in reader's view is kept for
     the coach's timeline of that person.
     """
-    if throttles.check(request, "view-beacon") is not None:
-        # Over the limit the view is simply not counted: a beacon has no one to tell.
-        return JsonResponse({"counted": False}, status=429)
+    wait = throttles.check(request, "view-beacon")
+    if wait is not None:
+        # Over the limit the view is not counted; the answer is the API's, so a script
+        # learns when it may send again.
+        return throttles.too_many_json(wait, "Too many views from here.")
     guide = Guide.objects.published().filter(slug=slug).only("pk").first()
     if guide is None:
         raise Http404("No such guide.")

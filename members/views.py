@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coaching import throttles
 from members import billing, services, simulator
 from members.forms import PlanForm
 from members.models import Interval, MembershipSettings, Tier
@@ -37,6 +38,12 @@ def subscribe(request: HttpRequest) -> HttpResponseBase:
     form = PlanForm(request.POST)
     if not form.is_valid():
         return _back_to_pricing(request, _form_error(form))
+    # Each attempt opens a Checkout Session at Stripe, as a store checkout does.
+    wait = throttles.check(request, "checkout", email=request.user.email)  # type: ignore[union-attr]
+    if wait is not None:
+        return throttles.too_many(
+            request, wait, message="Too many checkouts were started from here."
+        )
     account = request.build_absolute_uri(reverse("members:account"))
     try:
         url = services.start_subscription(

@@ -658,7 +658,7 @@ def credit_note_pdf(request: HttpRequest, number: str, pk: int) -> HttpResponse:
 @require_POST
 def refund_request(request: HttpRequest, number: str) -> HttpResponse:
     order = _get_order_for_user(request, number)
-    wait = throttles.check(request, "refund-request", ip=None, account=str(request.user.pk))
+    wait = throttles.check(request, "refund-request", email=order.email)
     if wait is not None:
         return throttles.too_many(request, wait, message="Too many refund requests in a day.")
     form = RefundRequestForm(request.POST)

@@ -43,6 +43,22 @@ def _clear_cache() -> Iterator[None]:
     yield
 
 
+@pytest.fixture
+def redis_down(settings: Any) -> None:
+    """The cache's Redis unreachable, as in an outage: nothing listens on its port."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "coaching.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    from django.core.cache import cache
+
+    cache.set("probe", "written")
+    assert cache.get("probe") is None, "the cache still answers"
+
+
 def make_user(email: str, *, staff: bool = False, name: str = "") -> Any:
     from allauth.account.models import EmailAddress
 

@@ -22,7 +22,7 @@ leave the server to someone not entitled (DESIGN.md rule 1).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -31,6 +31,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from coaching.models import Page
 from tests.conftest import make_user
 from tests.security.conftest import World
 
@@ -49,6 +50,7 @@ class Row:
     method: str = "get"
     secret: str = ""
     sees_secret: tuple[str, ...] = ()
+    data: dict[str, str] | None = None
 
 
 def named(name: str, **kwargs: Callable[[World], Any]) -> Callable[[World], str]:
@@ -434,6 +436,105 @@ TABLE: list[Row] = [
         admin(302, assistant=403),
         method="post",
     ),
+    Row(
+        "admin: campaign report",
+        url("admin:newsletter_campaign_report", "campaign"),
+        admin(200, assistant=403),
+    ),
+    # The site's structure: pages, menus and redirects are the coach's alone.
+    Row("admin: site pages", url("admin:coaching_page_changelist"), admin(200, assistant=403)),
+    Row("admin: a site page", url("admin:coaching_page_change", "page"), admin(200, assistant=403)),
+    Row("admin: menus", url("admin:coaching_menuitem_changelist"), admin(200, assistant=403)),
+    Row("admin: redirects", url("admin:coaching_redirect_changelist"), admin(200, assistant=403)),
+    Row(
+        "admin: redirect CSV import",
+        url("admin:coaching_redirect_import"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: redirect CSV import, posted",
+        url("admin:coaching_redirect_import"),
+        admin(200, assistant=403),  # the form again, asking for the file
+        method="post",
+    ),
+    Row(
+        "admin: outgoing emails",
+        url("admin:coaching_outboundemail_changelist"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: failed hooks",
+        url("admin:coaching_hookfailure_changelist"),
+        admin(200, assistant=403),
+    ),
+    # Comments: moderation is the coach's, in the admin and on the page.
+    Row(
+        "admin: comment moderation queue",
+        url("admin:comments_pendingcomment_changelist"),
+        admin(200, assistant=403),
+    ),
+    Row("admin: comments", url("admin:comments_comment_changelist"), admin(200, assistant=403)),
+    Row("admin: commenters", url("admin:comments_commenter_changelist"), admin(200, assistant=403)),
+    Row(
+        "the coach's moderation buttons under a comment",
+        url("comments:moderate", "comment"),
+        admin(302, assistant=403),
+        method="post",
+        data={"action": "pin"},
+    ),
+    # Prepared (stamped) copies: the failed ones and the coach's "prepare again".
+    Row(
+        "admin: prepared copies",
+        url("admin:store_stampedfile_changelist"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: prepare failed copies again",
+        url("admin:store_stampedfile_changelist"),
+        admin(302, assistant=403),
+        method="post",
+        data={"action": "prepare_again", "_selected_action": "stamp"},
+    ),
+    Row(
+        "the buyer's own try again on a copy",
+        named("store:stamp-retry", file_pk=lambda w: w.product_file.pk),
+        only_owner(302),
+        method="post",
+    ),
+    # Memberships are money.
+    Row("admin: tiers", url("admin:members_tier_changelist"), admin(200, assistant=403)),
+    Row(
+        "admin: memberships", url("admin:members_membership_changelist"), admin(200, assistant=403)
+    ),
+    Row(
+        "admin: membership invoices",
+        url("admin:members_membershipinvoice_changelist"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: membership settings",
+        url("admin:members_membershipsettings_changelist"),
+        admin(200, assistant=403),
+    ),
+    Row(
+        "admin: the dashboard's money figures",
+        named("admin:index"),
+        ADMIN,
+        secret="Revenue this month",
+        sees_secret=("staff", "team_coach"),
+    ),
+    # Calendar work the Assistant keeps; results are read, automations are the coach's.
+    Row(
+        "admin: email a workshop's attendees",
+        url("admin:bookings_groupsession_email", "group-session"),
+        ADMIN,
+    ),
+    Row("admin: results dashboard", url("admin:clients_outcome_results"), ADMIN),
+    Row(
+        "admin: an automation's dry run",
+        url("admin:automations_rule_dry_run", "rule"),
+        admin(200, assistant=403),
+    ),
 ]
 
 
@@ -478,8 +579,10 @@ def _check(row: Row, world: World, browsers: dict[str, Client]) -> list[str]:
     """The row's mismatches, as sentences (empty when every visitor got the expected answer)."""
     problems: list[str] = []
     url = row.url(world)
+    # Posted values name ids kept in `world.urls`, as `url(...)` arguments do.
+    data = {key: world.urls.get(value, value) for key, value in (row.data or {}).items()}
     for role in ROLES:
-        response = getattr(browsers[role], row.method)(url)
+        response = getattr(browsers[role], row.method)(url, data)
         expected = row.expect[role]
         got = response.status_code
         if expected in (LOGIN, ADMIN_LOGIN):
@@ -541,6 +644,7 @@ def _staff_records(world: World, candidate: Any) -> dict[str, str]:
         subject="This week", body="Hello.", mailing_list=MailingList.objects.get(slug="weekly")
     )
     return {
+        **_records_added_later(world),
         "contact": str(contact.pk),
         "task": str(task.pk),
         "session": str(session.pk),
@@ -549,6 +653,24 @@ def _staff_records(world: World, candidate: Any) -> dict[str, str]:
         "guide": str(world.paid_guide.pk),
         "revision": str(revision.pk),
         "campaign": str(campaign.pk),
+    }
+
+
+def _records_added_later(world: World) -> dict[str, str]:
+    """A site page, the owner's prepared copy, a workshop date, an automation rule and
+    the world's comment, for the pages that came with them."""
+    from comments.models import Comment
+    from store.models import StampedFile
+    from tests.automations.factories import make_rule
+    from tests.bookings.test_seats import make_session, make_workshop
+
+    page = Page.objects.create(title="Speaking", slug="speaking", body="Talks.")
+    return {
+        "page": str(page.pk),
+        "stamp": str(StampedFile.objects.get(user=world.order.user).pk),
+        "group-session": str(make_session(make_workshop(world.event_type.coach)).pk),
+        "rule": str(make_rule("no_show").pk),
+        "comment": str(Comment.objects.get(guide=world.paid_guide).pk),
     }
 
 
@@ -592,3 +714,54 @@ def test_every_object_url_answers_each_visitor_as_expected(
 def test_every_row_of_the_matrix_names_a_page_that_exists() -> None:
     unrouted = [row.name for row in TABLE if _url_name(row) and not routed(_url_name(row))]
     assert unrouted == []
+
+
+# This project's apps: a view defined in one of them is the project's own page.
+PROJECT_APPS = (
+    "automations", "bookings", "clients", "coaching", "comments", "guides", "members",
+    "newsletter", "store",
+)  # fmt: skip
+# What Django's ModelAdmin serves for every model (a project's override of one of
+# these, such as the contact workspace's change view, is still that page).
+STOCK_ADMIN_PAGES = re.compile(r"_(changelist|add|change|delete|history)$")
+
+
+def _named_patterns() -> Iterator[tuple[str, Callable[..., Any]]]:
+    """(namespaced name, view) of every named URL the site routes."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns: list[Any], namespace: str) -> Iterator[tuple[str, Callable[..., Any]]]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                yield f"{namespace}{pattern.name}", pattern.callback
+
+    yield from walk(get_resolver().url_patterns, "")
+
+
+def custom_staff_pages() -> set[str]:
+    """The admin's own pages this project added (ModelAdmin.get_urls of its apps), and
+    any page anywhere guarded by a model permission (the coach's buttons on the site)."""
+    found = set()
+    for name, view in _named_patterns():
+        own = view.__module__.split(".")[0] in PROJECT_APPS
+        added_to_admin = name.startswith("admin:") and own and not STOCK_ADMIN_PAGES.search(name)
+        if added_to_admin or getattr(view, "required_permissions", None):
+            found.add(name)
+    return found
+
+
+def test_every_custom_admin_and_workspace_page_has_a_row_in_the_matrix() -> None:
+    pages = custom_staff_pages()
+    # The enumeration itself sees what it should: an admin page added by get_urls,
+    # one added by the clients app's wrapper, and the moderation buttons off /admin/.
+    assert {
+        "admin:coaching_redirect_import",
+        "admin:clients_contact_board",
+        "comments:moderate",
+    } <= pages
+    assert not any(name.endswith("_changelist") for name in pages)
+    rows = {_url_name(row) for row in TABLE}
+    assert sorted(pages - rows) == []

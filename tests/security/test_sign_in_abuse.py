@@ -102,17 +102,6 @@ def test_a_long_uncommon_password_is_accepted_at_sign_up(client):
     assert User.objects.filter(email="new@example.com").exists()
 
 
-@pytest.fixture
-def redis_down(settings: Any) -> None:
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "coaching.cache.ResilientRedisCache",
-            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
-
-
 def test_with_redis_down_a_buyer_still_signs_in_by_code_and_with_a_password(redis_down, candidate):
     assert sign_in_by_code(Client(), candidate.email).status_code == 302
     assert password_sign_in(candidate.email, PASSWORD).status_code == 302

@@ -204,3 +204,44 @@ def test_an_assistant_sees_event_types_and_bookings_without_prices_or_payments(
         assert "Credit grant" not in mine.content.decode(), page
     assert "price_amount" in signed_in(team_coach).get(pages[1]).content.decode()
     assert "Credit grant" in signed_in(team_coach).get(pages[2]).content.decode()
+
+
+def test_an_assistant_cannot_import_redirects(assistant: Any, team_coach: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from coaching.models import Redirect
+
+    page = reverse("admin:coaching_redirect_import")
+    browser = signed_in(assistant)
+
+    shown = browser.get(page)
+    upload = SimpleUploadedFile("r.csv", b"/papers.html,/guides/\n", content_type="text/csv")
+    posted = browser.post(page, {"file": upload, "dry_run": ""})
+
+    assert (shown.status_code, posted.status_code) == (403, 403)
+    assert not Redirect.objects.exists()
+    assert signed_in(team_coach).get(page).status_code == 200
+
+
+def test_an_assistant_cannot_pin_hide_approve_or_delete_comments(
+    assistant: Any, team_coach: Any, candidate: Any
+) -> None:
+    from comments import services
+    from comments.models import Comment
+    from tests.guides.factories import GuideFactory
+
+    comment = services.post_comment(guide=GuideFactory(), author=candidate, body="First words")
+    page = reverse("comments:moderate", args=[comment.pk])
+    browser = signed_in(assistant)
+
+    answers = [
+        browser.post(page, {"action": action}).status_code
+        for action in ("approve", "pin", "hide", "delete")
+    ]
+
+    assert answers == [403] * 4
+    comment.refresh_from_db()
+    assert (comment.status, comment.is_pinned) == (Comment.Status.PENDING, False)
+    assert signed_in(team_coach).post(page, {"action": "approve"}).status_code == 302
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.VISIBLE

@@ -28,7 +28,7 @@ def test_starting_checkout_after_checkout_from_one_network_is_refused_with_a_429
 def test_a_buyer_can_ask_for_refunds_only_a_few_times_a_day(
     client: Any, candidate: Any, paid_order: Order, settings: Any
 ) -> None:
-    allowed = settings.THROTTLE_LIMITS["refund-request"]["account"][0]
+    allowed = settings.THROTTLE_LIMITS["refund-request"]["email"][0]
     client.force_login(candidate)
     url = f"/library/orders/{paid_order.number}/refund/"
 
