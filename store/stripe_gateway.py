@@ -179,20 +179,31 @@ def retrieve_checkout_session(session_id: str) -> dict[str, Any]:
 
 
 def create_refund(*, order: Order, refund: Refund) -> str:
-    """Refund part or all of an order's payment; returns Stripe's refund id."""
+    """Refund part or all of one charge (the order's, or the refund's instalment's own);
+    returns Stripe's refund id."""
+    instalment = refund.instalment
     if is_simulated():
-        refund_id = f"re_sim_{refund.pk}"
-        emit_simulated_event(
-            "charge.refunded",
-            simulated_charge(order, amount_refunded=order.amount_refunded + refund.amount),
-        )
-        return refund_id
+        if instalment is None:
+            charge = simulated_charge(order, amount_refunded=order.amount_refunded + refund.amount)
+        else:
+            charge = simulated_instalment_charge(
+                instalment, amount_refunded=instalment.amount_refunded + refund.amount
+            )
+        emit_simulated_event("charge.refunded", charge)
+        return f"re_sim_{refund.pk}"
+    metadata = {"order_number": order.number, "refund": str(refund.pk)}
+    if instalment is not None:
+        metadata["instalment"] = str(instalment.pk)
     result = _call(
         _client().v1.refunds.create,
         {
-            "payment_intent": order.stripe_payment_intent_id,
+            "payment_intent": (
+                instalment.stripe_payment_intent_id
+                if instalment
+                else order.stripe_payment_intent_id
+            ),
             "amount": refund.amount,
-            "metadata": {"order_number": order.number, "refund": str(refund.pk)},
+            "metadata": metadata,
         },
         idempotency_key=refund.idempotency_key,
     )
@@ -386,6 +397,24 @@ def simulated_charge(order: Order, *, amount_refunded: int) -> dict[str, Any]:
         "paid": True,
         "payment_intent": order.stripe_payment_intent_id or f"pi_sim_{order.number}",
         "refunded": amount_refunded >= order.total,
+        "status": "succeeded",
+    }
+
+
+def simulated_instalment_charge(instalment: Any, *, amount_refunded: int) -> dict[str, Any]:
+    """One instalment's own charge, as charge.refunded carries it."""
+    order = instalment.plan.order
+    return {
+        "id": f"ch_sim_{order.number}_{instalment.number}",
+        "object": "charge",
+        "amount": instalment.amount,
+        "amount_captured": instalment.amount,
+        "amount_refunded": min(amount_refunded, instalment.amount),
+        "currency": order.currency,
+        "metadata": {"order_number": order.number, "instalment": str(instalment.pk)},
+        "paid": True,
+        "payment_intent": instalment.stripe_payment_intent_id,
+        "refunded": amount_refunded >= instalment.amount,
         "status": "succeeded",
     }
 

@@ -258,7 +258,56 @@ def test_the_simulated_clock_command_refuses_real_stripe(settings: Any) -> None:
         call_command("advance_instalments")
 
 
-def test_a_refund_of_an_instalment_order_is_limited_to_the_checkouts_charge(
+def _events(kind: str) -> list[dict[str, Any]]:
+    from store.models import StripeEvent
+
+    return [e.data_object for e in StripeEvent.objects.filter(type=kind).order_by("pk")]
+
+
+def test_a_refund_of_an_instalment_order_refunds_each_paid_charge_and_cancels_the_rest(
+    client: Any, candidate: Any, coach: Any, package: Product
+) -> None:
+    from store.accounting import CreditNote
+    from store.models import Refund
+    from store.services import refund_order
+
+    order = _buy_in_instalments(client, candidate, package)
+    _collect_due(31)
+    order.refresh_from_db()
+    first, second, third = order.plan.instalments.all()
+    assert order.amount_paid == 66666
+
+    with committed():
+        refund_order(order=order, by=coach)
+
+    order.refresh_from_db()
+    refunds = Refund.objects.filter(order=order).order_by("instalment__number")
+    assert [(r.instalment.number, r.amount) for r in refunds] == [(1, 33333), (2, 33333)]
+    # Each charge got its own refund from the provider, and its own credit note.
+    charges = _events("charge.refunded")
+    assert sorted((c["payment_intent"], c["amount_refunded"]) for c in charges) == sorted(
+        [(first.stripe_payment_intent_id, 33333), (second.stripe_payment_intent_id, 33333)]
+    )
+    assert first.stripe_payment_intent_id != second.stripe_payment_intent_id
+    assert list(CreditNote.objects.values_list("amount", flat=True)) == [33333, 33333]
+    assert order.amount_refunded == 66666 and order.status == Order.Status.REFUNDED
+    assert not order.grants_access
+    assert not CreditGrant.objects.usable_by(candidate).exists()
+    assert _grant(order).revoked_at is not None
+    # The instalment not yet due is cancelled: the collector never takes it.
+    third.refresh_from_db()
+    assert third.cancelled_at is not None and third.paid_at is None
+    _collect_due(61)
+    _collect_due(95)
+    third.refresh_from_db()
+    assert third.paid_at is None and third.collection_started_at is None
+    assert len(_events("payment_intent.succeeded")) == 1  # the second instalment only
+    client.force_login(candidate)
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "Cancelled" in page and "Taken automatically" not in page
+
+
+def test_a_partial_refund_of_an_instalment_order_comes_off_the_latest_charge_first(
     client: Any, candidate: Any, coach: Any, package: Product
 ) -> None:
     from store.services import refund_order
@@ -266,8 +315,94 @@ def test_a_refund_of_an_instalment_order_is_limited_to_the_checkouts_charge(
     order = _buy_in_instalments(client, candidate, package)
     _collect_due(31)
     order.refresh_from_db()
-    with pytest.raises(stripe_gateway.GatewayError, match="at most £333.33"):
-        refund_order(order=order, amount=60000, by=coach)
+    with pytest.raises(stripe_gateway.GatewayError, match="at most £666.66"):
+        refund_order(order=order, amount=70000, by=coach)
     with committed():
-        refund = refund_order(order=order, by=coach)
-    assert refund.amount == 33333
+        refund_order(order=order, amount=40000, by=coach)
+
+    order.refresh_from_db()
+    rows = order.plan.instalments.values_list("number", "amount_refunded", "cancelled_at")
+    assert [(n, r) for n, r, _ in rows] == [(1, 6667), (2, 33333), (3, 0)]
+    # Part of the money back: the plan goes on, and so does access.
+    assert all(cancelled is None for *_, cancelled in rows)
+    assert order.status == Order.Status.PARTIALLY_REFUNDED and order.grants_access
+    assert order.credit_notes.count() == 2
+
+
+def test_real_refunds_of_an_instalment_order_name_each_charges_payment_intent(
+    client: Any, candidate: Any, package: Product, settings: Any, monkeypatch: Any
+) -> None:
+    from store.models import Refund
+    from store.services import refund_order
+
+    order = _buy_in_instalments(client, candidate, package)
+    _collect_due(31)
+    order.refresh_from_db()
+    first, second, _ = order.plan.instalments.all()
+    settings.STRIPE_SECRET_KEY = "sk_test_recording"
+    calls: list[Any] = []
+
+    class Recorder:
+        def __getattr__(self, name: str) -> Any:
+            return self
+
+        def create(self, params: Any = None, options: Any = None) -> Any:
+            calls.append((params, options))
+            return type("R", (), {"id": f"re_{len(calls)}"})()
+
+    monkeypatch.setattr(stripe_gateway, "_client", lambda: Recorder())
+    refund_order(order=order)
+
+    refunds = {r.instalment.number: r for r in Refund.objects.filter(order=order)}
+    asked = {params["payment_intent"]: (params["amount"], options) for params, options in calls}
+    assert asked == {
+        first.stripe_payment_intent_id: (
+            33333, {"idempotency_key": f"store-refund-{refunds[1].pk}"}
+        ),
+        second.stripe_payment_intent_id: (
+            33333, {"idempotency_key": f"store-refund-{refunds[2].pk}"}
+        ),
+    }  # fmt: skip
+    assert calls[0][0]["metadata"]["instalment"] == str(second.pk)
+
+
+def test_a_refund_of_a_later_instalment_made_in_stripes_dashboard_credits_that_charge(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    from tests.store.conftest import load_fixture
+
+    order = _buy_in_instalments(client, candidate, package)
+    _collect_due(31)
+    second = order.plan.instalments.get(number=2)
+    event = load_fixture(
+        "charge.refunded", event_id="evt_dash", order_number=order.number, amount=33333,
+        amount_refunded=33333, refunded="true",
+    )  # fmt: skip
+    event["data"]["object"]["payment_intent"] = second.stripe_payment_intent_id
+    post_event(client, event)
+
+    order.refresh_from_db()
+    second.refresh_from_db()
+    assert second.amount_refunded == 33333
+    assert order.plan.instalments.get(number=1).amount_refunded == 0
+    assert order.amount_refunded == 33333 and order.grants_access
+    assert list(order.credit_notes.values_list("amount", flat=True)) == [33333]
+
+
+def test_a_refund_asked_inside_the_window_of_an_instalment_order_is_paid_at_once(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    package.refund_window_days = 14
+    package.automatic_refunds = Product.AutomaticRefunds.UNUSED
+    package.save()
+    order = _buy_in_instalments(client, candidate, package)
+    client.force_login(candidate)
+    assert "Refund now" in client.get(order.get_absolute_url()).content.decode()
+
+    with committed():
+        client.post(f"/library/orders/{order.number}/refund/", {"reason": "Not for me"})
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED and order.amount_refunded == 33333
+    assert order.plan.instalments.filter(cancelled_at__isnull=False).count() == 2
+    assert not CreditGrant.objects.usable_by(candidate).exists()
