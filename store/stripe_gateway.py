@@ -138,6 +138,15 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
     if order.automatic_tax:
         params["automatic_tax"] = {"enabled": True}
         params["billing_address_collection"] = "required"
+        # A business buyer can enter its tax ID on Stripe's page; one given in our
+        # invoice details is already on the customer, so Stripe Tax can reverse-charge.
+        params["tax_id_collection"] = {"enabled": True}
+        customer = _business_customer(order)
+        if customer:
+            params["customer"] = customer
+            params["customer_update"] = {"name": "auto", "address": "auto"}
+            del params["customer_email"]
+            params.pop("customer_creation", None)
     if order.discount:
         # Stripe needs a coupon object for a discount; ours is applied as one
         # amount-off coupon made for this order, keyed to the order.
@@ -153,6 +162,46 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
         idempotency_key=f"store-checkout-{order.number}",
     )
     return {"id": session.id, "url": session.url}
+
+
+# Tax ID kinds Stripe names (its `tax_id_data[type]`) by the number's country prefix.
+EU_VAT_PREFIXES = {
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE",
+    "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI",
+}  # fmt: skip
+OTHER_VAT_PREFIXES = {"GB": "gb_vat", "CH": "ch_vat", "NO": "no_vat"}
+
+
+def stripe_tax_id(value: str) -> dict[str, str] | None:
+    """{"type", "value"} for a VAT number Stripe can take, else None (the buyer can
+    still enter it on Stripe's page)."""
+    compact = "".join(value.split()).upper()
+    prefix = compact[:2]
+    if len(compact) < 4 or not compact[2:].replace("MVA", "").isalnum():
+        return None
+    if prefix in EU_VAT_PREFIXES:
+        return {"type": "eu_vat", "value": compact}
+    if prefix in OTHER_VAT_PREFIXES:
+        return {"type": OTHER_VAT_PREFIXES[prefix], "value": compact}
+    return None
+
+
+def _business_customer(order: Order) -> str:
+    """A Stripe customer holding the buyer's business name and tax ID, or ""."""
+    tax_id = stripe_tax_id(order.tax_id)
+    if tax_id is None:
+        return ""
+    customer = _call(
+        _client().v1.customers.create,
+        {
+            "email": order.email,
+            "name": order.business_name or order.email,
+            "tax_id_data": [tax_id],
+            "metadata": {"order_number": order.number},
+        },
+        idempotency_key=f"store-customer-{order.number}",
+    )
+    return str(customer.id)
 
 
 def open_checkout_url(order: Order) -> str | None:
