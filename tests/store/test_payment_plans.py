@@ -406,3 +406,41 @@ def test_a_refund_asked_inside_the_window_of_an_instalment_order_is_paid_at_once
     assert order.status == Order.Status.REFUNDED and order.amount_refunded == 33333
     assert order.plan.instalments.filter(cancelled_at__isnull=False).count() == 2
     assert not CreditGrant.objects.usable_by(candidate).exists()
+
+
+def test_the_collector_charges_the_amounts_fixed_at_purchase_whatever_the_product_says_now(
+    client: Any, candidate: Any, package: Product, settings: Any, monkeypatch: Any
+) -> None:
+    package.prices.update(is_active=False)
+    package.prices.create(amount=100001, currency="gbp")
+    order = _buy_in_instalments(client, candidate, package)
+    # The coach changes the price and the number of instalments afterwards.
+    package.prices.update(is_active=False)
+    package.prices.create(amount=240000, currency="gbp")
+    package.instalments, package.instalment_interval_days = 6, 10
+    package.save()
+    settings.STRIPE_SECRET_KEY = "sk_test_recording"
+    charged: list[dict[str, Any]] = []
+
+    class Stripe:
+        def __getattr__(self, name: str) -> Any:
+            return self
+
+        def retrieve(self, *args: Any, **kwargs: Any) -> Any:
+            return type("PI", (), {"payment_method": "pm_saved"})()
+
+        def create(self, params: Any = None, options: Any = None) -> Any:
+            charged.append(params)
+            return type("PI", (), {"id": f"pi_{len(charged)}"})()
+
+    monkeypatch.setattr(stripe_gateway, "_client", lambda: Stripe())
+    for day in (11, 21, 31, 45, 61, 90):
+        _collect_due(day)
+
+    # 100,001 in 3: the two equal parts first, the odd penny on the last.
+    assert order.plan.instalments.get(number=1).amount == 33333
+    assert [(c["amount"], c["metadata"]["instalment"]) for c in charged] == [
+        (33333, str(order.plan.instalments.get(number=2).pk)),
+        (33335, str(order.plan.instalments.get(number=3).pk)),
+    ]
+    assert all(c["payment_method"] == "pm_saved" and c["off_session"] for c in charged)
