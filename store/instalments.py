@@ -42,13 +42,23 @@ def sync_plan_credits(order: Order) -> None:
             grant.resume()
 
 
-def record_instalment_paid(*, instalment_pk: int, payment_intent: str = "") -> Instalment | None:
+def record_instalment_paid(
+    *, instalment_pk: int, payment_intent: str = "", tax_amount: int | None = None
+) -> Instalment | None:
+    """`tax_amount`: the tax Stripe Tax put inside a "pay now" Checkout's total."""
     with transaction.atomic():
         locked = _locked(instalment_pk)
         if locked is None:
             return None
         order, instalment = locked
         if instalment.mark_paid(payment_intent=payment_intent):
+            if order.automatic_tax:
+                if tax_amount is not None:
+                    instalment.tax_amount = min(tax_amount, instalment.amount)
+                    instalment.save(update_fields=["tax_amount"])
+                # The order's tax is what its paid instalments carried.
+                order.tax_amount = min(instalment.plan.tax_paid, order.total)
+                order.save(update_fields=["tax_amount"])
             sync_plan_credits(order)
             emails.send_instalment_paid(instalment)
     return instalment

@@ -494,10 +494,17 @@ class Order(models.Model):
         self.save(update_fields=["invoice_year", "invoice_sequence"])
         return True
 
-    def issue_credit_note(self, amount: int, *, reason: str = "") -> CreditNote:
-        """The credit note for `amount` just refunded, numbered in its own series."""
+    def issue_credit_note(
+        self, amount: int, *, reason: str = "", instalment: Instalment | None = None
+    ) -> CreditNote:
+        """The credit note for `amount` just refunded, numbered in its own series; its
+        tax is that share of the refunded charge's own tax (an instalment's, or the
+        order's)."""
         now = timezone.now()
-        tax = self.tax_amount * amount // self.total if self.total else 0
+        if instalment is not None:
+            tax = instalment.tax_amount * amount // instalment.amount
+        else:
+            tax = self.tax_amount * amount // self.total if self.total else 0
         return CreditNote.objects.create(
             order=self,
             amount=amount,

@@ -72,6 +72,10 @@ class PaymentPlan(models.Model):
         return sum(i.amount for i in self.instalments.all() if i.paid_at is not None)
 
     @property
+    def tax_paid(self) -> int:
+        return sum(i.tax_amount for i in self.instalments.all() if i.paid_at is not None)
+
+    @property
     def amount_refunded(self) -> int:
         return sum(i.amount_refunded for i in self.instalments.all())
 
@@ -114,6 +118,9 @@ class Instalment(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # What Stripe reports refunded of this instalment's own charge (cumulative).
     amount_refunded = models.PositiveIntegerField(default=0)
+    # Stripe Tax on: the tax inside this instalment's amount, worked out for its own
+    # charge (at checkout, or just before the off-session charge).
+    tax_amount = models.PositiveIntegerField(default=0)
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
     # The buyer's own "pay now" for a missed instalment.
     stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True)
@@ -137,6 +144,10 @@ class Instalment(models.Model):
     @property
     def is_missed(self) -> bool:
         return self.paid_at is None and self.failed_at is not None and self.cancelled_at is None
+
+    @property
+    def tax_display(self) -> str:
+        return format_money(self.tax_amount, self.plan.order.currency)
 
     @property
     def refundable(self) -> int:

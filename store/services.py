@@ -240,7 +240,10 @@ def fulfil_checkout(*, session_id: str, session: dict[str, Any] | None = None) -
             record_tax(order=order, session=session)
             plan = order.payment_plan
             if plan is not None:
-                plan.instalments.get(number=1).mark_paid(payment_intent=payment_intent)
+                first = plan.instalments.get(number=1)
+                first.mark_paid(payment_intent=payment_intent)
+                # Checkout's tax is the first instalment's own.
+                Instalment.objects.filter(pk=first.pk).update(tax_amount=order.tax_amount)
                 plan.stripe_customer_id = str(session.get("customer") or "")
                 plan.save(update_fields=["stripe_customer_id"])
         if paid_now and order.coupon is not None and not order.coupon.record_redemption():
@@ -414,6 +417,7 @@ def record_charge_refund(*, charge: dict[str, Any]) -> Order | None:
             order.stripe_payment_intent_id = charge["payment_intent"]
             order.save(update_fields=["stripe_payment_intent_id"])
         refunded = int(charge.get("amount_refunded") or 0)
+        instalment = None
         if plan is None:
             if charge.get("refunded"):
                 refunded = max(refunded, order.total)
@@ -429,7 +433,9 @@ def record_charge_refund(*, charge: dict[str, Any]) -> Order | None:
             if added:
                 order.record_refunded_total(plan.amount_refunded)
         if added:
-            order.issue_credit_note(added, reason=refund_reason(order))
+            order.issue_credit_note(
+                added, reason=refund_reason(order), instalment=instalment if plan else None
+            )
             sync_access(order=order)
             emails.send_refund_issued(order)
     return order

@@ -13,6 +13,7 @@ products away to anyone who presses "pay".
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from store.models import Order, Refund
 
 API_VERSION = "2025-03-31.basil"
+
+log = logging.getLogger(__name__)
 
 
 class GatewayError(Exception):
@@ -113,6 +116,7 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
                         "name": f"{order.items.all()[0].title}: instalment 1 of "
                         f"{plan.instalment_count}"
                     },
+                    **({"tax_behavior": "inclusive"} if order.automatic_tax else {}),
                 },
             }
         ]
@@ -265,6 +269,7 @@ def charge_instalment(instalment: Any) -> None:
     order = instalment.plan.order
     metadata = {"order_number": order.number, "instalment": str(instalment.pk)}
     if is_simulated():
+        _keep_instalment_tax(instalment, included_tax(order, instalment.amount))
         event = (
             "payment_intent.payment_failed"
             if instalment.plan.simulate_decline
@@ -286,6 +291,9 @@ def charge_instalment(instalment: Any) -> None:
         intent = _client().v1.payment_intents.retrieve(order.stripe_payment_intent_id)
     except stripe.StripeError as error:
         raise StripeUnavailable("The payment provider could not be reached.") from error
+    calculation = _instalment_tax_calculation(instalment) if order.automatic_tax else None
+    if calculation is not None:
+        metadata["tax_calculation"] = str(calculation.id)
     try:
         _call(
             _client().v1.payment_intents.create,
@@ -304,6 +312,55 @@ def charge_instalment(instalment: Any) -> None:
         if isinstance(error.__cause__, stripe.CardError):
             raise CardDeclined(str(error)) from error
         raise
+    if calculation is not None:
+        _record_tax_transaction(instalment, calculation)
+
+
+def _keep_instalment_tax(instalment: Any, tax: int) -> None:
+    from store.plans import Instalment
+
+    instalment.tax_amount = min(tax, instalment.amount)
+    Instalment.objects.filter(pk=instalment.pk).update(tax_amount=instalment.tax_amount)
+
+
+def _instalment_reference(instalment: Any) -> str:
+    return f"{instalment.plan.order.number}-{instalment.number}"
+
+
+def _instalment_tax_calculation(instalment: Any) -> Any:
+    """Stripe Tax for an off-session instalment (a PaymentIntent has no automatic tax):
+    the tax inside its amount, for the customer (address and tax IDs) saved at
+    checkout. Kept on the instalment before the charge, for its invoice."""
+    order = instalment.plan.order
+    calculation = _call(
+        _client().v1.tax.calculations.create,
+        {
+            "currency": order.currency,
+            "customer": instalment.plan.stripe_customer_id,
+            "line_items": [
+                {
+                    "amount": instalment.amount,
+                    "reference": _instalment_reference(instalment),
+                    "tax_behavior": "inclusive",
+                }
+            ],
+        },
+    )
+    _keep_instalment_tax(instalment, int(calculation.tax_amount_inclusive or 0))
+    return calculation
+
+
+def _record_tax_transaction(instalment: Any, calculation: Any) -> None:
+    """Tell Stripe Tax the instalment was charged, for its tax reports. The charge
+    stands either way, so a failure here is logged for the coach to record by hand."""
+    try:
+        _call(
+            _client().v1.tax.transactions.create_from_calculation,
+            {"calculation": calculation.id, "reference": _instalment_reference(instalment)},
+            idempotency_key=f"store-instalment-tax-{instalment.pk}",
+        )
+    except GatewayError as error:
+        log.warning("tax transaction for instalment %s not recorded: %s", instalment.pk, error)
 
 
 def create_instalment_checkout_session(
@@ -316,31 +373,38 @@ def create_instalment_checkout_session(
         return {"id": session_id, "url": reverse("store:simulated-checkout", args=[session_id])}
     metadata = {"order_number": order.number, "instalment": str(instalment.pk)}
     title = order.items.all()[0].title
-    session = _call(
-        _client().v1.checkout.sessions.create,
-        {
-            "mode": "payment",
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": order.currency,
-                        "unit_amount": instalment.amount,
-                        "product_data": {
-                            "name": f"{title}: instalment {instalment.number} of "
-                            f"{instalment.plan.instalment_count}"
-                        },
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": instalment.amount,
+                    "product_data": {
+                        "name": f"{title}: instalment {instalment.number} of "
+                        f"{instalment.plan.instalment_count}"
                     },
-                }
-            ],
-            "customer_email": order.email,
-            "metadata": metadata,
-            "payment_intent_data": {"metadata": metadata},
-            "success_url": success_url,
-            "cancel_url": cancel_url,
-            "expires_at": int(time.time()) + settings.CHECKOUT_SESSION_MINUTES * 60,
-        },
-    )
+                },
+            }
+        ],
+        "customer_email": order.email,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": int(time.time()) + settings.CHECKOUT_SESSION_MINUTES * 60,
+    }
+    if order.automatic_tax:
+        # Its own tax, inside its amount, for the customer (and tax ID) kept at checkout.
+        params["automatic_tax"] = {"enabled": True}
+        params["line_items"][0]["price_data"]["tax_behavior"] = "inclusive"
+        params["billing_address_collection"] = "required"
+        if instalment.plan.stripe_customer_id:
+            params["customer"] = instalment.plan.stripe_customer_id
+            params["customer_update"] = {"address": "auto"}
+            del params["customer_email"]
+    session = _call(_client().v1.checkout.sessions.create, params)
     return {"id": session.id, "url": session.url}
 
 
@@ -355,6 +419,7 @@ def simulated_instalment_session(instalment: Any) -> dict[str, Any]:
         "metadata": {"order_number": order.number, "instalment": str(instalment.pk)},
         "mode": "payment",
         "payment_intent": f"pi_sim_{order.number}_{instalment.number}_checkout",
+        "total_details": {"amount_tax": included_tax(order, instalment.amount)},
         "payment_status": "paid",
         "status": "complete",
     }
@@ -406,11 +471,16 @@ def make_event(event_type: str, data_object: dict[str, Any]) -> dict[str, Any]:
 
 
 def simulated_tax(order: Order) -> int:
-    """The simulated Stripe Tax: STORE_SIMULATED_TAX_PERCENT included in the total."""
+    """The simulated Stripe Tax on what Checkout charges (a plan's first instalment)."""
+    return included_tax(order, order.charged_at_checkout)
+
+
+def included_tax(order: Order, amount: int) -> int:
+    """The simulated Stripe Tax: STORE_SIMULATED_TAX_PERCENT included in `amount`."""
     if not order.automatic_tax:
         return 0
     rate = settings.STORE_SIMULATED_TAX_PERCENT
-    return order.total - round(order.total * 100 / (100 + rate))
+    return amount - round(amount * 100 / (100 + rate))
 
 
 def simulated_session(order: Order, *, payment_status: str = "paid") -> dict[str, Any]:

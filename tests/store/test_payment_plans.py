@@ -444,3 +444,99 @@ def test_the_collector_charges_the_amounts_fixed_at_purchase_whatever_the_produc
         (33335, str(order.plan.instalments.get(number=3).pk)),
     ]
     assert all(c["payment_method"] == "pm_saved" and c["off_session"] for c in charged)
+
+
+def test_with_stripe_tax_on_each_instalment_carries_its_own_tax_on_invoice_email_and_refund(
+    client: Any, candidate: Any, coach: Any, package: Product, settings: Any
+) -> None:
+    from store.services import refund_order
+
+    settings.STORE_AUTOMATIC_TAX = True  # the simulated Stripe Tax: 20 % included
+    order = _buy_in_instalments(client, candidate, package)
+    _collect_due(31)
+    order.refresh_from_db()
+
+    # 333.33 and 333.34 with 20 % inside: 55.55 and 55.56 of tax.
+    taxes = list(order.plan.instalments.values_list("number", "tax_amount"))
+    assert taxes[:2] == [(1, 5555), (2, 5555)]
+    assert order.tax_amount == 11110  # what has been paid so far
+    paid_mail = next(m for m in mail.outbox if "paid (order" in m.subject)
+    assert "Of which tax: £55.55" in paid_mail.body
+    client.force_login(candidate)
+    page = client.get(f"/library/orders/{order.number}/invoice/").content.decode()
+    assert "£333.33 paid" in page and "of which tax £55.55" in page
+    assert "£333.34 due" in page and "Of which tax" in page and "£111.10" in page
+
+    _collect_due(61)
+    order.refresh_from_db()
+    assert order.plan.instalments.get(number=3).tax_amount == 5556
+    with committed():
+        refund_order(order=order, amount=40000, by=coach)
+    notes = list(order.credit_notes.values_list("amount", "tax_amount"))
+    # Each credit note gives back the tax of the instalment it refunds.
+    assert notes == [(33334, 5556), (6666, 6666 * 5555 // 33333)]
+
+
+def test_real_instalments_ask_stripe_tax_for_their_tax_before_the_charge(
+    client: Any, candidate: Any, package: Product, settings: Any, monkeypatch: Any
+) -> None:
+    settings.STORE_AUTOMATIC_TAX = True
+    order = _buy_in_instalments(client, candidate, package)
+    order.plan.stripe_customer_id = "cus_saved"
+    order.plan.save()
+    settings.STRIPE_SECRET_KEY = "sk_test_recording"
+    calls: list[tuple[str, Any]] = []
+
+    class Stripe:
+        def __init__(self, path: str = "") -> None:
+            self.path = path
+
+        def __getattr__(self, name: str) -> Any:
+            return Stripe(f"{self.path}.{name}")
+
+        def retrieve(self, *args: Any, **kwargs: Any) -> Any:
+            return type("PI", (), {"payment_method": "pm_saved"})()
+
+        def create(self, params: Any = None, options: Any = None) -> Any:
+            calls.append((self.path, params))
+            fields = {"id": f"obj_{len(calls)}", "tax_amount_inclusive": 5432, "status": "ok"}
+            return type("O", (), fields)()
+
+        def create_from_calculation(self, params: Any = None, options: Any = None) -> Any:
+            calls.append((f"{self.path}.create_from_calculation", params))
+            return type("T", (), {"id": "tax_txn"})()
+
+    monkeypatch.setattr(stripe_gateway, "_client", lambda: Stripe())
+    _collect_due(31)
+
+    calculation = next(params for path, params in calls if "calculations" in path)
+    assert calculation["customer"] == "cus_saved"
+    assert calculation["line_items"] == [
+        {"amount": 33333, "reference": f"{order.number}-2", "tax_behavior": "inclusive"}
+    ]
+    intent = next(params for path, params in calls if "payment_intents" in path)
+    assert intent["amount"] == 33333 and intent["metadata"]["tax_calculation"] == "obj_1"
+    assert order.plan.instalments.get(number=2).tax_amount == 5432
+
+
+def test_with_stripe_tax_on_the_plans_checkout_line_is_tax_inclusive(
+    db: None, package: Product, settings: Any, monkeypatch: Any
+) -> None:
+    settings.STRIPE_SECRET_KEY = "sk_test_recording"
+    settings.STORE_AUTOMATIC_TAX = True
+    calls: list[Any] = []
+
+    class Recorder:
+        def __getattr__(self, name: str) -> Any:
+            return self
+
+        def create(self, params: Any = None, options: Any = None) -> Any:
+            calls.append(params)
+            return type("S", (), {"id": "cs_test_plan", "url": "https://checkout.example/"})()
+
+    monkeypatch.setattr(stripe_gateway, "_client", lambda: Recorder())
+    start_checkout(
+        product=package, email="a@b.example", instalments=3,
+        success_url="http://t/s/", cancel_url="http://t/c/",
+    )  # fmt: skip
+    assert calls[-1]["line_items"][0]["price_data"]["tax_behavior"] == "inclusive"
