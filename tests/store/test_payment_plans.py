@@ -540,3 +540,28 @@ def test_with_stripe_tax_on_the_plans_checkout_line_is_tax_inclusive(
         success_url="http://t/s/", cancel_url="http://t/c/",
     )  # fmt: skip
     assert calls[-1]["line_items"][0]["price_data"]["tax_behavior"] == "inclusive"
+
+
+def test_an_instalment_charged_while_the_order_was_being_refunded_is_given_back_too(
+    client: Any, candidate: Any, coach: Any, package: Product
+) -> None:
+    from store.instalments import record_instalment_paid
+    from store.services import refund_order
+
+    order = _buy_in_instalments(client, candidate, package)
+    second = order.plan.instalments.get(number=2)
+    with committed():
+        refund_order(order=order, by=coach)
+    second.refresh_from_db()
+    assert second.cancelled_at is not None
+
+    # The collector's charge was already on its way: Stripe reports it paid.
+    with committed():
+        record_instalment_paid(instalment_pk=second.pk, payment_intent="pi_in_flight")
+
+    order.refresh_from_db()
+    second.refresh_from_db()
+    assert second.paid_at is not None and second.amount_refunded == second.amount
+    assert order.refunds.filter(instalment=second).count() == 1
+    assert order.status == Order.Status.REFUNDED and not order.grants_access
+    assert not CreditGrant.objects.usable_by(candidate).exists()
