@@ -121,6 +121,8 @@ class Instalment(models.Model):
     # Stripe Tax on: the tax inside this instalment's amount, worked out for its own
     # charge (at checkout, or just before the off-session charge).
     tax_amount = models.PositiveIntegerField(default=0)
+    # Stripe Tax's record of an off-session instalment's tax, reversed by its refunds.
+    stripe_tax_transaction_id = models.CharField(max_length=255, blank=True)
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
     # The buyer's own "pay now" for a missed instalment.
     stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True)

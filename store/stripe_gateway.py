@@ -260,6 +260,8 @@ def create_refund(*, order: Order, refund: Refund) -> str:
         },
         idempotency_key=refund.idempotency_key,
     )
+    if instalment is not None and instalment.stripe_tax_transaction_id:
+        _reverse_tax_transaction(instalment, refund)
     return str(result.id)
 
 
@@ -353,14 +355,36 @@ def _instalment_tax_calculation(instalment: Any) -> Any:
 def _record_tax_transaction(instalment: Any, calculation: Any) -> None:
     """Tell Stripe Tax the instalment was charged, for its tax reports. The charge
     stands either way, so a failure here is logged for the coach to record by hand."""
+    from store.plans import Instalment
+
     try:
-        _call(
+        transaction = _call(
             _client().v1.tax.transactions.create_from_calculation,
             {"calculation": calculation.id, "reference": _instalment_reference(instalment)},
             idempotency_key=f"store-instalment-tax-{instalment.pk}",
         )
     except GatewayError as error:
         log.warning("tax transaction for instalment %s not recorded: %s", instalment.pk, error)
+        return
+    Instalment.objects.filter(pk=instalment.pk).update(stripe_tax_transaction_id=transaction.id)
+
+
+def _reverse_tax_transaction(instalment: Any, refund: Refund) -> None:
+    """A refund of an off-session instalment gives back its share of the tax in Stripe
+    Tax's reports (Checkout's charges are reversed by Stripe itself)."""
+    try:
+        _call(
+            _client().v1.tax.transactions.create_reversal,
+            {
+                "mode": "partial",
+                "original_transaction": instalment.stripe_tax_transaction_id,
+                "flat_amount": -refund.amount,
+                "reference": f"{_instalment_reference(instalment)}-refund-{refund.pk}",
+            },
+            idempotency_key=f"store-tax-reversal-{refund.pk}",
+        )
+    except GatewayError as error:
+        log.warning("tax reversal for refund %s not recorded: %s", refund.pk, error)
 
 
 def create_instalment_checkout_session(

@@ -506,6 +506,10 @@ def test_real_instalments_ask_stripe_tax_for_their_tax_before_the_charge(
             calls.append((f"{self.path}.create_from_calculation", params))
             return type("T", (), {"id": "tax_txn"})()
 
+        def create_reversal(self, params: Any = None, options: Any = None) -> Any:
+            calls.append((f"{self.path}.create_reversal", (params, options)))
+            return type("T", (), {"id": "tax_rev"})()
+
     monkeypatch.setattr(stripe_gateway, "_client", lambda: Stripe())
     _collect_due(31)
 
@@ -516,7 +520,24 @@ def test_real_instalments_ask_stripe_tax_for_their_tax_before_the_charge(
     ]
     intent = next(params for path, params in calls if "payment_intents" in path)
     assert intent["amount"] == 33333 and intent["metadata"]["tax_calculation"] == "obj_1"
-    assert order.plan.instalments.get(number=2).tax_amount == 5432
+    second = order.plan.instalments.get(number=2)
+    assert second.tax_amount == 5432
+    recorded = next(params for path, params in calls if path.endswith("create_from_calculation"))
+    assert recorded == {"calculation": "obj_1", "reference": f"{order.number}-2"}
+    assert second.stripe_tax_transaction_id == "tax_txn"
+
+    # Stripe's payment_intent.succeeded would say so; a refund then reverses its tax.
+    from store.instalments import record_instalment_paid
+    from store.services import refund_order
+
+    record_instalment_paid(instalment_pk=second.pk, payment_intent="pi_second")
+    refund = refund_order(order=order, amount=10000)
+    reversal, options = next(p for path, p in calls if path.endswith("create_reversal"))
+    assert reversal == {
+        "mode": "partial", "original_transaction": "tax_txn", "flat_amount": -10000,
+        "reference": f"{order.number}-2-refund-{refund.pk}",
+    }  # fmt: skip
+    assert options == {"idempotency_key": f"store-tax-reversal-{refund.pk}"}
 
 
 def test_with_stripe_tax_on_the_plans_checkout_line_is_tax_inclusive(
