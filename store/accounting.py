@@ -112,8 +112,23 @@ def seller_lines() -> list[str]:
     ]
 
 
+def _schedule_entry(order: Any, instalment: Any) -> str:
+    """One instalment on the invoice: paid with its own tax, cancelled, or due."""
+    if instalment.paid_at is not None:
+        tax = f" (of which tax {instalment.tax_display})" if order.automatic_tax else ""
+        return f"{instalment.amount_display} paid {instalment.paid_at:%d %b %Y}{tax}"
+    if instalment.cancelled_at is not None:
+        return f"{instalment.amount_display} cancelled"
+    return f"{instalment.amount_display} due {instalment.due_at:%d %b %Y}"
+
+
 def tax_note(order: Any) -> str:
     """What the invoice says about tax."""
+    if order.automatic_tax and order.payment_plan is not None:
+        return (
+            f"Prices include tax: {order.money(order.tax_amount)} in the instalments paid so"
+            " far, each calculated by Stripe Tax for its own payment."
+        )
     if order.automatic_tax:
         return (
             f"Prices include tax of {order.money(order.tax_amount)}, as calculated by Stripe Tax."
@@ -160,11 +175,7 @@ def invoice_document(order: Any) -> Document:
         total_label = "Total"
         notes.append(
             f"Payable in {plan.instalment_count} instalments: "
-            + "; ".join(
-                f"{i.amount_display} "
-                + (f"paid {i.paid_at:%d %b %Y}" if i.paid_at else f"due {i.due_at:%d %b %Y}")
-                for i in plan.instalments.all()
-            )
+            + "; ".join(_schedule_entry(order, i) for i in plan.instalments.all())
             + "."
         )
     if order.amount_refunded:

@@ -130,7 +130,7 @@ class RefundInline(TabularInline):
     model = Refund
     extra = 0
     can_delete = False
-    readonly_fields = ["amount", "stripe_refund_id", "created_by", "created_at"]
+    readonly_fields = ["amount", "instalment", "stripe_refund_id", "created_by", "created_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -151,7 +151,10 @@ class InstalmentInline(TabularInline):
     model = Instalment
     extra = 0
     can_delete = False
-    fields = ["number", "amount", "due_at", "paid_at", "failed_at", "stripe_payment_intent_id"]
+    fields = [
+        "number", "amount", "due_at", "paid_at", "failed_at", "cancelled_at", "amount_refunded",
+        "stripe_payment_intent_id",
+    ]  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -195,7 +198,7 @@ class OrderAdmin(ModelAdmin):
 
     @admin.display(description="Refund")
     def refund_link(self, obj: Order) -> str:
-        if obj.paid_at is None or obj.amount_refunded >= obj.total:
+        if obj.paid_at is None or obj.refundable == 0:
             return "-"
         url = reverse("admin:store_order_refund", args=[obj.pk])
         return format_html('<a class="font-semibold text-primary-600" href="{}">Refund…</a>', url)

@@ -96,12 +96,12 @@ class RefundForm(forms.Form):
     def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.order = order
-        remaining = order.total - order.amount_refunded
+        remaining = order.refundable
         self.fields["amount"].initial = Decimal(remaining) / 100
         self.fields["amount"].help_text = f"At most {order.money(remaining)}."
 
     def clean_amount(self) -> int:
         value = int(self.cleaned_data["amount"] * 100)
-        if value > self.order.total - self.order.amount_refunded:
+        if value > self.order.refundable:
             raise forms.ValidationError("That is more than what is left to refund.")
         return value

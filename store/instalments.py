@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
-from store import emails, stripe_gateway
+from store import emails, services, stripe_gateway
 from store.models import Order
 from store.plans import Instalment
 
@@ -42,15 +42,31 @@ def sync_plan_credits(order: Order) -> None:
             grant.resume()
 
 
-def record_instalment_paid(*, instalment_pk: int, payment_intent: str = "") -> Instalment | None:
+def record_instalment_paid(
+    *, instalment_pk: int, payment_intent: str = "", tax_amount: int | None = None
+) -> Instalment | None:
+    """`tax_amount`: the tax Stripe Tax put inside a "pay now" Checkout's total."""
     with transaction.atomic():
         locked = _locked(instalment_pk)
         if locked is None:
             return None
         order, instalment = locked
-        if instalment.mark_paid(payment_intent=payment_intent):
-            sync_plan_credits(order)
-            emails.send_instalment_paid(instalment)
+        paid_now = instalment.mark_paid(payment_intent=payment_intent)
+        if paid_now:
+            if order.automatic_tax:
+                if tax_amount is not None:
+                    instalment.tax_amount = min(tax_amount, instalment.amount)
+                    instalment.save(update_fields=["tax_amount"])
+                # The order's tax is what its paid instalments carried.
+                order.tax_amount = min(instalment.plan.tax_paid, order.total)
+                order.save(update_fields=["tax_amount"])
+            if instalment.cancelled_at is None:
+                sync_plan_credits(order)
+                emails.send_instalment_paid(instalment)
+    if paid_now and instalment.cancelled_at is not None:
+        # Charged while the order was being refunded (the collector's charge was on
+        # its way): the money goes back too, nothing is granted for it.
+        services.refund_order(order=order, amount=instalment.amount, reason="Order refunded")
     return instalment
 
 

@@ -467,6 +467,12 @@ class Order(models.Model):
         return plan.amount_paid if plan is not None else self.total
 
     @property
+    def refundable(self) -> int:
+        """What can still go back: all paid so far (a plan's paid instalments) less
+        what already did."""
+        return max(self.amount_paid - self.amount_refunded, 0)
+
+    @property
     def invoice_number(self) -> str:
         if self.invoice_year is None or self.invoice_sequence is None:
             return ""
@@ -488,10 +494,17 @@ class Order(models.Model):
         self.save(update_fields=["invoice_year", "invoice_sequence"])
         return True
 
-    def issue_credit_note(self, amount: int, *, reason: str = "") -> CreditNote:
-        """The credit note for `amount` just refunded, numbered in its own series."""
+    def issue_credit_note(
+        self, amount: int, *, reason: str = "", instalment: Instalment | None = None
+    ) -> CreditNote:
+        """The credit note for `amount` just refunded, numbered in its own series; its
+        tax is that share of the refunded charge's own tax (an instalment's, or the
+        order's)."""
         now = timezone.now()
-        tax = self.tax_amount * amount // self.total if self.total else 0
+        if instalment is not None:
+            tax = instalment.tax_amount * amount // instalment.amount
+        else:
+            tax = self.tax_amount * amount // self.total if self.total else 0
         return CreditNote.objects.create(
             order=self,
             amount=amount,
@@ -544,8 +557,6 @@ class Order(models.Model):
         rule = self.policy_snapshot.get("automatic_refunds", Product.AutomaticRefunds.NEVER)
         if not self.can_request_refund() or not self.inside_refund_window:
             return False
-        if self.payment_plan is not None:
-            return False  # several charges to unwind: the coach decides
         if rule == Product.AutomaticRefunds.ANY:
             return True
         return rule == Product.AutomaticRefunds.UNUSED and not self.was_used()
@@ -554,6 +565,8 @@ class Order(models.Model):
         # One status from facts that arrive in any order, so event order never matters.
         if self.total > 0 and self.amount_refunded >= self.total:
             return self.Status.REFUNDED
+        if self.paid_at and self.amount_refunded and self.amount_refunded >= self.amount_paid:
+            return self.Status.REFUNDED  # a plan's instalments so far all came back
         if self.dispute in (self.Dispute.OPEN, self.Dispute.LOST):
             return self.Status.DISPUTED
         if self.amount_refunded > 0:
@@ -646,6 +659,14 @@ class Refund(models.Model):
     """One refund we asked Stripe for; its primary key makes the idempotency key."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    # The instalment whose own charge this refunds (an order paid in instalments).
+    instalment = models.ForeignKey(
+        Instalment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+    )
     amount = models.PositiveIntegerField()
     reason = models.CharField(max_length=200, blank=True)
     stripe_refund_id = models.CharField(max_length=255, blank=True)

@@ -71,6 +71,28 @@ class PaymentPlan(models.Model):
     def amount_paid(self) -> int:
         return sum(i.amount for i in self.instalments.all() if i.paid_at is not None)
 
+    @property
+    def tax_paid(self) -> int:
+        return sum(i.tax_amount for i in self.instalments.all() if i.paid_at is not None)
+
+    @property
+    def amount_refunded(self) -> int:
+        return sum(i.amount_refunded for i in self.instalments.all())
+
+    def cancel_unpaid(self) -> int:
+        """Stop the instalments not yet paid (the order refunded or lost): never collected."""
+        return sum(1 for i in self.instalments.all() if i.cancel())
+
+    def refund_shares(self, amount: int) -> list[tuple[Instalment, int]]:
+        """`amount` spread over the paid charges, the latest first: [(instalment, part)]."""
+        shares = []
+        for instalment in sorted(self.instalments.all(), key=lambda i: -i.number):
+            part = min(amount, instalment.refundable)
+            if part > 0:
+                shares.append((instalment, part))
+                amount -= part
+        return shares
+
 
 class InstalmentQuerySet(models.QuerySet["Instalment"]):
     def due_for_collection(self) -> InstalmentQuerySet:
@@ -80,6 +102,7 @@ class InstalmentQuerySet(models.QuerySet["Instalment"]):
             paid_at__isnull=True,
             failed_at__isnull=True,
             collection_started_at__isnull=True,
+            cancelled_at__isnull=True,
         )
 
 
@@ -91,6 +114,15 @@ class Instalment(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     collection_started_at = models.DateTimeField(null=True, blank=True)
+    # Set when the order was refunded in full (or lost) before this one was paid.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # What Stripe reports refunded of this instalment's own charge (cumulative).
+    amount_refunded = models.PositiveIntegerField(default=0)
+    # Stripe Tax on: the tax inside this instalment's amount, worked out for its own
+    # charge (at checkout, or just before the off-session charge).
+    tax_amount = models.PositiveIntegerField(default=0)
+    # Stripe Tax's record of an off-session instalment's tax, reversed by its refunds.
+    stripe_tax_transaction_id = models.CharField(max_length=255, blank=True)
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
     # The buyer's own "pay now" for a missed instalment.
     stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True)
@@ -113,7 +145,15 @@ class Instalment(models.Model):
 
     @property
     def is_missed(self) -> bool:
-        return self.paid_at is None and self.failed_at is not None
+        return self.paid_at is None and self.failed_at is not None and self.cancelled_at is None
+
+    @property
+    def tax_display(self) -> str:
+        return format_money(self.tax_amount, self.plan.order.currency)
+
+    @property
+    def refundable(self) -> int:
+        return self.amount - self.amount_refunded if self.paid_at is not None else 0
 
     def pay_url(self) -> str:
         return reverse("store:instalment-pay", args=[self.plan.order.number, self.number])
@@ -130,6 +170,23 @@ class Instalment(models.Model):
         self.stripe_payment_intent_id = payment_intent or self.stripe_payment_intent_id
         self.save(update_fields=["paid_at", "stripe_payment_intent_id"])
         return True
+
+    def cancel(self) -> bool:
+        if self.paid_at is not None or self.cancelled_at is not None:
+            return False
+        self.cancelled_at = timezone.now()
+        self.save(update_fields=["cancelled_at"])
+        return True
+
+    def record_refunded_total(self, amount_refunded: int) -> int:
+        """Stripe reports the charge's cumulative refunds; keep the largest seen and
+        return what is newly refunded (0 for a repeat or an older report)."""
+        amount = min(amount_refunded, self.amount)
+        if amount <= self.amount_refunded:
+            return 0
+        added, self.amount_refunded = amount - self.amount_refunded, amount
+        self.save(update_fields=["amount_refunded"])
+        return added
 
     def mark_failed(self) -> bool:
         """A declined charge; an instalment paid meanwhile (events in any order) stays paid."""

@@ -33,7 +33,7 @@ from store.models import (
     Refund,
     StampedFile,
 )
-from store.plans import write_schedule
+from store.plans import Instalment, write_schedule
 from store.signals import discount_percent_for, order_fulfilled
 
 log = logging.getLogger(__name__)
@@ -240,7 +240,10 @@ def fulfil_checkout(*, session_id: str, session: dict[str, Any] | None = None) -
             record_tax(order=order, session=session)
             plan = order.payment_plan
             if plan is not None:
-                plan.instalments.get(number=1).mark_paid(payment_intent=payment_intent)
+                first = plan.instalments.get(number=1)
+                first.mark_paid(payment_intent=payment_intent)
+                # Checkout's tax is the first instalment's own.
+                Instalment.objects.filter(pk=first.pk).update(tax_amount=order.tax_amount)
                 plan.stripe_customer_id = str(session.get("customer") or "")
                 plan.save(update_fields=["stripe_customer_id"])
         if paid_now and order.coupon is not None and not order.coupon.record_redemption():
@@ -285,6 +288,9 @@ def sync_access(*, order: Order) -> None:
     that reruns find the rows; revoking is final for that order.
     """
     if not order.grants_access:
+        plan = order.payment_plan
+        if plan is not None and order.paid_at is not None:
+            plan.cancel_unpaid()  # nothing more is taken for what was given back
         for entitlement in order.entitlements.all():
             entitlement.revoke()
         for grant in order.credit_grants.all():
@@ -371,6 +377,10 @@ def find_order_for_charge(charge: dict[str, Any]) -> Order | None:
     number = (charge.get("metadata") or {}).get("order_number", "")
     if payment_intent:
         order = Order.objects.filter(stripe_payment_intent_id=payment_intent).first()
+        if order is None:  # a later instalment's own charge
+            order = Order.objects.filter(
+                plan__instalments__stripe_payment_intent_id=payment_intent
+            ).first()
         if order is not None:
             return order
     if number:
@@ -378,21 +388,54 @@ def find_order_for_charge(charge: dict[str, Any]) -> Order | None:
     return None
 
 
+def instalment_for_charge(order: Order, charge: dict[str, Any]) -> Instalment | None:
+    """The instalment whose own charge this is: named in its metadata (an off-session
+    or "pay now" charge), else found by payment intent (the checkout's charge)."""
+    plan = order.payment_plan
+    if plan is None:
+        return None
+    named = (charge.get("metadata") or {}).get("instalment")
+    if named and str(named).isdigit():
+        return plan.instalments.filter(pk=int(named)).first()
+    payment_intent = charge.get("payment_intent") or ""
+    if not payment_intent:
+        return None
+    return plan.instalments.filter(stripe_payment_intent_id=payment_intent).first()
+
+
 def record_charge_refund(*, charge: dict[str, Any]) -> Order | None:
+    """Stripe says a charge was refunded (cumulative): record what is new, with a credit
+    note for it. An order paid in instalments has a charge per instalment, each
+    recorded on its own instalment; the order's refunded total is their sum."""
     found = find_order_for_charge(charge)
     if found is None:
         return None
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=found.pk)
-        if charge.get("payment_intent") and not order.stripe_payment_intent_id:
+        plan = order.payment_plan
+        if plan is None and charge.get("payment_intent") and not order.stripe_payment_intent_id:
             order.stripe_payment_intent_id = charge["payment_intent"]
             order.save(update_fields=["stripe_payment_intent_id"])
         refunded = int(charge.get("amount_refunded") or 0)
-        if charge.get("refunded"):
-            refunded = max(refunded, order.total)
-        before = order.amount_refunded
-        if order.record_refunded_total(refunded):
-            order.issue_credit_note(order.amount_refunded - before, reason=refund_reason(order))
+        instalment = None
+        if plan is None:
+            if charge.get("refunded"):
+                refunded = max(refunded, order.total)
+            before = order.amount_refunded
+            added = order.amount_refunded - before if order.record_refunded_total(refunded) else 0
+        else:
+            instalment = instalment_for_charge(order, charge)
+            if instalment is None:
+                return None  # its instalment's payment is not recorded yet: retried
+            if charge.get("refunded"):
+                refunded = max(refunded, instalment.amount)
+            added = instalment.record_refunded_total(refunded)
+            if added:
+                order.record_refunded_total(plan.amount_refunded)
+        if added:
+            order.issue_credit_note(
+                added, reason=refund_reason(order), instalment=instalment if plan else None
+            )
             sync_access(order=order)
             emails.send_refund_issued(order)
     return order
@@ -417,34 +460,61 @@ def record_dispute(*, charge: dict[str, Any], state: str) -> Order | None:
 def refund_order(
     *, order: Order, amount: int | None = None, by: Any = None, reason: str = ""
 ) -> Refund:
-    """Refund through Stripe (full when `amount` is None). Raises GatewayError.
+    """Refund through Stripe (all that is left when `amount` is None). Raises
+    GatewayError. Returns the (last) Refund made.
 
-    The Refund row is committed first: its id is the idempotency key, so a
-    retry after a timeout asks Stripe for the same refund, not a second one.
+    Each Refund row is committed first: its id is the idempotency key, so a retry
+    after a timeout asks Stripe for the same refund, not a second one. An order paid
+    in instalments is refunded charge by charge, the latest first; refunding all that
+    is left first cancels the instalments not yet paid, so none is collected after.
     """
-    remaining = order.amount_paid - order.amount_refunded
-    plan = order.payment_plan
-    if plan is not None:
-        # Refunds go to the checkout's charge (the first instalment); the later
-        # instalments' charges are refunded from Stripe's dashboard.
-        remaining = min(remaining, plan.instalments.get(number=1).amount - order.amount_refunded)
+    remaining = order.refundable
     amount = remaining if amount is None else amount
     if order.paid_at is None or amount <= 0 or amount > remaining:
         raise stripe_gateway.GatewayError(
-            f"Nothing to refund for that amount (at most {order.money(max(remaining, 0))})."
+            f"Nothing to refund for that amount (at most {order.money(remaining)})."
         )
-    refund = Refund.objects.create(order=order, amount=amount, created_by=by, reason=reason[:200])
+    plan = order.payment_plan
+    if plan is None:
+        return _refund_charge(order=order, amount=amount, by=by, reason=reason)
+    if amount == remaining:
+        with transaction.atomic():
+            Order.objects.select_for_update().get(pk=order.pk)
+            plan.cancel_unpaid()
+    refund = None
+    for instalment, part in plan.refund_shares(amount):
+        refund = _refund_charge(
+            order=order, amount=part, by=by, reason=reason, instalment=instalment
+        )
+    assert refund is not None
+    return refund
+
+
+def _refund_charge(
+    *, order: Order, amount: int, by: Any, reason: str, instalment: Instalment | None = None
+) -> Refund:
+    """One refund of one charge: the order's, or one instalment's own."""
+    refund = Refund.objects.create(
+        order=order, instalment=instalment, amount=amount, created_by=by, reason=reason[:200]
+    )
     refund.stripe_refund_id = stripe_gateway.create_refund(order=order, refund=refund)
     refund.save(update_fields=["stripe_refund_id"])
     # Stripe's charge.refunded event confirms this too; recording it now
     # shows the coach the result at once and is idempotent with the event.
-    record_charge_refund(
-        charge={
+    if instalment is None:
+        charge = {
             "payment_intent": order.stripe_payment_intent_id,
             "metadata": {"order_number": order.number},
             "amount_refunded": order.amount_refunded + amount,
         }
-    )
+    else:
+        charge = {
+            "payment_intent": instalment.stripe_payment_intent_id,
+            "metadata": {"order_number": order.number, "instalment": str(instalment.pk)},
+            "amount_refunded": instalment.amount_refunded + amount,
+        }
+    record_charge_refund(charge=charge)
+    order.refresh_from_db()
     return refund
 
 

@@ -13,6 +13,7 @@ products away to anyone who presses "pay".
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from store.models import Order, Refund
 
 API_VERSION = "2025-03-31.basil"
+
+log = logging.getLogger(__name__)
 
 
 class GatewayError(Exception):
@@ -113,6 +116,7 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
                         "name": f"{order.items.all()[0].title}: instalment 1 of "
                         f"{plan.instalment_count}"
                     },
+                    **({"tax_behavior": "inclusive"} if order.automatic_tax else {}),
                 },
             }
         ]
@@ -138,6 +142,15 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
     if order.automatic_tax:
         params["automatic_tax"] = {"enabled": True}
         params["billing_address_collection"] = "required"
+        # A business buyer can enter its tax ID on Stripe's page; one given in our
+        # invoice details is already on the customer, so Stripe Tax can reverse-charge.
+        params["tax_id_collection"] = {"enabled": True}
+        customer = _business_customer(order)
+        if customer:
+            params["customer"] = customer
+            params["customer_update"] = {"name": "auto", "address": "auto"}
+            del params["customer_email"]
+            params.pop("customer_creation", None)
     if order.discount:
         # Stripe needs a coupon object for a discount; ours is applied as one
         # amount-off coupon made for this order, keyed to the order.
@@ -153,6 +166,46 @@ def create_checkout_session(*, order: Order, success_url: str, cancel_url: str) 
         idempotency_key=f"store-checkout-{order.number}",
     )
     return {"id": session.id, "url": session.url}
+
+
+# Tax ID kinds Stripe names (its `tax_id_data[type]`) by the number's country prefix.
+EU_VAT_PREFIXES = {
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE",
+    "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI",
+}  # fmt: skip
+OTHER_VAT_PREFIXES = {"GB": "gb_vat", "CH": "ch_vat", "NO": "no_vat"}
+
+
+def stripe_tax_id(value: str) -> dict[str, str] | None:
+    """{"type", "value"} for a VAT number Stripe can take, else None (the buyer can
+    still enter it on Stripe's page)."""
+    compact = "".join(value.split()).upper()
+    prefix = compact[:2]
+    if len(compact) < 4 or not compact[2:].replace("MVA", "").isalnum():
+        return None
+    if prefix in EU_VAT_PREFIXES:
+        return {"type": "eu_vat", "value": compact}
+    if prefix in OTHER_VAT_PREFIXES:
+        return {"type": OTHER_VAT_PREFIXES[prefix], "value": compact}
+    return None
+
+
+def _business_customer(order: Order) -> str:
+    """A Stripe customer holding the buyer's business name and tax ID, or ""."""
+    tax_id = stripe_tax_id(order.tax_id)
+    if tax_id is None:
+        return ""
+    customer = _call(
+        _client().v1.customers.create,
+        {
+            "email": order.email,
+            "name": order.business_name or order.email,
+            "tax_id_data": [tax_id],
+            "metadata": {"order_number": order.number},
+        },
+        idempotency_key=f"store-customer-{order.number}",
+    )
+    return str(customer.id)
 
 
 def open_checkout_url(order: Order) -> str | None:
@@ -179,23 +232,36 @@ def retrieve_checkout_session(session_id: str) -> dict[str, Any]:
 
 
 def create_refund(*, order: Order, refund: Refund) -> str:
-    """Refund part or all of an order's payment; returns Stripe's refund id."""
+    """Refund part or all of one charge (the order's, or the refund's instalment's own);
+    returns Stripe's refund id."""
+    instalment = refund.instalment
     if is_simulated():
-        refund_id = f"re_sim_{refund.pk}"
-        emit_simulated_event(
-            "charge.refunded",
-            simulated_charge(order, amount_refunded=order.amount_refunded + refund.amount),
-        )
-        return refund_id
+        if instalment is None:
+            charge = simulated_charge(order, amount_refunded=order.amount_refunded + refund.amount)
+        else:
+            charge = simulated_instalment_charge(
+                instalment, amount_refunded=instalment.amount_refunded + refund.amount
+            )
+        emit_simulated_event("charge.refunded", charge)
+        return f"re_sim_{refund.pk}"
+    metadata = {"order_number": order.number, "refund": str(refund.pk)}
+    if instalment is not None:
+        metadata["instalment"] = str(instalment.pk)
     result = _call(
         _client().v1.refunds.create,
         {
-            "payment_intent": order.stripe_payment_intent_id,
+            "payment_intent": (
+                instalment.stripe_payment_intent_id
+                if instalment
+                else order.stripe_payment_intent_id
+            ),
             "amount": refund.amount,
-            "metadata": {"order_number": order.number, "refund": str(refund.pk)},
+            "metadata": metadata,
         },
         idempotency_key=refund.idempotency_key,
     )
+    if instalment is not None and instalment.stripe_tax_transaction_id:
+        _reverse_tax_transaction(instalment, refund)
     return str(result.id)
 
 
@@ -205,6 +271,7 @@ def charge_instalment(instalment: Any) -> None:
     order = instalment.plan.order
     metadata = {"order_number": order.number, "instalment": str(instalment.pk)}
     if is_simulated():
+        _keep_instalment_tax(instalment, included_tax(order, instalment.amount))
         event = (
             "payment_intent.payment_failed"
             if instalment.plan.simulate_decline
@@ -226,6 +293,9 @@ def charge_instalment(instalment: Any) -> None:
         intent = _client().v1.payment_intents.retrieve(order.stripe_payment_intent_id)
     except stripe.StripeError as error:
         raise StripeUnavailable("The payment provider could not be reached.") from error
+    calculation = _instalment_tax_calculation(instalment) if order.automatic_tax else None
+    if calculation is not None:
+        metadata["tax_calculation"] = str(calculation.id)
     try:
         _call(
             _client().v1.payment_intents.create,
@@ -244,6 +314,77 @@ def charge_instalment(instalment: Any) -> None:
         if isinstance(error.__cause__, stripe.CardError):
             raise CardDeclined(str(error)) from error
         raise
+    if calculation is not None:
+        _record_tax_transaction(instalment, calculation)
+
+
+def _keep_instalment_tax(instalment: Any, tax: int) -> None:
+    from store.plans import Instalment
+
+    instalment.tax_amount = min(tax, instalment.amount)
+    Instalment.objects.filter(pk=instalment.pk).update(tax_amount=instalment.tax_amount)
+
+
+def _instalment_reference(instalment: Any) -> str:
+    return f"{instalment.plan.order.number}-{instalment.number}"
+
+
+def _instalment_tax_calculation(instalment: Any) -> Any:
+    """Stripe Tax for an off-session instalment (a PaymentIntent has no automatic tax):
+    the tax inside its amount, for the customer (address and tax IDs) saved at
+    checkout. Kept on the instalment before the charge, for its invoice."""
+    order = instalment.plan.order
+    calculation = _call(
+        _client().v1.tax.calculations.create,
+        {
+            "currency": order.currency,
+            "customer": instalment.plan.stripe_customer_id,
+            "line_items": [
+                {
+                    "amount": instalment.amount,
+                    "reference": _instalment_reference(instalment),
+                    "tax_behavior": "inclusive",
+                }
+            ],
+        },
+    )
+    _keep_instalment_tax(instalment, int(calculation.tax_amount_inclusive or 0))
+    return calculation
+
+
+def _record_tax_transaction(instalment: Any, calculation: Any) -> None:
+    """Tell Stripe Tax the instalment was charged, for its tax reports. The charge
+    stands either way, so a failure here is logged for the coach to record by hand."""
+    from store.plans import Instalment
+
+    try:
+        transaction = _call(
+            _client().v1.tax.transactions.create_from_calculation,
+            {"calculation": calculation.id, "reference": _instalment_reference(instalment)},
+            idempotency_key=f"store-instalment-tax-{instalment.pk}",
+        )
+    except GatewayError as error:
+        log.warning("tax transaction for instalment %s not recorded: %s", instalment.pk, error)
+        return
+    Instalment.objects.filter(pk=instalment.pk).update(stripe_tax_transaction_id=transaction.id)
+
+
+def _reverse_tax_transaction(instalment: Any, refund: Refund) -> None:
+    """A refund of an off-session instalment gives back its share of the tax in Stripe
+    Tax's reports (Checkout's charges are reversed by Stripe itself)."""
+    try:
+        _call(
+            _client().v1.tax.transactions.create_reversal,
+            {
+                "mode": "partial",
+                "original_transaction": instalment.stripe_tax_transaction_id,
+                "flat_amount": -refund.amount,
+                "reference": f"{_instalment_reference(instalment)}-refund-{refund.pk}",
+            },
+            idempotency_key=f"store-tax-reversal-{refund.pk}",
+        )
+    except GatewayError as error:
+        log.warning("tax reversal for refund %s not recorded: %s", refund.pk, error)
 
 
 def create_instalment_checkout_session(
@@ -256,31 +397,38 @@ def create_instalment_checkout_session(
         return {"id": session_id, "url": reverse("store:simulated-checkout", args=[session_id])}
     metadata = {"order_number": order.number, "instalment": str(instalment.pk)}
     title = order.items.all()[0].title
-    session = _call(
-        _client().v1.checkout.sessions.create,
-        {
-            "mode": "payment",
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": order.currency,
-                        "unit_amount": instalment.amount,
-                        "product_data": {
-                            "name": f"{title}: instalment {instalment.number} of "
-                            f"{instalment.plan.instalment_count}"
-                        },
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": instalment.amount,
+                    "product_data": {
+                        "name": f"{title}: instalment {instalment.number} of "
+                        f"{instalment.plan.instalment_count}"
                     },
-                }
-            ],
-            "customer_email": order.email,
-            "metadata": metadata,
-            "payment_intent_data": {"metadata": metadata},
-            "success_url": success_url,
-            "cancel_url": cancel_url,
-            "expires_at": int(time.time()) + settings.CHECKOUT_SESSION_MINUTES * 60,
-        },
-    )
+                },
+            }
+        ],
+        "customer_email": order.email,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": int(time.time()) + settings.CHECKOUT_SESSION_MINUTES * 60,
+    }
+    if order.automatic_tax:
+        # Its own tax, inside its amount, for the customer (and tax ID) kept at checkout.
+        params["automatic_tax"] = {"enabled": True}
+        params["line_items"][0]["price_data"]["tax_behavior"] = "inclusive"
+        params["billing_address_collection"] = "required"
+        if instalment.plan.stripe_customer_id:
+            params["customer"] = instalment.plan.stripe_customer_id
+            params["customer_update"] = {"address": "auto"}
+            del params["customer_email"]
+    session = _call(_client().v1.checkout.sessions.create, params)
     return {"id": session.id, "url": session.url}
 
 
@@ -295,6 +443,7 @@ def simulated_instalment_session(instalment: Any) -> dict[str, Any]:
         "metadata": {"order_number": order.number, "instalment": str(instalment.pk)},
         "mode": "payment",
         "payment_intent": f"pi_sim_{order.number}_{instalment.number}_checkout",
+        "total_details": {"amount_tax": included_tax(order, instalment.amount)},
         "payment_status": "paid",
         "status": "complete",
     }
@@ -346,11 +495,16 @@ def make_event(event_type: str, data_object: dict[str, Any]) -> dict[str, Any]:
 
 
 def simulated_tax(order: Order) -> int:
-    """The simulated Stripe Tax: STORE_SIMULATED_TAX_PERCENT included in the total."""
+    """The simulated Stripe Tax on what Checkout charges (a plan's first instalment)."""
+    return included_tax(order, order.charged_at_checkout)
+
+
+def included_tax(order: Order, amount: int) -> int:
+    """The simulated Stripe Tax: STORE_SIMULATED_TAX_PERCENT included in `amount`."""
     if not order.automatic_tax:
         return 0
     rate = settings.STORE_SIMULATED_TAX_PERCENT
-    return order.total - round(order.total * 100 / (100 + rate))
+    return amount - round(amount * 100 / (100 + rate))
 
 
 def simulated_session(order: Order, *, payment_status: str = "paid") -> dict[str, Any]:
@@ -386,6 +540,24 @@ def simulated_charge(order: Order, *, amount_refunded: int) -> dict[str, Any]:
         "paid": True,
         "payment_intent": order.stripe_payment_intent_id or f"pi_sim_{order.number}",
         "refunded": amount_refunded >= order.total,
+        "status": "succeeded",
+    }
+
+
+def simulated_instalment_charge(instalment: Any, *, amount_refunded: int) -> dict[str, Any]:
+    """One instalment's own charge, as charge.refunded carries it."""
+    order = instalment.plan.order
+    return {
+        "id": f"ch_sim_{order.number}_{instalment.number}",
+        "object": "charge",
+        "amount": instalment.amount,
+        "amount_captured": instalment.amount,
+        "amount_refunded": min(amount_refunded, instalment.amount),
+        "currency": order.currency,
+        "metadata": {"order_number": order.number, "instalment": str(instalment.pk)},
+        "paid": True,
+        "payment_intent": instalment.stripe_payment_intent_id,
+        "refunded": amount_refunded >= instalment.amount,
         "status": "succeeded",
     }
 

@@ -251,3 +251,66 @@ def test_a_business_buyer_finds_their_invoice_details_filled_in_next_time(
     client.force_login(candidate)
     page = client.get(product.get_absolute_url()).content.decode()
     assert 'value="Acme AI Ltd"' in page and 'value="GB123456789"' in page
+
+
+def _recording_stripe(settings: Any, monkeypatch: Any) -> list[Any]:
+    settings.STRIPE_SECRET_KEY = "sk_test_recording"
+    calls: list[Any] = []
+
+    class Recorder:
+        def __init__(self, path: str = "") -> None:
+            self.path = path
+
+        def __getattr__(self, name: str) -> Any:
+            return Recorder(f"{self.path}.{name}")
+
+        def create(self, params: Any = None, options: Any = None) -> Any:
+            calls.append((self.path, params, options))
+            return type("S", (), {"id": f"obj_{len(calls)}", "url": "https://checkout.example/"})()
+
+    monkeypatch.setattr(stripe_gateway, "_client", lambda: Recorder())
+    return calls
+
+
+def test_a_business_buyers_vat_number_goes_to_stripe_on_their_customer(
+    db: None, product: Any, settings: Any, monkeypatch: Any
+) -> None:
+    settings.STORE_AUTOMATIC_TAX = True
+    calls = _recording_stripe(settings, monkeypatch)
+    order = start_checkout(
+        product=product, email="cfo@acme.example", business_name="Acme AI GmbH",
+        tax_id="DE 123456789", success_url="http://t/s/", cancel_url="http://t/c/",
+    ).order  # fmt: skip
+
+    (_, customer, options), (_, session, _) = calls
+    assert customer["tax_id_data"] == [{"type": "eu_vat", "value": "DE123456789"}]
+    assert customer["name"] == "Acme AI GmbH" and customer["email"] == "cfo@acme.example"
+    assert options == {"idempotency_key": f"store-customer-{order.number}"}
+    # Stripe Tax sees the business (reverse charge) through the session's customer.
+    assert session["customer"] == "obj_1" and "customer_email" not in session
+    assert session["customer_update"] == {"name": "auto", "address": "auto"}
+    assert session["tax_id_collection"] == {"enabled": True}
+
+
+def test_with_stripe_tax_on_checkout_lets_any_business_buyer_enter_a_tax_id(
+    db: None, product: Any, settings: Any, monkeypatch: Any
+) -> None:
+    settings.STORE_AUTOMATIC_TAX = True
+    calls = _recording_stripe(settings, monkeypatch)
+    start_order(product)
+    [(_, session, _)] = calls
+    assert session["tax_id_collection"] == {"enabled": True}
+    assert session["customer_email"] == "buyer@example.com"
+
+
+def test_a_tax_id_of_no_known_kind_is_left_for_the_buyer_to_enter_on_stripes_page(
+    db: None, product: Any, settings: Any, monkeypatch: Any
+) -> None:
+    settings.STORE_AUTOMATIC_TAX = True
+    calls = _recording_stripe(settings, monkeypatch)
+    start_checkout(
+        product=product, email="a@b.example", tax_id="12-3456789",
+        success_url="http://t/s/", cancel_url="http://t/c/",
+    )  # fmt: skip
+    [(_, session, _)] = calls
+    assert session["tax_id_collection"] == {"enabled": True} and "customer" not in session

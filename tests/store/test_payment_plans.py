@@ -258,7 +258,56 @@ def test_the_simulated_clock_command_refuses_real_stripe(settings: Any) -> None:
         call_command("advance_instalments")
 
 
-def test_a_refund_of_an_instalment_order_is_limited_to_the_checkouts_charge(
+def _events(kind: str) -> list[dict[str, Any]]:
+    from store.models import StripeEvent
+
+    return [e.data_object for e in StripeEvent.objects.filter(type=kind).order_by("pk")]
+
+
+def test_a_refund_of_an_instalment_order_refunds_each_paid_charge_and_cancels_the_rest(
+    client: Any, candidate: Any, coach: Any, package: Product
+) -> None:
+    from store.accounting import CreditNote
+    from store.models import Refund
+    from store.services import refund_order
+
+    order = _buy_in_instalments(client, candidate, package)
+    _collect_due(31)
+    order.refresh_from_db()
+    first, second, third = order.plan.instalments.all()
+    assert order.amount_paid == 66666
+
+    with committed():
+        refund_order(order=order, by=coach)
+
+    order.refresh_from_db()
+    refunds = Refund.objects.filter(order=order).order_by("instalment__number")
+    assert [(r.instalment.number, r.amount) for r in refunds] == [(1, 33333), (2, 33333)]
+    # Each charge got its own refund from the provider, and its own credit note.
+    charges = _events("charge.refunded")
+    assert sorted((c["payment_intent"], c["amount_refunded"]) for c in charges) == sorted(
+        [(first.stripe_payment_intent_id, 33333), (second.stripe_payment_intent_id, 33333)]
+    )
+    assert first.stripe_payment_intent_id != second.stripe_payment_intent_id
+    assert list(CreditNote.objects.values_list("amount", flat=True)) == [33333, 33333]
+    assert order.amount_refunded == 66666 and order.status == Order.Status.REFUNDED
+    assert not order.grants_access
+    assert not CreditGrant.objects.usable_by(candidate).exists()
+    assert _grant(order).revoked_at is not None
+    # The instalment not yet due is cancelled: the collector never takes it.
+    third.refresh_from_db()
+    assert third.cancelled_at is not None and third.paid_at is None
+    _collect_due(61)
+    _collect_due(95)
+    third.refresh_from_db()
+    assert third.paid_at is None and third.collection_started_at is None
+    assert len(_events("payment_intent.succeeded")) == 1  # the second instalment only
+    client.force_login(candidate)
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "Cancelled" in page and "Taken automatically" not in page
+
+
+def test_a_partial_refund_of_an_instalment_order_comes_off_the_latest_charge_first(
     client: Any, candidate: Any, coach: Any, package: Product
 ) -> None:
     from store.services import refund_order
@@ -266,8 +315,274 @@ def test_a_refund_of_an_instalment_order_is_limited_to_the_checkouts_charge(
     order = _buy_in_instalments(client, candidate, package)
     _collect_due(31)
     order.refresh_from_db()
-    with pytest.raises(stripe_gateway.GatewayError, match="at most £333.33"):
-        refund_order(order=order, amount=60000, by=coach)
+    with pytest.raises(stripe_gateway.GatewayError, match="at most £666.66"):
+        refund_order(order=order, amount=70000, by=coach)
     with committed():
-        refund = refund_order(order=order, by=coach)
-    assert refund.amount == 33333
+        refund_order(order=order, amount=40000, by=coach)
+
+    order.refresh_from_db()
+    rows = order.plan.instalments.values_list("number", "amount_refunded", "cancelled_at")
+    assert [(n, r) for n, r, _ in rows] == [(1, 6667), (2, 33333), (3, 0)]
+    # Part of the money back: the plan goes on, and so does access.
+    assert all(cancelled is None for *_, cancelled in rows)
+    assert order.status == Order.Status.PARTIALLY_REFUNDED and order.grants_access
+    assert order.credit_notes.count() == 2
+
+
+def test_real_refunds_of_an_instalment_order_name_each_charges_payment_intent(
+    client: Any, candidate: Any, package: Product, settings: Any, monkeypatch: Any
+) -> None:
+    from store.models import Refund
+    from store.services import refund_order
+
+    order = _buy_in_instalments(client, candidate, package)
+    _collect_due(31)
+    order.refresh_from_db()
+    first, second, _ = order.plan.instalments.all()
+    settings.STRIPE_SECRET_KEY = "sk_test_recording"
+    calls: list[Any] = []
+
+    class Recorder:
+        def __getattr__(self, name: str) -> Any:
+            return self
+
+        def create(self, params: Any = None, options: Any = None) -> Any:
+            calls.append((params, options))
+            return type("R", (), {"id": f"re_{len(calls)}"})()
+
+    monkeypatch.setattr(stripe_gateway, "_client", lambda: Recorder())
+    refund_order(order=order)
+
+    refunds = {r.instalment.number: r for r in Refund.objects.filter(order=order)}
+    asked = {params["payment_intent"]: (params["amount"], options) for params, options in calls}
+    assert asked == {
+        first.stripe_payment_intent_id: (
+            33333, {"idempotency_key": f"store-refund-{refunds[1].pk}"}
+        ),
+        second.stripe_payment_intent_id: (
+            33333, {"idempotency_key": f"store-refund-{refunds[2].pk}"}
+        ),
+    }  # fmt: skip
+    assert calls[0][0]["metadata"]["instalment"] == str(second.pk)
+
+
+def test_a_refund_of_a_later_instalment_made_in_stripes_dashboard_credits_that_charge(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    from tests.store.conftest import load_fixture
+
+    order = _buy_in_instalments(client, candidate, package)
+    _collect_due(31)
+    second = order.plan.instalments.get(number=2)
+    event = load_fixture(
+        "charge.refunded", event_id="evt_dash", order_number=order.number, amount=33333,
+        amount_refunded=33333, refunded="true",
+    )  # fmt: skip
+    event["data"]["object"]["payment_intent"] = second.stripe_payment_intent_id
+    post_event(client, event)
+
+    order.refresh_from_db()
+    second.refresh_from_db()
+    assert second.amount_refunded == 33333
+    assert order.plan.instalments.get(number=1).amount_refunded == 0
+    assert order.amount_refunded == 33333 and order.grants_access
+    assert list(order.credit_notes.values_list("amount", flat=True)) == [33333]
+
+
+def test_a_refund_asked_inside_the_window_of_an_instalment_order_is_paid_at_once(
+    client: Any, candidate: Any, package: Product
+) -> None:
+    package.refund_window_days = 14
+    package.automatic_refunds = Product.AutomaticRefunds.UNUSED
+    package.save()
+    order = _buy_in_instalments(client, candidate, package)
+    client.force_login(candidate)
+    assert "Refund now" in client.get(order.get_absolute_url()).content.decode()
+
+    with committed():
+        client.post(f"/library/orders/{order.number}/refund/", {"reason": "Not for me"})
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED and order.amount_refunded == 33333
+    assert order.plan.instalments.filter(cancelled_at__isnull=False).count() == 2
+    assert not CreditGrant.objects.usable_by(candidate).exists()
+
+
+def test_the_collector_charges_the_amounts_fixed_at_purchase_whatever_the_product_says_now(
+    client: Any, candidate: Any, package: Product, settings: Any, monkeypatch: Any
+) -> None:
+    package.prices.update(is_active=False)
+    package.prices.create(amount=100001, currency="gbp")
+    order = _buy_in_instalments(client, candidate, package)
+    # The coach changes the price and the number of instalments afterwards.
+    package.prices.update(is_active=False)
+    package.prices.create(amount=240000, currency="gbp")
+    package.instalments, package.instalment_interval_days = 6, 10
+    package.save()
+    settings.STRIPE_SECRET_KEY = "sk_test_recording"
+    charged: list[dict[str, Any]] = []
+
+    class Stripe:
+        def __getattr__(self, name: str) -> Any:
+            return self
+
+        def retrieve(self, *args: Any, **kwargs: Any) -> Any:
+            return type("PI", (), {"payment_method": "pm_saved"})()
+
+        def create(self, params: Any = None, options: Any = None) -> Any:
+            charged.append(params)
+            return type("PI", (), {"id": f"pi_{len(charged)}"})()
+
+    monkeypatch.setattr(stripe_gateway, "_client", lambda: Stripe())
+    for day in (11, 21, 31, 45, 61, 90):
+        _collect_due(day)
+
+    # 100,001 in 3: the two equal parts first, the odd penny on the last.
+    assert order.plan.instalments.get(number=1).amount == 33333
+    assert [(c["amount"], c["metadata"]["instalment"]) for c in charged] == [
+        (33333, str(order.plan.instalments.get(number=2).pk)),
+        (33335, str(order.plan.instalments.get(number=3).pk)),
+    ]
+    assert all(c["payment_method"] == "pm_saved" and c["off_session"] for c in charged)
+
+
+def test_with_stripe_tax_on_each_instalment_carries_its_own_tax_on_invoice_email_and_refund(
+    client: Any, candidate: Any, coach: Any, package: Product, settings: Any
+) -> None:
+    from store.services import refund_order
+
+    settings.STORE_AUTOMATIC_TAX = True  # the simulated Stripe Tax: 20 % included
+    order = _buy_in_instalments(client, candidate, package)
+    _collect_due(31)
+    order.refresh_from_db()
+
+    # 333.33 and 333.34 with 20 % inside: 55.55 and 55.56 of tax.
+    taxes = list(order.plan.instalments.values_list("number", "tax_amount"))
+    assert taxes[:2] == [(1, 5555), (2, 5555)]
+    assert order.tax_amount == 11110  # what has been paid so far
+    paid_mail = next(m for m in mail.outbox if "paid (order" in m.subject)
+    assert "Of which tax: £55.55" in paid_mail.body
+    client.force_login(candidate)
+    page = client.get(f"/library/orders/{order.number}/invoice/").content.decode()
+    assert "£333.33 paid" in page and "of which tax £55.55" in page
+    assert "£333.34 due" in page and "Of which tax" in page and "£111.10" in page
+
+    _collect_due(61)
+    order.refresh_from_db()
+    assert order.plan.instalments.get(number=3).tax_amount == 5556
+    with committed():
+        refund_order(order=order, amount=40000, by=coach)
+    notes = list(order.credit_notes.values_list("amount", "tax_amount"))
+    # Each credit note gives back the tax of the instalment it refunds.
+    assert notes == [(33334, 5556), (6666, 6666 * 5555 // 33333)]
+
+
+def test_real_instalments_ask_stripe_tax_for_their_tax_before_the_charge(
+    client: Any, candidate: Any, package: Product, settings: Any, monkeypatch: Any
+) -> None:
+    settings.STORE_AUTOMATIC_TAX = True
+    order = _buy_in_instalments(client, candidate, package)
+    order.plan.stripe_customer_id = "cus_saved"
+    order.plan.save()
+    settings.STRIPE_SECRET_KEY = "sk_test_recording"
+    calls: list[tuple[str, Any]] = []
+
+    class Stripe:
+        def __init__(self, path: str = "") -> None:
+            self.path = path
+
+        def __getattr__(self, name: str) -> Any:
+            return Stripe(f"{self.path}.{name}")
+
+        def retrieve(self, *args: Any, **kwargs: Any) -> Any:
+            return type("PI", (), {"payment_method": "pm_saved"})()
+
+        def create(self, params: Any = None, options: Any = None) -> Any:
+            calls.append((self.path, params))
+            fields = {"id": f"obj_{len(calls)}", "tax_amount_inclusive": 5432, "status": "ok"}
+            return type("O", (), fields)()
+
+        def create_from_calculation(self, params: Any = None, options: Any = None) -> Any:
+            calls.append((f"{self.path}.create_from_calculation", params))
+            return type("T", (), {"id": "tax_txn"})()
+
+        def create_reversal(self, params: Any = None, options: Any = None) -> Any:
+            calls.append((f"{self.path}.create_reversal", (params, options)))
+            return type("T", (), {"id": "tax_rev"})()
+
+    monkeypatch.setattr(stripe_gateway, "_client", lambda: Stripe())
+    _collect_due(31)
+
+    calculation = next(params for path, params in calls if "calculations" in path)
+    assert calculation["customer"] == "cus_saved"
+    assert calculation["line_items"] == [
+        {"amount": 33333, "reference": f"{order.number}-2", "tax_behavior": "inclusive"}
+    ]
+    intent = next(params for path, params in calls if "payment_intents" in path)
+    assert intent["amount"] == 33333 and intent["metadata"]["tax_calculation"] == "obj_1"
+    second = order.plan.instalments.get(number=2)
+    assert second.tax_amount == 5432
+    recorded = next(params for path, params in calls if path.endswith("create_from_calculation"))
+    assert recorded == {"calculation": "obj_1", "reference": f"{order.number}-2"}
+    assert second.stripe_tax_transaction_id == "tax_txn"
+
+    # Stripe's payment_intent.succeeded would say so; a refund then reverses its tax.
+    from store.instalments import record_instalment_paid
+    from store.services import refund_order
+
+    record_instalment_paid(instalment_pk=second.pk, payment_intent="pi_second")
+    refund = refund_order(order=order, amount=10000)
+    reversal, options = next(p for path, p in calls if path.endswith("create_reversal"))
+    assert reversal == {
+        "mode": "partial", "original_transaction": "tax_txn", "flat_amount": -10000,
+        "reference": f"{order.number}-2-refund-{refund.pk}",
+    }  # fmt: skip
+    assert options == {"idempotency_key": f"store-tax-reversal-{refund.pk}"}
+
+
+def test_with_stripe_tax_on_the_plans_checkout_line_is_tax_inclusive(
+    db: None, package: Product, settings: Any, monkeypatch: Any
+) -> None:
+    settings.STRIPE_SECRET_KEY = "sk_test_recording"
+    settings.STORE_AUTOMATIC_TAX = True
+    calls: list[Any] = []
+
+    class Recorder:
+        def __getattr__(self, name: str) -> Any:
+            return self
+
+        def create(self, params: Any = None, options: Any = None) -> Any:
+            calls.append(params)
+            return type("S", (), {"id": "cs_test_plan", "url": "https://checkout.example/"})()
+
+    monkeypatch.setattr(stripe_gateway, "_client", lambda: Recorder())
+    start_checkout(
+        product=package, email="a@b.example", instalments=3,
+        success_url="http://t/s/", cancel_url="http://t/c/",
+    )  # fmt: skip
+    assert calls[-1]["line_items"][0]["price_data"]["tax_behavior"] == "inclusive"
+
+
+def test_an_instalment_charged_while_the_order_was_being_refunded_is_given_back_too(
+    client: Any, candidate: Any, coach: Any, package: Product
+) -> None:
+    from store.instalments import record_instalment_paid
+    from store.services import refund_order
+
+    order = _buy_in_instalments(client, candidate, package)
+    second = order.plan.instalments.get(number=2)
+    with committed():
+        refund_order(order=order, by=coach)
+    second.refresh_from_db()
+    assert second.cancelled_at is not None
+
+    # The collector's charge was already on its way: Stripe reports it paid.
+    with committed():
+        record_instalment_paid(instalment_pk=second.pk, payment_intent="pi_in_flight")
+
+    order.refresh_from_db()
+    second.refresh_from_db()
+    assert second.paid_at is not None and second.amount_refunded == second.amount
+    assert order.refunds.filter(instalment=second).count() == 1
+    assert order.status == Order.Status.REFUNDED and not order.grants_access
+    assert not CreditGrant.objects.usable_by(candidate).exists()

@@ -238,3 +238,55 @@ def test_the_admin_lists_orders_products_and_events(coach_client: Any, paid_orde
         "/admin/store/product/add/", "/admin/store/order/?status__exact=paid",
     ):  # fmt: skip
         assert coach_client.get(url).status_code == 200, url
+
+
+def test_an_any_reason_policy_refunds_a_downloaded_order_at_once_inside_the_window(
+    client: Any, candidate: Any, paid_order: Order, product: Any
+) -> None:
+    paid_order.policy_snapshot["automatic_refunds"] = Product.AutomaticRefunds.ANY
+    paid_order.save(update_fields=["policy_snapshot"])
+    client.force_login(candidate)
+    download = client.get(f"/library/files/{product.files.get().pk}/download/", follow=True)
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    assert paid_order.was_used()
+
+    _ask(client, paid_order)
+
+    paid_order.refresh_from_db()
+    assert paid_order.status == Order.Status.REFUNDED
+    assert not Entitlement.objects.active().filter(order=paid_order).exists()
+    assert "coach@example.com" not in [m.to[0] for m in mail.outbox]
+
+
+def test_a_package_with_a_session_used_inside_the_window_becomes_a_request_for_the_coach(
+    client: Any, candidate: Any, coaching_package: Product
+) -> None:
+    from store.models import CreditGrant
+    from tests.store.conftest import post_event, session_completed
+
+    coaching_package.automatic_refunds = Product.AutomaticRefunds.UNUSED
+    coaching_package.save()
+    order = start_order(coaching_package, email=candidate.email, user=candidate)
+    post_event(client, session_completed(order))
+    assert CreditGrant.objects.get(order=order).use_one(reason="A booked call")
+
+    client.force_login(candidate)
+    _ask(client, order)
+
+    order.refresh_from_db()
+    assert order.amount_refunded == 0 and order.refund_requested_at is not None
+    assert CreditGrant.objects.get(order=order).remaining == 2
+
+
+def test_a_product_sold_without_a_refund_window_takes_no_request(
+    client: Any, candidate: Any, paid_order: Order
+) -> None:
+    Order.objects.filter(pk=paid_order.pk).update(refund_window_days=0)
+    client.force_login(candidate)
+    page = client.get(paid_order.get_absolute_url()).content.decode()
+    assert "Ask for a refund" not in page and "Refund now" not in page
+
+    assert request_refund(order=Order.objects.get(pk=paid_order.pk), reason="x") == (
+        RefundOutcome.REFUSED
+    )
+    assert Order.objects.get(pk=paid_order.pk).refund_requested_at is None
