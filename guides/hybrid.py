@@ -3,6 +3,10 @@
 - Text: the same matching and ranking as `guides.search` (weighted full text,
   full vector only for guides the reader may read, spelling correction when
   nothing matches), as an ordered list of guide ids.
+- Any word: a second stage over the guides the text and semantic rankings
+  found, ranked by the query's topic words in their public text (title, summary,
+  preview; PostgreSQL's `ts_rank`): what a question shares with the guide that
+  answers it is a word or two, rarely all of them.
 - Semantic: `guides.semantic.semantic_ranking`, over the passages the reader
   may see; a question is embedded without its question words.
 - Fusion: reciprocal rank fusion, score = sum of weight / (K + rank), tuned on
@@ -32,12 +36,15 @@ from guides.search import (
 )
 from guides.semantic import SemanticHit, semantic_ranking
 
-# Tuned on the tuning part of bench/search_eval.yaml (top-3 rate, then MRR):
-# K 10 with the semantic list weighing 1.5 and body-only text matches 60 places
-# down gave 96.8 % top-3 and MRR 0.931 (K 30 or 60: 93.7 %).
-RRF_K = 10
+# Tuned on the tuning part of bench/search_eval.yaml (top-3 rate, then MRR), with
+# the semantic shares in guides/semantic.py, over a grid of 243 combinations
+# (any-word weight 0.3/0.5/0.8, K 5/10/20, semantic weight 1/1.5/2, head share
+# 0.25/0.35/0.45, best-passage share 0.2/0.3/0.4): 100 % top-3, MRR 0.958
+# (before the any-word ranking: 98.4 %, 0.922). Body-only text matches stand 60
+# places down.
+RRF_K = 5
 TEXT_WEIGHT = 1.0
-SEMANTIC_WEIGHT = 1.5
+SEMANTIC_WEIGHT = 1.0
 TEXT_DEPTH = 100  # text hits fused at most: a results page never goes deeper
 # Where guides matched only in their body stand, after those matched in their
 # public vector: as if this many places further down.
@@ -59,6 +66,26 @@ SELECT g.id, CASE WHEN m.in_public THEN ts_rank(g.search_vector,
  ORDER BY rank DESC, g.published_at DESC, g.id
  LIMIT %(depth)s
 """  # noqa: S608 (only the constant _READABLE is formatted in)
+
+# A second stage over the candidates the other two rankings found: how many of
+# the query's topic words their public text (title, summary, preview) has, and
+# where (title > summary > body). A question rarely has all its words in one
+# guide, so the ranking above (every word) finds nothing or only body matches,
+# while a topic word or two sit in the title or summary of the guide that
+# answers. The english configuration has already dropped the question words.
+# Only the candidates are ranked: the common words of a question match most
+# guides, and ranking them all cost 8 ms at 1,000 guides.
+_ANY_WORD_RANKING = """
+WITH q AS (
+    SELECT replace(plainto_tsquery('english', %(query)s)::text, ' & ', ' | ')::tsquery AS q
+)
+SELECT g.id, ts_rank(g.search_vector, q.q) AS rank
+  FROM guides_guide g CROSS JOIN q
+ WHERE g.id = ANY(%(candidates)s) AND q.q::text <> '' AND g.search_vector @@ q.q
+ ORDER BY rank DESC, g.published_at DESC, g.id
+"""
+ANY_WORD_WEIGHT = 0.8  # tuned with the constants above
+ANY_WORD_CANDIDATES = 20  # from each text ranking, with the semantic side's SEMANTIC_DEPTH
 
 # The page's guides in the fused order, with what a hit shows. The passage comes
 # only if it is public or the reader may read its guide (the rule's SQL form).
@@ -99,6 +126,15 @@ def _text_ranking(query: str, rights: ReadingRights) -> list[tuple[int, float]]:
         return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
+def _any_word_ranking(query: str, candidates: list[int]) -> list[tuple[int, float]]:
+    """The candidates with any of the query's words in their public text, best first."""
+    if not candidates:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_ANY_WORD_RANKING, {"query": query, "candidates": candidates})
+        return [(row[0], row[1]) for row in cursor.fetchall()]
+
+
 def _fusion_ranks(ranking: list[tuple[int, float]]) -> list[tuple[int, int]]:
     """Rank positions for fusion: guides matched only in their body share one rank.
 
@@ -115,6 +151,7 @@ def fuse(
     text: list[tuple[int, float]],
     semantic: list[SemanticHit],
     respelled: list[tuple[int, float]] | None = None,
+    any_word: list[tuple[int, float]] | None = None,
 ) -> list[int]:
     """Reciprocal rank fusion of the rankings; text order breaks ties.
 
@@ -126,6 +163,8 @@ def fuse(
     for ranking in (text, respelled or []):
         for guide_id, rank in _fusion_ranks(ranking):
             score[guide_id] = score.get(guide_id, 0.0) + TEXT_WEIGHT / (RRF_K + rank)
+    for rank, (guide_id, _) in enumerate(any_word or [], start=1):
+        score[guide_id] = score.get(guide_id, 0.0) + ANY_WORD_WEIGHT / (RRF_K + rank)
     for rank, hit in enumerate(semantic, start=1):
         score[hit.guide_id] = score.get(hit.guide_id, 0.0) + SEMANTIC_WEIGHT / (RRF_K + rank)
     text_rank = {guide_id: n for n, (guide_id, _) in enumerate(text)}
@@ -149,7 +188,11 @@ def _hybrid_search(query: str, rights: ReadingRights, *, limit: int, offset: int
     if not text and respelled:
         results.corrected, text, respelled = corrected, respelled, []
     semantic = semantic_ranking(corrected or query, rights)
-    order = fuse(text, semantic, respelled)
+    candidates = [hit.guide_id for hit in semantic] + [
+        guide_id for guide_id, rank in text[:ANY_WORD_CANDIDATES] + respelled[:ANY_WORD_CANDIDATES]
+    ]
+    any_word = _any_word_ranking(corrected or query, candidates)
+    order = fuse(text, semantic, respelled, any_word)
     results.total = len(order)
     page = order[offset : offset + limit]
     if not page:

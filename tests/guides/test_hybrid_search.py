@@ -108,6 +108,21 @@ def test_a_guide_without_embeddings_yet_is_found_by_its_text(client, saved):
     assert search(client, "vector databases")[0]["slug"] == guide.slug
 
 
+def test_the_second_stage_ranks_candidates_by_topic_words_in_their_public_text_only(saved, paid):
+    from guides.hybrid import _any_word_ranking
+
+    portfolio = saved(title="Portfolio reviews", summary="What hiring teams read first.")
+    salary = saved(title="Salary bands", summary="What a portfolio review pays.")
+    unrelated = saved(title="Federated learning", summary="Training without sharing data.")
+    candidates = [paid.pk, salary.pk, unrelated.pk, portfolio.pk]
+    ranked = [guide_id for guide_id, _ in _any_word_ranking(QUESTION + " portfolio", candidates)]
+    # The paid guide's salary and equity words are in its paid part: no match.
+    assert paid.pk not in ranked and unrelated.pk not in ranked
+    assert ranked[0] == salary.pk  # two topic words, one in the title
+    assert set(ranked) == {salary.pk, portfolio.pk}
+    assert _any_word_ranking("how do I do it", candidates) == []  # question words only
+
+
 def test_the_api_and_the_page_return_the_same_ranking(client, saved):
     saved(title="Negotiating your offer", summary="Salary, equity and bonus.")
     saved(title="Preparing for interviews", summary="Practice questions and salary talk.")
