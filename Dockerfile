@@ -11,8 +11,9 @@ RUN useradd --create-home --uid 1000 coaching \
     && python -m venv /app/.venv \
     && /app/.venv/bin/pip install --no-cache-dir uv
 
-COPY requirements.lock pyproject.toml ./
-RUN uv pip install --no-cache --python /app/.venv/bin/python -r requirements.lock
+COPY requirements.lock requirements-overrides.txt pyproject.toml ./
+RUN uv pip install --no-cache --python /app/.venv/bin/python -r requirements.lock \
+    --override requirements-overrides.txt
 
 COPY . .
 RUN SECRET_KEY=build DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \

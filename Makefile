@@ -40,14 +40,15 @@ totp: $(STAMP)
 	@$(PY) -m coaching.launcher totp
 
 # The virtual environment is rebuilt only when the lock file changes.
+# --override: the dependency the lock was compiled without stays out (see the file).
 # --system-certs: uv trusts the operating system's certificate store, as pip
 # does, so the install works behind a TLS-inspecting proxy; uv has it since 0.11.
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock requirements-overrides.txt
 	@PYTHON312=$$(bin/find-python) || exit 1; \
 	if [ ! -x $(PY) ]; then echo "[coaching] creating $(VENV) with $$PYTHON312"; "$$PYTHON312" -m venv $(VENV) || exit 1; fi; \
 	$(PY) -m pip install --quiet --disable-pip-version-check "uv>=0.11" || exit 1; \
 	echo "[coaching] installing the pinned dependencies"; \
-	UV_PYTHON_DOWNLOADS=never $(VENV)/bin/uv pip install --system-certs --quiet --python $(PY) -r requirements.lock || exit 1; \
+	UV_PYTHON_DOWNLOADS=never $(VENV)/bin/uv pip install --system-certs --quiet --python $(PY) -r requirements.lock --override requirements-overrides.txt || exit 1; \
 	touch $(STAMP)
 
 clean:

@@ -7,6 +7,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
 
@@ -431,6 +433,11 @@ class SearchTerm(models.Model):
         return self.word
 
 
+# A passage's vector: guides.embeddings.DIMENSIONS float32 values (a test holds
+# the two together; the number is here so that models need not load numpy).
+PASSAGE_VECTOR_BYTES = 384 * 4
+
+
 class GuidePassage(models.Model):
     """One passage of a guide and its sentence embedding, for semantic search.
 
@@ -445,7 +452,8 @@ class GuidePassage(models.Model):
     position = models.PositiveIntegerField()
     public = models.BooleanField()
     text = models.TextField()
-    # float32 little-endian, L2-normalised (guides.embeddings.DIMENSIONS values).
+    # float32 little-endian, L2-normalised (guides.embeddings.DIMENSIONS values;
+    # the constraint keeps a vector of another model's width out).
     vector = models.BinaryField()
     # Against the guide's modified_at: passages older than the guide's last save
     # were lost with a broker outage and are redone by `embed_stale_guides`.
@@ -453,7 +461,11 @@ class GuidePassage(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["guide", "position"], name="passage_position_unique")
+            models.UniqueConstraint(fields=["guide", "position"], name="passage_position_unique"),
+            models.CheckConstraint(
+                condition=Exact(Length("vector"), PASSAGE_VECTOR_BYTES),
+                name="passage_vector_width",
+            ),
         ]
 
     def __str__(self) -> str:

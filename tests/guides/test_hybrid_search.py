@@ -46,7 +46,7 @@ def test_saving_a_guide_embeds_its_passages_in_the_celery_task(saved):
     guide = saved(title="Interview prep", summary="How to prepare.", body="## Plan\n\nPractise.\n")
     passages = list(guide.passages.order_by("position"))
     assert [p.text for p in passages[:3]] == ["Interview prep", "How to prepare.", "Plan"]
-    assert all(len(bytes(p.vector)) == 256 * 4 for p in passages)
+    assert all(len(bytes(p.vector)) == 384 * 4 for p in passages)
     guide.body = "## Salary\n\nNegotiate.\n"
     guide.save()
     assert "Salary" not in [p.text for p in guide.passages.all()]  # not until commit
@@ -156,18 +156,33 @@ def test_related_guides_are_the_nearest_by_meaning(client, saved):
 def test_the_model_loads_from_its_package_without_the_network(monkeypatch, tmp_path):
     import socket
 
-    from guides import embeddings
+    from guides import embeddings, minilm
 
     def refuse(*args, **kwargs):
         raise OSError("no network in this test")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr(embeddings, "_model", None)
+    monkeypatch.setattr(minilm, "_model", None)
     vectors = embeddings.embed(["how do I negotiate an offer", "salary negotiation"])
     assert vectors.shape == (2, embeddings.DIMENSIONS)
     assert float(vectors[0] @ vectors[1]) > 0.3
     assert list(tmp_path.iterdir()) == []  # nothing cached or downloaded
+
+
+def test_the_database_refuses_a_vector_of_another_models_width(saved):
+    from django.db import IntegrityError, transaction
+
+    from guides.embeddings import DIMENSIONS
+    from guides.models import PASSAGE_VECTOR_BYTES
+
+    assert PASSAGE_VECTOR_BYTES == DIMENSIONS * 4
+    guide = saved(title="Interview prep", summary="How to prepare.")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        GuidePassage.objects.create(
+            guide=guide, position=99, public=True, text="x", vector=b"\0" * 1024
+        )
+    assert not guide.passages.filter(position=99).exists()
 
 
 def test_question_words_alone_do_not_decide_the_embedding():
