@@ -62,6 +62,7 @@ def load_w1_guides() -> None:
         slug="ai-engineering", defaults={"name": "AI Engineering"}
     )
     slugs = [W1_SLUG] + [f"{W1_SLUG}-{n}" for n in range(2, 51)]
+    drop_corpus_copies()
     Guide.objects.exclude(slug__in=slugs).delete()
     digest = hashlib.sha256(body.encode()).hexdigest()[:12]
     start = datetime(2026, 1, 1, 9, tzinfo=UTC)
@@ -83,6 +84,21 @@ def load_w1_guides() -> None:
                 "seo_description": digest,
             },
         )
+
+
+def drop_corpus_copies() -> None:
+    """The corpus's copies and their passages, in two statements: through the ORM's
+    cascade, 10,000 guides and their 400,000 passages took more than ten minutes."""
+    from django.db import connection, transaction
+
+    pattern = f"{REPLICA_PREFIX}%"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "delete from guides_guidepassage p using guides_guide g "
+            "where g.id = p.guide_id and g.slug like %s",
+            [pattern],
+        )
+        cursor.execute("delete from guides_guide where slug like %s", [pattern])
 
 
 def load_corpus_copies(target: int = 1000) -> int:
