@@ -85,15 +85,17 @@ def scan_at_scale(guides: int = 10_000, passages_per_guide: int = 20) -> dict[st
     import numpy as np
 
     from guides.embeddings import DIMENSIONS, embed
-    from guides.semantic import _Index, _summarise, nearest
+    from guides.semantic import _Index, _quantised, _summarise, nearest
 
     rng = np.random.default_rng(19)
     rows = guides * passages_per_guide
     vectors = rng.standard_normal((rows, DIMENSIONS), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    small, scales = _quantised(vectors)
     index = _Index(
         version=0,
-        vectors=vectors.astype(np.float16),
+        vectors=small,
+        scales=scales,
         passage_ids=np.arange(rows),
         positions=np.tile(np.arange(passages_per_guide), guides),
         public=np.ones(rows, bool),
