@@ -79,6 +79,7 @@ def test_on_a_phone_a_visitor_asks_a_question_and_opens_the_guide_that_answers(p
     page.keyboard.press("Enter")
     page.wait_for_url("**/search/?q=*")
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    screenshot(page, "search-question-phone", full_page=False)
     page.locator(".search-hit a").first.click()
     page.wait_for_url(f"**/guides/{answer.slug}/")
     assert page.get_by_role("heading", name="Negotiating your offer").first.is_visible()
