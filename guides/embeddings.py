@@ -21,7 +21,6 @@ import numpy as np
 
 from guides import minilm
 
-MODEL_NAME = "all-MiniLM-L6-v2 (384 dimensions)"
 DIMENSIONS = minilm.DIMENSIONS
 PASSAGE_WORDS = 120  # words a body chunk holds (more for long guides, see MAX_CHUNKS)
 MAX_CHUNKS = 60  # body chunks a guide gets at most: long guides get longer chunks

@@ -16,6 +16,35 @@ from tests.store.factories import ProductFactory, add_pdf
 FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
 
 
+CHECKOUT_URL = "https://checkout.stripe.com/c/pay/cs_test_recorded"
+
+
+@pytest.fixture
+def stripe_calls(settings: Any, monkeypatch: Any) -> list[tuple[str, Any, Any]]:
+    """Stripe's client as the gateway reaches it, recording instead of sending.
+
+    Each `create` call is kept as (path, params, options), the path being the
+    attributes it was reached by (".checkout.sessions"); it answers an object
+    with an id ("obj_1", "obj_2", ...) and CHECKOUT_URL.
+    """
+    settings.STRIPE_SECRET_KEY = "sk_test_recording"
+    calls: list[tuple[str, Any, Any]] = []
+
+    class Recorder:
+        def __init__(self, path: str = "") -> None:
+            self.path = path
+
+        def __getattr__(self, name: str) -> Any:
+            return Recorder(f"{self.path}.{name}")
+
+        def create(self, params: Any = None, options: Any = None) -> Any:
+            calls.append((self.path, params, options))
+            return type("Created", (), {"id": f"obj_{len(calls)}", "url": CHECKOUT_URL})()
+
+    monkeypatch.setattr(stripe_gateway, "_client", lambda: Recorder())
+    return calls
+
+
 @pytest.fixture(autouse=True)
 def _private_media(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from store import stripe_gateway
 from store.models import Coupon, Entitlement, Order, OrderItem
-from tests.store.conftest import committed
+from tests.store.conftest import CHECKOUT_URL, committed
 from tests.store.factories import CouponFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,26 +104,9 @@ def test_when_stripe_is_unreachable_the_buyer_is_told_and_nothing_is_written(
 
 
 def test_real_stripe_calls_carry_idempotency_keys_and_a_thirty_minute_expiry(
-    product: Any, settings: Any, monkeypatch: Any
+    product: Any, stripe_calls: list[Any]
 ) -> None:
     from store.services import start_checkout
-
-    settings.STRIPE_SECRET_KEY = "sk_test_recording"
-    calls: list[dict[str, Any]] = []
-
-    class Session:
-        id = "cs_test_real"
-        url = "https://checkout.stripe.com/c/pay/cs_test_real"
-
-    class Recorder:
-        def __getattr__(self, name: str) -> Any:
-            return self
-
-        def create(self, params: Any = None, options: Any = None) -> Any:
-            calls.append({"params": params, "options": options})
-            return Session()
-
-    monkeypatch.setattr(stripe_gateway, "_client", lambda: Recorder())
 
     before = int(time.time())
     started = start_checkout(
@@ -131,11 +114,12 @@ def test_real_stripe_calls_carry_idempotency_keys_and_a_thirty_minute_expiry(
         success_url="https://site/success/", cancel_url="https://site/store/",
     )  # fmt: skip
 
-    assert started.url == Session.url
-    assert before + 1800 <= calls[0]["params"]["expires_at"] <= int(time.time()) + 1800
-    assert calls[0]["options"] == {"idempotency_key": f"store-checkout-{started.order.number}"}
-    assert calls[0]["params"]["metadata"] == {"order_number": started.order.number}
-    assert calls[0]["params"]["line_items"][0]["price_data"]["unit_amount"] == 2900
+    (_, params, options), *_ = stripe_calls
+    assert started.url == CHECKOUT_URL
+    assert before + 1800 <= params["expires_at"] <= int(time.time()) + 1800
+    assert options == {"idempotency_key": f"store-checkout-{started.order.number}"}
+    assert params["metadata"] == {"order_number": started.order.number}
+    assert params["line_items"][0]["price_data"]["unit_amount"] == 2900
 
 
 def test_a_coupon_lowers_the_total_and_its_last_place_held_by_an_open_checkout_is_refused(

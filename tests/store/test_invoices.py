@@ -197,46 +197,23 @@ def test_with_stripe_tax_on_the_tax_is_recorded_and_shown(
 
 
 def test_with_stripe_tax_on_checkout_asks_stripe_to_calculate_it(
-    db: None, product: Any, settings: Any, monkeypatch: Any
+    db: None, product: Any, settings: Any, stripe_calls: list[Any]
 ) -> None:
-    settings.STRIPE_SECRET_KEY = "sk_test_recording"
     settings.STORE_AUTOMATIC_TAX = True
-    calls: list[Any] = []
-
-    class Recorder:
-        def __getattr__(self, name: str) -> Any:
-            return self
-
-        def create(self, params: Any = None, options: Any = None) -> Any:
-            calls.append(params)
-            return type("S", (), {"id": "cs_test_1", "url": "https://checkout.example/1"})()
-
-    monkeypatch.setattr(stripe_gateway, "_client", lambda: Recorder())
     start_order(product)
 
-    params = calls[-1]
+    _, params, _ = stripe_calls[-1]
     assert params["automatic_tax"] == {"enabled": True}
     assert params["line_items"][0]["price_data"]["tax_behavior"] == "inclusive"
 
 
 def test_with_stripe_tax_off_checkout_sends_no_tax_settings(
-    db: None, product: Any, settings: Any, monkeypatch: Any
+    db: None, product: Any, stripe_calls: list[Any]
 ) -> None:
-    settings.STRIPE_SECRET_KEY = "sk_test_recording"
-    calls: list[Any] = []
-
-    class Recorder:
-        def __getattr__(self, name: str) -> Any:
-            return self
-
-        def create(self, params: Any = None, options: Any = None) -> Any:
-            calls.append(params)
-            return type("S", (), {"id": "cs_test_2", "url": "https://checkout.example/2"})()
-
-    monkeypatch.setattr(stripe_gateway, "_client", lambda: Recorder())
     start_order(product)
-    assert "automatic_tax" not in calls[-1]
-    assert "tax_behavior" not in calls[-1]["line_items"][0]["price_data"]
+    _, params, _ = stripe_calls[-1]
+    assert "automatic_tax" not in params
+    assert "tax_behavior" not in params["line_items"][0]["price_data"]
 
 
 @pytest.mark.django_db
@@ -253,36 +230,16 @@ def test_a_business_buyer_finds_their_invoice_details_filled_in_next_time(
     assert 'value="Acme AI Ltd"' in page and 'value="GB123456789"' in page
 
 
-def _recording_stripe(settings: Any, monkeypatch: Any) -> list[Any]:
-    settings.STRIPE_SECRET_KEY = "sk_test_recording"
-    calls: list[Any] = []
-
-    class Recorder:
-        def __init__(self, path: str = "") -> None:
-            self.path = path
-
-        def __getattr__(self, name: str) -> Any:
-            return Recorder(f"{self.path}.{name}")
-
-        def create(self, params: Any = None, options: Any = None) -> Any:
-            calls.append((self.path, params, options))
-            return type("S", (), {"id": f"obj_{len(calls)}", "url": "https://checkout.example/"})()
-
-    monkeypatch.setattr(stripe_gateway, "_client", lambda: Recorder())
-    return calls
-
-
 def test_a_business_buyers_vat_number_goes_to_stripe_on_their_customer(
-    db: None, product: Any, settings: Any, monkeypatch: Any
+    db: None, product: Any, settings: Any, stripe_calls: list[Any]
 ) -> None:
     settings.STORE_AUTOMATIC_TAX = True
-    calls = _recording_stripe(settings, monkeypatch)
     order = start_checkout(
         product=product, email="cfo@acme.example", business_name="Acme AI GmbH",
         tax_id="DE 123456789", success_url="http://t/s/", cancel_url="http://t/c/",
     ).order  # fmt: skip
 
-    (_, customer, options), (_, session, _) = calls
+    (_, customer, options), (_, session, _) = stripe_calls
     assert customer["tax_id_data"] == [{"type": "eu_vat", "value": "DE123456789"}]
     assert customer["name"] == "Acme AI GmbH" and customer["email"] == "cfo@acme.example"
     assert options == {"idempotency_key": f"store-customer-{order.number}"}
@@ -293,24 +250,22 @@ def test_a_business_buyers_vat_number_goes_to_stripe_on_their_customer(
 
 
 def test_with_stripe_tax_on_checkout_lets_any_business_buyer_enter_a_tax_id(
-    db: None, product: Any, settings: Any, monkeypatch: Any
+    db: None, product: Any, settings: Any, stripe_calls: list[Any]
 ) -> None:
     settings.STORE_AUTOMATIC_TAX = True
-    calls = _recording_stripe(settings, monkeypatch)
     start_order(product)
-    [(_, session, _)] = calls
+    [(_, session, _)] = stripe_calls
     assert session["tax_id_collection"] == {"enabled": True}
     assert session["customer_email"] == "buyer@example.com"
 
 
 def test_a_tax_id_of_no_known_kind_is_left_for_the_buyer_to_enter_on_stripes_page(
-    db: None, product: Any, settings: Any, monkeypatch: Any
+    db: None, product: Any, settings: Any, stripe_calls: list[Any]
 ) -> None:
     settings.STORE_AUTOMATIC_TAX = True
-    calls = _recording_stripe(settings, monkeypatch)
     start_checkout(
         product=product, email="a@b.example", tax_id="12-3456789",
         success_url="http://t/s/", cancel_url="http://t/c/",
     )  # fmt: skip
-    [(_, session, _)] = calls
+    [(_, session, _)] = stripe_calls
     assert session["tax_id_collection"] == {"enabled": True} and "customer" not in session
